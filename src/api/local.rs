@@ -1,0 +1,219 @@
+//! `local()`: run a command on this machine, echoed and streamed Fabric's way.
+// The plugin macro expects its prelude glob-imported and makes `pub` items.
+#![allow(unreachable_pub, clippy::wildcard_imports)]
+
+use std::io::{BufRead, BufReader, IsTerminal, Read};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use rhai::plugin::*;
+use rhai::{EvalAltResult, Map, NativeCallContext};
+
+use crate::api::{CommandResult, check_options, flag_option};
+use crate::context::Context;
+use crate::signals;
+
+const OPTIONS: [&str; 3] = ["warn_only", "quiet", "shell"];
+
+#[export_module]
+pub(crate) mod local_api {
+    use super::{CommandResult, Map, NativeCallContext};
+
+    /// Run a shell command on this machine and return its result.
+    ///
+    /// Prints `[localhost] local: COMMAND`, then each output line as it comes
+    /// (`[localhost] out: ...`, `[localhost] err: ...`). A non-zero exit aborts the task,
+    /// unless `warn_only` is set here or in `env` (`-w`).
+    ///
+    /// ```rhai
+    /// local("cargo build --release");
+    /// let rev = local("git rev-parse --short HEAD").stdout;
+    /// ```
+    #[rhai_fn(name = "local", return_raw)]
+    pub fn local(
+        ctx: NativeCallContext,
+        command: &str,
+    ) -> Result<CommandResult, Box<EvalAltResult>> {
+        super::run(&ctx, command, &Map::new())
+    }
+
+    /// `local()` with options:
+    /// - `warn_only`: a non-zero exit is a warning and the result is returned (`r.failed`);
+    /// - `quiet`: print nothing, and imply `warn_only` (as Fabric's `quiet=True`);
+    /// - `shell`: the shell to run the command with (default `/bin/sh -c`).
+    ///
+    /// ```rhai
+    /// let r = local("git diff --quiet", #{ warn_only: true, quiet: true });
+    /// if r.failed { abort("commit your changes first"); }
+    /// local("echo $BASH_VERSION", #{ shell: "/bin/bash -c" });
+    /// ```
+    #[rhai_fn(name = "local", return_raw)]
+    pub fn local_with(
+        ctx: NativeCallContext,
+        command: &str,
+        options: Map,
+    ) -> Result<CommandResult, Box<EvalAltResult>> {
+        super::run(&ctx, command, &options)
+    }
+}
+
+fn run(
+    ctx: &NativeCallContext,
+    command: &str,
+    options: &Map,
+) -> Result<CommandResult, Box<EvalAltResult>> {
+    check_options("local", options, &OPTIONS)?;
+    let context = Context::of(ctx)?;
+    let output = &context.runtime.output;
+    let quiet = flag_option(options, "quiet", false);
+    let warn_only =
+        quiet || flag_option(options, "warn_only", context.runtime.env.flag("warn_only"));
+    let shell = match options.get("shell") {
+        Some(shell) => shell
+            .clone()
+            .into_string()
+            .map_err(|_| "local(): `shell` must be a string")?,
+        None => "/bin/sh -c".into(),
+    };
+    let mut argv = shlex::split(&shell)
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| format!("local(): cannot parse shell `{shell}`"))?;
+    argv.push(command.into());
+
+    if !quiet {
+        output.host_line(Some("localhost"), "local", command);
+    }
+    let mut child =
+        spawn(&argv).map_err(|e| format!("local(): cannot start `{}`: {e}", argv[0]))?;
+    let (stdout, stderr) = stream(&mut child, |is_err, line| {
+        if !quiet {
+            output.host_line(Some("localhost"), if is_err { "err" } else { "out" }, line);
+        }
+    })?;
+    let status = child
+        .wait()
+        .map_err(|e| format!("local(): waiting for `{command}`: {e}"))?;
+    let code = status
+        .code()
+        .map_or_else(|| 128 + i64::from(status.signal().unwrap_or(0)), i64::from);
+    let result = CommandResult {
+        command: command.into(),
+        stdout,
+        stderr,
+        code,
+    };
+    if result.ok() {
+        return Ok(result);
+    }
+    let message = match status.signal() {
+        Some(signal) => format!("local() failed: `{command}` was killed by signal {signal}"),
+        None => format!("local() failed: `{command}` exited with status {code}"),
+    };
+    if warn_only {
+        if !quiet {
+            output.warning(context.host(), &message);
+        }
+        Ok(result)
+    } else {
+        Err(message.into())
+    }
+}
+
+fn spawn(argv: &[String]) -> std::io::Result<Child> {
+    let mut command = Command::new(&argv[0]);
+    command
+        .args(&argv[1..])
+        .stdin(Stdio::inherit())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // Without a terminal, Ctrl-C reaches only rfab: give the command its own process group so
+    // that cancelling can stop everything it started. With one, it must stay in the
+    // foreground group to read the terminal, and receives the terminal's Ctrl-C itself.
+    if !std::io::stdin().is_terminal() {
+        command.process_group(0);
+    }
+    command.spawn()
+}
+
+/// Reads both streams line by line until they close, passing each line to `each` as it
+/// arrives; returns the whole of each stream without its final newline.
+fn stream(
+    child: &mut Child,
+    mut each: impl FnMut(bool, &str),
+) -> Result<(String, String), Box<EvalAltResult>> {
+    let (sender, receiver) = mpsc::channel::<(bool, String)>();
+    let readers = [
+        child
+            .stdout
+            .take()
+            .map(|s| reader(Box::new(s), false, sender.clone())),
+        child
+            .stderr
+            .take()
+            .map(|s| reader(Box::new(s), true, sender.clone())),
+    ];
+    drop(sender);
+    let (mut stdout, mut stderr) = (String::new(), String::new());
+    loop {
+        match receiver.recv_timeout(Duration::from_millis(50)) {
+            Ok((is_err, line)) => {
+                each(is_err, line.trim_end_matches(['\n', '\r']));
+                if is_err { &mut stderr } else { &mut stdout }.push_str(&line);
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) if signals::interrupted() => {
+                terminate(child);
+                return Err(
+                    EvalAltResult::ErrorTerminated(Dynamic::UNIT, rhai::Position::NONE).into(),
+                );
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    for handle in readers.into_iter().flatten() {
+        let _ = handle.join();
+    }
+    for text in [&mut stdout, &mut stderr] {
+        if text.ends_with('\n') {
+            text.pop();
+        }
+    }
+    Ok((stdout, stderr))
+}
+
+fn reader(
+    stream: Box<dyn Read + Send>,
+    is_err: bool,
+    sender: mpsc::Sender<(bool, String)>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(stream);
+        let mut buffer = Vec::new();
+        while matches!(reader.read_until(b'\n', &mut buffer), Ok(n) if n > 0) {
+            if sender
+                .send((is_err, String::from_utf8_lossy(&buffer).into_owned()))
+                .is_err()
+            {
+                return;
+            }
+            buffer.clear();
+        }
+    })
+}
+
+/// Stops a command and whatever it started: its process group when it has its own.
+fn terminate(child: &mut Child) {
+    if let Ok(pid) = i32::try_from(child.id())
+        && !std::io::stdin().is_terminal()
+    {
+        // SAFETY: sending a signal has no memory-safety preconditions.
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::killpg(pid, libc::SIGTERM);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -1,0 +1,52 @@
+//! The functions and types scripts see, registered into the engine.
+//!
+//! Each submodule is a Rhai plugin module: its `///` docs, with their `rhai` examples, are
+//! kept in the engine's metadata and are what `rfab --api` shows.
+
+mod command_result;
+mod console;
+mod env;
+mod execute;
+mod local;
+mod reference;
+
+use rhai::{Engine, exported_module};
+
+pub(crate) use command_result::CommandResult;
+pub(crate) use console::abort_message;
+pub(crate) use reference::reference;
+
+pub(crate) fn register(engine: &mut Engine) {
+    engine.register_type_with_name::<crate::env::EnvView>("Env");
+    engine.register_type_with_name::<CommandResult>("CommandResult");
+    for module in [
+        exported_module!(env::env_api),
+        exported_module!(command_result::command_result_api),
+        exported_module!(local::local_api),
+        exported_module!(console::console_api),
+        exported_module!(execute::execute_api),
+    ] {
+        engine.register_global_module(module.into());
+    }
+}
+
+/// Rejects option keys a function does not know, naming the ones it does.
+pub(crate) fn check_options(
+    function: &str,
+    options: &rhai::Map,
+    known: &[&str],
+) -> Result<(), Box<rhai::EvalAltResult>> {
+    match options.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(key) => Err(format!(
+            "{function}(): unknown option `{key}` (known: {})",
+            known.join(", ")
+        )
+        .into()),
+        None => Ok(()),
+    }
+}
+
+/// A boolean option, falling back to `default` when absent.
+pub(crate) fn flag_option(options: &rhai::Map, key: &str, default: bool) -> bool {
+    options.get(key).map_or(default, crate::env::truthy)
+}

@@ -1,0 +1,118 @@
+//! The checked form of the command line: everything that can be wrong with it is found here,
+//! before a fabfile is read or a host contacted.
+
+use std::path::PathBuf;
+
+use rhai::Dynamic;
+
+use crate::arguments::Arguments;
+use crate::context::CliHosts;
+use crate::error::{Error, Result};
+use crate::host::Host;
+use crate::invocation_parser;
+use crate::settings;
+use crate::subcommand::Subcommand;
+
+#[derive(Debug)]
+pub(crate) struct Config {
+    pub(crate) fabfile: Option<PathBuf>,
+    pub(crate) cwd: PathBuf,
+    pub(crate) cli: CliHosts,
+    /// `--set` entries, in the order given.
+    pub(crate) settings: Vec<(String, Dynamic)>,
+    pub(crate) warn_only: bool,
+    pub(crate) abort_on_prompts: bool,
+    pub(crate) task_words: Vec<String>,
+    pub(crate) subcommand: Subcommand,
+}
+
+impl Config {
+    pub(crate) fn from_arguments(arguments: Arguments) -> Result<Self> {
+        let mut settings = Vec::new();
+        for item in &arguments.set {
+            settings.extend(settings::parse(item)?);
+        }
+        let clean = |items: Vec<String>| -> Vec<String> {
+            items
+                .into_iter()
+                .map(|h| h.trim().to_owned())
+                .filter(|h| !h.is_empty())
+                .collect()
+        };
+        let cli = CliHosts {
+            hosts: clean(arguments.hosts),
+            roles: clean(arguments.roles),
+            exclude_hosts: clean(arguments.exclude_hosts),
+        };
+        for host in &cli.hosts {
+            Host::parse(host)?;
+        }
+        let subcommand = if let Some(shell) = arguments.completions {
+            Subcommand::Completions(shell)
+        } else if let Some(name) = arguments.api {
+            Subcommand::Api((!name.is_empty()).then_some(name))
+        } else if arguments.list {
+            Subcommand::List
+        } else if arguments.shortlist {
+            Subcommand::Shortlist
+        } else if let Some(task) = arguments.display {
+            Subcommand::Display(task)
+        } else {
+            Subcommand::Run(
+                arguments
+                    .tasks
+                    .iter()
+                    .map(|w| invocation_parser::parse(w))
+                    .collect::<Result<_>>()?,
+            )
+        };
+        Ok(Self {
+            fabfile: arguments.fabfile,
+            cwd: std::env::current_dir().map_err(|source| Error::FabfileRead {
+                path: ".".into(),
+                source,
+            })?,
+            cli,
+            settings,
+            warn_only: arguments.warn_only,
+            abort_on_prompts: arguments.abort_on_prompts,
+            task_words: arguments.tasks,
+            subcommand,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    fn config(args: &[&str]) -> Result<Config> {
+        Config::from_arguments(
+            Arguments::try_parse_from([&["rfab"], args].concat()).expect("clap accepts it"),
+        )
+    }
+
+    #[test]
+    fn options_may_sit_between_tasks() {
+        let config =
+            config(&["prod", "-H", "a,b", "deploy:stable", "--set", "x=1,y"]).expect("valid");
+        assert_eq!(config.task_words, ["prod", "deploy:stable"]);
+        assert_eq!(config.cli.hosts, ["a", "b"]);
+        assert_eq!(config.settings.len(), 2);
+    }
+
+    #[test]
+    fn bad_input_is_caught_before_running() {
+        assert!(matches!(config(&["--set", "=1"]), Err(Error::Set { .. })));
+        assert!(matches!(
+            config(&["-H", "web1:notaport"]),
+            Err(Error::HostString { .. })
+        ));
+        assert!(matches!(
+            config(&["t:=v"]),
+            Err(Error::InvocationSyntax { .. })
+        ));
+    }
+}

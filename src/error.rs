@@ -1,0 +1,127 @@
+//! The one error type of rfab: every failure a user can meet, each with what to do next.
+//!
+//! Messages are lower-case, put names in backticks and end with a hint. `code()` maps each
+//! error to the exit status: 2 for a command line that cannot run, 1 for a run that failed,
+//! 130 for an interrupted one.
+
+use std::path::PathBuf;
+
+pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Error {
+    #[error("no fabfile found: looked for `fabfile.rhai` in {}\nhint: create one, or point at it with `-f PATH`", searched_list(.searched))]
+    FabfileNotFound { searched: Vec<PathBuf> },
+
+    #[error("cannot read fabfile `{}`: {source}\nhint: check the path given to `-f`", .path.display())]
+    FabfileRead {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    /// A script error, already rendered with its source snippet and call chain.
+    #[error("{rendered}")]
+    Script { rendered: String },
+
+    #[error("unknown task `{name}`{}\nhint: `rfab --list` shows the tasks of this fabfile", did_you_mean(.suggestion.as_deref()))]
+    UnknownTask {
+        name: String,
+        suggestion: Option<String>,
+    },
+
+    #[error("task `{task}` takes {expected}, but {given} given\nusage: {usage}")]
+    Arity {
+        task: String,
+        expected: String,
+        given: String,
+        usage: String,
+    },
+
+    #[error("bad argument for task `{task}`: {message}\nusage: {usage}")]
+    TaskArgument {
+        task: String,
+        message: String,
+        usage: String,
+    },
+
+    #[error("malformed task argument `{word}`: {message}")]
+    InvocationSyntax { word: String, message: String },
+
+    #[error(
+        "{location}: {message}\nhint: tags are @hosts(a, b), @roles(r), @runs_once, @parallel, @parallel(pool = N), @serial"
+    )]
+    Tag { location: String, message: String },
+
+    #[error("bad `--set {item}`: {message}\nhint: write `--set key=value,flag,empty=`")]
+    Set { item: String, message: String },
+
+    #[error(
+        "bad host string `{host}`: {message}\nhint: write `host`, `user@host`, `host:port` or `user@[::1]:port`"
+    )]
+    HostString { host: String, message: String },
+
+    #[error("unknown role `{role}`{}\nhint: define it in `env.roledefs`", known_list(.known))]
+    UnknownRole { role: String, known: Vec<String> },
+
+    #[error("`env.{key}` must be {expected}, not {found}")]
+    EnvType {
+        key: String,
+        expected: &'static str,
+        found: String,
+    },
+
+    #[error("no task given\nhint: run `rfab TASK`; the tasks of this fabfile are listed above")]
+    NoTask,
+
+    /// A task failed; the message was printed as it happened, this only sets the status.
+    #[error("{0}")]
+    TaskFailed(String),
+
+    #[error("interrupted")]
+    Interrupted,
+}
+
+impl Error {
+    /// The process exit status for this error.
+    pub(crate) fn code(&self) -> i32 {
+        match self {
+            Self::FabfileNotFound { .. }
+            | Self::UnknownTask { .. }
+            | Self::Arity { .. }
+            | Self::TaskArgument { .. }
+            | Self::InvocationSyntax { .. }
+            | Self::Set { .. }
+            | Self::HostString { .. }
+            | Self::NoTask => 2,
+            Self::Interrupted => 130,
+            _ => 1,
+        }
+    }
+
+    /// Whether the message is already on the terminal (a task failure prints itself).
+    pub(crate) fn is_reported(&self) -> bool {
+        matches!(self, Self::TaskFailed(_))
+    }
+}
+
+fn searched_list(searched: &[PathBuf]) -> String {
+    searched
+        .iter()
+        .map(|p| format!("`{}`", p.display()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn did_you_mean(suggestion: Option<&str>) -> String {
+    suggestion
+        .map(|s| format!("\nhint: did you mean `{s}`?"))
+        .unwrap_or_default()
+}
+
+fn known_list(known: &[String]) -> String {
+    if known.is_empty() {
+        " (`env.roledefs` defines no roles)".into()
+    } else {
+        format!(" (defined: {})", known.join(", "))
+    }
+}

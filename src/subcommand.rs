@@ -1,0 +1,157 @@
+//! What rfab was asked to do, and doing it.
+
+use std::sync::{Arc, OnceLock};
+
+use clap::CommandFactory;
+use clap_complete::Shell;
+use rhai::{Array, Dynamic, Map};
+
+use crate::api;
+use crate::arguments::Arguments;
+use crate::config::Config;
+use crate::context::{Runtime, local_user};
+use crate::diagnostic::Sources;
+use crate::engine;
+use crate::env::Env;
+use crate::error::{Error, Result};
+use crate::executor::Executor;
+use crate::fabfile::{Fabfile, MODULE_NAME};
+use crate::invocation::Invocation;
+use crate::listing;
+use crate::output::Output;
+use crate::search;
+use crate::signals;
+
+#[derive(Debug)]
+pub(crate) enum Subcommand {
+    Completions(Shell),
+    Api(Option<String>),
+    List,
+    Shortlist,
+    Display(String),
+    Run(Vec<Invocation>),
+}
+
+impl Subcommand {
+    pub(crate) fn execute(&self, config: &Config, output: &Output) -> Result<()> {
+        match self {
+            Self::Completions(shell) => {
+                let mut stdout = std::io::stdout();
+                clap_complete::generate(*shell, &mut Arguments::command(), "rfab", &mut stdout);
+                Ok(())
+            }
+            Self::Api(name) => {
+                let runtime = runtime(config, output, Env::default());
+                let engine = engine::build(&runtime, &config.cwd);
+                match api::reference(&engine, name.as_deref()) {
+                    Some(text) => {
+                        output.say(text.trim_end());
+                        Ok(())
+                    }
+                    None => Err(Error::UnknownTask {
+                        name: name.clone().unwrap_or_default(),
+                        suggestion: None,
+                    }),
+                }
+            }
+            Self::List | Self::Shortlist | Self::Display(_) | Self::Run(_) => {
+                self.with_fabfile(config, output)
+            }
+        }
+    }
+
+    fn with_fabfile(&self, config: &Config, output: &Output) -> Result<()> {
+        let path = search::find(config.fabfile.as_deref(), &config.cwd)?;
+        let base = path
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default();
+        let runtime = runtime(config, output, seed_env(config, &path));
+        let mut engine = engine::build(&runtime, &base);
+        let fabfile = Arc::new(Fabfile::load(&engine, &path, &Sources { base })?);
+        engine.register_static_module(MODULE_NAME, fabfile.module.clone());
+        runtime
+            .fabfile
+            .set(fabfile.clone())
+            .expect("the fabfile is loaded once");
+        match self {
+            Self::List => output.say(listing::list(&fabfile).trim_end()),
+            Self::Shortlist => output.say(listing::shortlist(&fabfile).trim_end()),
+            Self::Display(name) => output.say(listing::display(fabfile.task(name)?).trim_end()),
+            Self::Run(invocations) => {
+                if invocations.is_empty() {
+                    output.say(listing::list(&fabfile).trim_end());
+                    return Err(Error::NoTask);
+                }
+                // Every task is checked before the first one runs.
+                for invocation in invocations {
+                    fabfile.task(&invocation.task)?.bind(invocation)?;
+                }
+                signals::install();
+                Executor {
+                    engine: &engine,
+                    runtime: &runtime,
+                    fabfile: &fabfile,
+                }
+                .run(invocations)?;
+                output.say("\nDone.");
+            }
+            Self::Completions(_) | Self::Api(_) => unreachable!("handled without a fabfile"),
+        }
+        Ok(())
+    }
+}
+
+fn runtime(config: &Config, output: &Output, env: Env) -> Arc<Runtime> {
+    Arc::new(Runtime {
+        output: output.clone(),
+        env,
+        cli: config.cli.clone(),
+        fabfile: OnceLock::new(),
+    })
+}
+
+/// Fabric's defaults, then `--set`, then the options that name an env key (they win).
+fn seed_env(config: &Config, fabfile: &std::path::Path) -> Env {
+    let env = Env::default();
+    let list = |items: &[String]| {
+        Dynamic::from_array(
+            items
+                .iter()
+                .map(|s| Dynamic::from(s.clone()))
+                .collect::<Array>(),
+        )
+    };
+    let user = local_user();
+    let path = Dynamic::from(fabfile.display().to_string());
+    for (key, value) in [
+        ("hosts", list(&config.cli.hosts)),
+        ("roles", list(&config.cli.roles)),
+        ("exclude_hosts", list(&config.cli.exclude_hosts)),
+        ("roledefs", Dynamic::from_map(Map::new())),
+        ("user", Dynamic::from(user.clone())),
+        ("local_user", Dynamic::from(user)),
+        ("port", Dynamic::from_int(22)),
+        ("warn_only", Dynamic::FALSE),
+        ("abort_on_prompts", Dynamic::FALSE),
+        ("fabfile", path.clone()),
+        ("real_fabfile", path),
+        ("tasks", list(&config.task_words)),
+        (
+            "version",
+            Dynamic::from(env!("CARGO_PKG_VERSION").to_owned()),
+        ),
+    ] {
+        env.set(key, value);
+    }
+    for (key, value) in &config.settings {
+        env.set(key, value.clone());
+    }
+    if config.warn_only {
+        env.set("warn_only", Dynamic::TRUE);
+    }
+    if config.abort_on_prompts {
+        env.set("abort_on_prompts", Dynamic::TRUE);
+    }
+    env
+}

@@ -1,0 +1,199 @@
+//! Fabric's decorators, written as doc-comment tags and checked when the fabfile loads.
+//!
+//! ```text
+//! /// @hosts(web1, deploy@web2:2222)   hosts to run on, unless the command line says otherwise
+//! /// @roles(web, db)                  roles to run on
+//! /// @runs_once                       run once, whatever the host list
+//! /// @parallel  /  @parallel(pool = 5)
+//! /// @serial
+//! ```
+
+/// The tags of one task.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Tags {
+    pub(crate) hosts: Vec<String>,
+    pub(crate) roles: Vec<String>,
+    pub(crate) runs_once: bool,
+    pub(crate) parallel: bool,
+    /// The most hosts at once, from `@parallel(pool = N)`.
+    pub(crate) pool: Option<usize>,
+    pub(crate) serial: bool,
+}
+
+impl Tags {
+    /// Reads the tag lines of a doc comment. Errors carry the index of the offending line.
+    pub(crate) fn parse(lines: &[String]) -> Result<Self, (usize, String)> {
+        let mut tags = Self::default();
+        for (index, line) in lines.iter().enumerate() {
+            if let Some(tag) = line.trim().strip_prefix('@') {
+                tags.apply(tag).map_err(|message| (index, message))?;
+            }
+        }
+        if tags.serial && tags.parallel {
+            return Err((0, "a task cannot be both `@parallel` and `@serial`".into()));
+        }
+        Ok(tags)
+    }
+
+    /// The tags as written: `@roles(web)`, `@parallel(pool = 5)`.
+    pub(crate) fn describe(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if !self.hosts.is_empty() {
+            out.push(format!("@hosts({})", self.hosts.join(", ")));
+        }
+        if !self.roles.is_empty() {
+            out.push(format!("@roles({})", self.roles.join(", ")));
+        }
+        if self.runs_once {
+            out.push("@runs_once".into());
+        }
+        match (self.parallel, self.pool) {
+            (true, Some(pool)) => out.push(format!("@parallel(pool = {pool})")),
+            (true, None) => out.push("@parallel".into()),
+            (false, _) => {}
+        }
+        if self.serial {
+            out.push("@serial".into());
+        }
+        out
+    }
+
+    fn apply(&mut self, tag: &str) -> Result<(), String> {
+        let (name, args) = match tag.split_once('(') {
+            Some((name, rest)) => {
+                let args = rest
+                    .trim_end()
+                    .strip_suffix(')')
+                    .ok_or_else(|| format!("`@{tag}` lacks its closing `)`"))?;
+                (name.trim(), Some(args))
+            }
+            None => (tag.trim(), None),
+        };
+        let list = |args: Option<&str>| -> Result<Vec<String>, String> {
+            let items: Vec<String> = args
+                .unwrap_or_default()
+                .split(',')
+                .map(|s| s.trim().trim_matches('"').to_owned())
+                .filter(|s| !s.is_empty())
+                .collect();
+            if items.is_empty() {
+                Err(format!(
+                    "`@{name}` needs at least one name: `@{name}(a, b)`"
+                ))
+            } else {
+                Ok(items)
+            }
+        };
+        let no_args = |flag: &mut bool| match args {
+            None => {
+                *flag = true;
+                Ok(())
+            }
+            Some(_) => Err(format!("`@{name}` takes no arguments")),
+        };
+        match name {
+            "hosts" => self.hosts = list(args)?,
+            "roles" => self.roles = list(args)?,
+            "runs_once" => no_args(&mut self.runs_once)?,
+            "serial" => no_args(&mut self.serial)?,
+            "parallel" => {
+                self.parallel = true;
+                self.pool = args.map(pool_size).transpose()?;
+            }
+            _ => return Err(format!("unknown tag `@{name}`{}", suggest(name))),
+        }
+        Ok(())
+    }
+}
+
+fn pool_size(args: &str) -> Result<usize, String> {
+    let bad = || {
+        format!(
+            "expected `@parallel(pool = N)` with N a whole number above 0, found `@parallel({args})`"
+        )
+    };
+    let (key, value) = args.split_once('=').ok_or_else(bad)?;
+    if key.trim() != "pool" {
+        return Err(bad());
+    }
+    value.trim().parse().ok().filter(|n| *n > 0).ok_or_else(bad)
+}
+
+fn suggest(name: &str) -> String {
+    crate::suggestion::closest(name, ["hosts", "roles", "runs_once", "parallel", "serial"])
+        .map(|s| format!(" (did you mean `@{s}`?)"))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(lines: &[&str]) -> Result<Tags, String> {
+        let lines: Vec<String> = lines.iter().map(|l| (*l).to_owned()).collect();
+        Tags::parse(&lines).map_err(|(_, m)| m)
+    }
+
+    #[test]
+    fn reads_every_tag() {
+        let tags = parse(&[
+            "Deploy.",
+            "@hosts(web1, \"deploy@web2:2222\")",
+            "@roles(web)",
+            "@runs_once",
+            "@parallel(pool = 5)",
+        ]);
+        assert_eq!(
+            tags,
+            Ok(Tags {
+                hosts: vec!["web1".into(), "deploy@web2:2222".into()],
+                roles: vec!["web".into()],
+                runs_once: true,
+                parallel: true,
+                pool: Some(5),
+                serial: false,
+            })
+        );
+        assert_eq!(
+            parse(&["@parallel"]).map(|t| (t.parallel, t.pool)),
+            Ok((true, None))
+        );
+        assert_eq!(parse(&["@serial"]).map(|t| t.serial), Ok(true));
+        assert_eq!(
+            parse(&["an email@example.com is not a tag"]),
+            Ok(Tags::default())
+        );
+    }
+
+    #[test]
+    fn rejects_what_it_does_not_know() {
+        let table = [
+            (
+                "@paralel",
+                "unknown tag `@paralel` (did you mean `@parallel`?)",
+            ),
+            ("@frobnicate", "unknown tag `@frobnicate`"),
+            (
+                "@hosts()",
+                "`@hosts` needs at least one name: `@hosts(a, b)`",
+            ),
+            ("@hosts(a", "`@hosts(a` lacks its closing `)`"),
+            ("@runs_once(1)", "`@runs_once` takes no arguments"),
+            (
+                "@parallel(5)",
+                "expected `@parallel(pool = N)` with N a whole number above 0, found `@parallel(5)`",
+            ),
+            (
+                "@parallel(pool = 0)",
+                "expected `@parallel(pool = N)` with N a whole number above 0, found `@parallel(pool = 0)`",
+            ),
+        ];
+        for (line, message) in table {
+            assert_eq!(parse(&[line]), Err(message.to_owned()), "{line}");
+        }
+        assert_eq!(
+            parse(&["@parallel", "@serial"]),
+            Err("a task cannot be both `@parallel` and `@serial`".into())
+        );
+    }
+}

@@ -1,0 +1,1 @@
+//! rfab integration tests.
