@@ -55,7 +55,7 @@ impl Sources {
     /// A parse error in `source_id`.
     pub(crate) fn parse_error(&self, error: &ParseError, source_id: &str) -> String {
         let mut out = format!("syntax error: {}", error.err_type());
-        self.locate(&mut out, source_id, error.position());
+        let _ = self.locate(&mut out, source_id, error.position());
         out
     }
 
@@ -84,12 +84,16 @@ impl Sources {
                 }
                 root => {
                     let mut out = root_message(root);
-                    self.locate(&mut out, &source, root.position());
+                    let gutter = self.locate(&mut out, &source, root.position());
                     for (what, source, pos) in chain.iter().rev() {
                         if source == ENTRY_SOURCE || pos.is_none() {
                             continue;
                         }
-                        let _ = write!(out, "\n   = {what} at {}", self.location(source, *pos));
+                        let _ = write!(
+                            out,
+                            "\n{gutter} = {what} at {}",
+                            self.location(source, *pos)
+                        );
                     }
                     return out;
                 }
@@ -106,20 +110,23 @@ impl Sources {
         }
     }
 
-    /// Appends `--> file:line:col` and the source line with a caret under the column.
-    fn locate(&self, out: &mut String, source_id: &str, pos: Position) {
-        let Some(line_no) = pos.line() else { return };
+    /// Appends `--> file:line:col` and the source line with a caret under the column, in
+    /// rustc's layout; returns the gutter, for lines that follow.
+    fn locate(&self, out: &mut String, source_id: &str, pos: Position) -> String {
+        let Some(line_no) = pos.line() else {
+            return " ".into();
+        };
         let source = self.find(source_id);
         let col = pos.position().unwrap_or(1);
-        let _ = write!(out, "\n  --> {}:{line_no}:{col}", source.name);
+        let gutter = " ".repeat(line_no.to_string().len());
+        let _ = write!(out, "\n{gutter}--> {}:{line_no}:{col}", source.name);
         let Some(line) = source
             .text
             .as_deref()
             .and_then(|t| t.lines().nth(line_no - 1))
         else {
-            return;
+            return gutter;
         };
-        let gutter = " ".repeat(line_no.to_string().len());
         // Rhai counts columns in chars, a tab being one: keep tabs so the caret lines up.
         let pad: String = line
             .chars()
@@ -127,6 +134,7 @@ impl Sources {
             .map(|c| if c == '\t' { '\t' } else { ' ' })
             .collect();
         let _ = write!(out, "\n{gutter} |\n{line_no} | {line}\n{gutter} | {pad}^");
+        gutter
     }
 }
 

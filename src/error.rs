@@ -44,6 +44,9 @@ pub(crate) enum Error {
         usage: String,
     },
 
+    #[error("no script function or type `{name}`\nhint: `rfab --api` shows the whole reference")]
+    UnknownApi { name: String },
+
     #[error("malformed task argument `{word}`: {message}")]
     InvocationSyntax { word: String, message: String },
 
@@ -87,6 +90,7 @@ impl Error {
         match self {
             Self::FabfileNotFound { .. }
             | Self::UnknownTask { .. }
+            | Self::UnknownApi { .. }
             | Self::Arity { .. }
             | Self::TaskArgument { .. }
             | Self::InvocationSyntax { .. }

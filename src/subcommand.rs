@@ -48,9 +48,8 @@ impl Subcommand {
                         output.say(text.trim_end());
                         Ok(())
                     }
-                    None => Err(Error::UnknownTask {
+                    None => Err(Error::UnknownApi {
                         name: name.clone().unwrap_or_default(),
-                        suggestion: None,
                     }),
                 }
             }

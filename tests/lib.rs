@@ -1,1 +1,19 @@
-//! rfab integration tests.
+//! rfab's integration tests: each writes fabfiles into a temp dir, runs the real binary and
+// Fabfiles in tests are raw strings throughout, hashes or not, so they read alike.
+#![allow(clippy::needless_raw_string_hashes)]
+//! compares exit status, stdout and stderr exactly.
+
+mod test;
+
+mod api;
+mod cli;
+mod env;
+mod errors;
+mod examples;
+mod execute;
+mod hosts;
+mod listing;
+mod local;
+mod prompts;
+mod signals;
+mod stdlib;

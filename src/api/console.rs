@@ -80,12 +80,13 @@ pub(crate) mod console_api {
     }
 
     /// `prompt()` with options:
-    /// - `default`: the answer for an empty line, and when no one can be asked;
+    /// - `fallback`: the answer for an empty line, and when no one can be asked
+    ///   (`default` is a reserved word in Rhai);
     /// - `key`: an env key; if `--set KEY=...` (or the fabfile) set it, that is the answer
     ///   and nothing is asked; the answer is stored there.
     ///
     /// ```rhai
-    /// let tag = prompt("Tag to deploy?", #{ key: "tag", default: "stable" });
+    /// let tag = prompt("Tag to deploy?", #{ key: "deploy_tag", fallback: "stable" });
     /// ```
     #[rhai_fn(name = "prompt", return_raw)]
     pub fn prompt_with(
@@ -127,7 +128,7 @@ fn prompt(
     text: &str,
     options: &Map,
 ) -> Result<String, Box<EvalAltResult>> {
-    check_options("prompt", options, &["default", "key"])?;
+    check_options("prompt", options, &["fallback", "key"])?;
     let context = Context::of(ctx)?;
     let env = &context.runtime.env;
     let key = options.get("key").map(ToString::to_string);
@@ -138,7 +139,7 @@ fn prompt(
     {
         return Ok(answer.to_string());
     }
-    let default = options.get("default").map(ToString::to_string);
+    let default = options.get("fallback").map(ToString::to_string);
     let answer = match ask(
         &context,
         text,
@@ -213,7 +214,7 @@ fn cannot_ask(context: &Context, text: &str, key: Option<&str>) -> String {
     };
     let hint = match key {
         Some(key) => format!("answer it with `--set {key}=VALUE`"),
-        None => "give the prompt a default, or run rfab on a terminal".into(),
+        None => "give the prompt a `fallback`, or run rfab on a terminal".into(),
     };
     format!("cannot ask \"{text}\": {why}; {hint}")
 }

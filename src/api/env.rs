@@ -9,7 +9,8 @@ pub(crate) mod env_api {
     use crate::env::EnvView;
     use rhai::{Array, Dynamic, Map};
 
-    /// Read an env key; a key never set reads as `()`. `env.KEY` does the same.
+    /// Read an env key; a key never set reads as `()`. `env.KEY` does the same, except for
+    /// `tag`, which Rhai reserves on every value: write `env["tag"]`.
     ///
     /// While a task runs on a host, `env.host_string`, `env.host`, `env.user` and `env.port`
     /// describe that host, and the settings of the host's role (from `env.roledefs`) are
@@ -59,10 +60,7 @@ pub(crate) mod env_api {
     /// ```
     #[rhai_fn(pure)]
     pub fn keys(env: &mut EnvView) -> Array {
-        env.to_map()
-            .keys()
-            .map(|k| Dynamic::from(k.clone()))
-            .collect()
+        env.to_map().keys().map(|k| k.as_str().into()).collect()
     }
 
     /// A copy of env as a plain map, with the current host's keys.

@@ -39,11 +39,11 @@ pub(crate) fn reference(engine: &Engine, name: Option<&str>) -> Option<String> {
 /// The heading an entry goes under: `local`, `Env[key]`, `CommandResult.stdout`.
 fn title(function: &Value) -> Option<String> {
     let name = function["name"].as_str()?;
-    let receiver = function["params"]
+    let first = function["params"]
         .get(0)
         .and_then(|p| p["type"].as_str())
         .unwrap_or_default();
-    let receiver = receiver.trim_start_matches("&mut ");
+    let receiver = script_type(first);
     if matches!(name, "to_string" | "to_debug")
         || function["docComments"].as_array().is_none_or(Vec::is_empty)
     {
@@ -54,13 +54,85 @@ fn title(function: &Value) -> Option<String> {
         "index$set$" => format!("{receiver}[key] = value"),
         _ => match name.strip_prefix("get$") {
             Some(property) => format!("{receiver}.{property}"),
+            None if is_method(first) => format!("{receiver}.{name}"),
             None => name.to_owned(),
         },
     })
 }
 
+/// Whether a function with this first parameter is a method of a script type.
+fn is_method(first_param: &str) -> bool {
+    first_param.starts_with("&mut ")
+}
+
+/// A Rust type as scripts know it.
+fn script_type(rust: &str) -> String {
+    let rust = rust.trim_start_matches("&mut ");
+    let rust = rust
+        .strip_prefix("Result<")
+        .and_then(|r| r.strip_suffix(", Box<EvalAltResult>>"))
+        .unwrap_or(rust);
+    match rust {
+        "&str" | "String" | "ImmutableString" => "string",
+        "i64" => "int",
+        "Map" => "map",
+        "Array" => "array",
+        "Dynamic" => "any",
+        "EnvView" => "Env",
+        other => other,
+    }
+    .to_owned()
+}
+
+/// `local(command: string, options: map) -> CommandResult`; properties as `result.code -> int`.
+fn signature(function: &Value) -> String {
+    let name = function["name"].as_str().unwrap_or_default();
+    let raw: Vec<&Value> = function["params"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .collect();
+    let params: Vec<String> = raw
+        .iter()
+        .map(|p| {
+            format!(
+                "{}: {}",
+                p["name"].as_str().unwrap_or("_"),
+                script_type(p["type"].as_str().unwrap_or("?"))
+            )
+        })
+        .collect();
+    let returns = function["returnType"]
+        .as_str()
+        .map(script_type)
+        .filter(|r| r != "()");
+    let arrow = returns.map(|r| format!(" -> {r}")).unwrap_or_default();
+    let first = raw
+        .first()
+        .and_then(|p| p["type"].as_str())
+        .unwrap_or_default();
+    let receiver = match script_type(first).as_str() {
+        "CommandResult" => "result",
+        "Env" => "env",
+        _ => "value",
+    };
+    if name == "index$get$" {
+        return format!("{receiver}[key: string]{arrow}");
+    }
+    if name == "index$set$" {
+        return format!("{receiver}[key: string] = value");
+    }
+    if let Some(property) = name.strip_prefix("get$") {
+        return format!("{receiver}.{property}{arrow}");
+    }
+    if is_method(first) {
+        return format!("{receiver}.{name}({}){arrow}", params[1..].join(", "));
+    }
+    format!("{name}({}){arrow}", params.join(", "))
+}
+
 fn entry(function: &Value) -> String {
-    let signature = function["signature"].as_str().unwrap_or_default();
+    let signature = signature(function);
     let doc: Vec<String> = function["docComments"]
         .as_array()
         .into_iter()

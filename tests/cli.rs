@@ -1,0 +1,164 @@
+//! The command line itself: options, usage errors, completions.
+
+use crate::test::Test;
+
+#[test]
+fn version() {
+    Test::new()
+        .args(&["--version"])
+        .stdout(&format!("rfab {}\n", env!("CARGO_PKG_VERSION")))
+        .run();
+}
+
+#[test]
+fn unknown_option_is_a_usage_error() {
+    let ran = Test::new()
+        .args(&["--frobnicate"])
+        .status(2)
+        .stdout("")
+        .run();
+    assert!(
+        ran.stderr
+            .starts_with("error: unexpected argument '--frobnicate' found\n"),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn bad_set_names_the_entry_and_the_syntax() {
+    Test::new()
+        .fabfile("fn t() {}")
+        .args(&["--set", "a=1,=2", "t"])
+        .status(2)
+        .stderr(
+            "
+            error: bad `--set a=1,=2`: `=2` has no key
+            hint: write `--set key=value,flag,empty=`
+            ",
+        )
+        .run();
+}
+
+#[test]
+fn bad_host_string_is_caught_before_anything_runs() {
+    Test::new()
+        .fabfile("fn t() { local(\"touch ran\"); }")
+        .args(&["-H", "web1:http", "t"])
+        .status(2)
+        .stdout("")
+        .stderr(
+            "
+            error: bad host string `web1:http`: the port must be a number from 1 to 65535
+            hint: write `host`, `user@host`, `host:port` or `user@[::1]:port`
+            ",
+        )
+        .run();
+}
+
+#[test]
+fn no_task_lists_the_tasks_and_fails() {
+    Test::new()
+        .fabfile(
+            "
+            /// Say hello.
+            fn hello() {}
+            ",
+        )
+        .status(2)
+        .stdout(
+            "
+            Available commands:
+
+                hello    Say hello.
+            ",
+        )
+        .stderr(
+            "
+            error: no task given
+            hint: run `rfab TASK`; the tasks of this fabfile are listed above
+            ",
+        )
+        .run();
+}
+
+#[test]
+fn completions_need_no_fabfile() {
+    let ran = Test::new().args(&["--completions", "bash"]).run();
+    assert!(ran.stdout.contains("_rfab()"), "{}", ran.stdout);
+    assert!(ran.stdout.contains("--shortlist"), "{}", ran.stdout);
+}
+
+#[test]
+fn options_may_follow_tasks() {
+    Test::new()
+        .fabfile("fn t() { print(env.greeting); }")
+        .args(&["t", "--set", "greeting=hi"])
+        .stdout(
+            "
+            hi
+
+            Done.
+            ",
+        )
+        .run();
+}
+
+#[test]
+fn fabfile_is_found_in_a_parent_directory() {
+    Test::new()
+        .fabfile("fn t() { print(\"found\"); }")
+        .current_dir("a/b")
+        .args(&["t"])
+        .stdout(
+            "
+            found
+
+            Done.
+            ",
+        )
+        .run();
+}
+
+#[test]
+fn dash_f_names_another_fabfile() {
+    Test::new()
+        .file("deploy/other.rhai", "fn t() { print(\"other\"); }")
+        .args(&["-f", "deploy/other.rhai", "t"])
+        .stdout(
+            "
+            other
+
+            Done.
+            ",
+        )
+        .run();
+}
+
+#[test]
+fn colour_can_be_forced() {
+    let ran = Test::new()
+        .fabfile("fn t() { abort(\"no\"); }")
+        .args(&["--color", "always", "t"])
+        .status(1)
+        .run();
+    assert!(
+        ran.stderr
+            .starts_with("\u{1b}[1m\u{1b}[31mFatal error:\u{1b}[0m no"),
+        "{:?}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn rfab_fabfile_variable_names_the_fabfile() {
+    let test = Test::new().file(
+        "ops/deploy.rhai",
+        "fn t() { print(\"from the variable\"); }",
+    );
+    let path = test.path().join("ops/deploy.rhai").display().to_string();
+    test.env("RFAB_FABFILE", &path)
+        .args(&["t"])
+        .stdout("from the variable\n\nDone.\n")
+        .run();
+}

@@ -1,0 +1,257 @@
+//! Every way a run can be refused or fail, each with its exact message.
+
+use crate::test::Test;
+
+#[test]
+fn syntax_error_points_at_the_line() {
+    Test::new()
+        .fabfile(
+            "
+            fn deploy() {
+                let x = (1 + ;
+            }
+            ",
+        )
+        .args(&["deploy"])
+        .status(1)
+        .stdout("")
+        .stderr(
+            "
+            error: syntax error: Unexpected ';'
+             --> fabfile.rhai:2:18
+              |
+            2 |     let x = (1 + ;
+              |                  ^
+            ",
+        )
+        .run();
+}
+
+#[test]
+fn syntax_error_in_an_imported_module_names_it() {
+    let ran = Test::new()
+        .fabfile("import \"proxy\" as proxy;\nfn t() {}")
+        .file("proxy.rhai", "fn flip() {\n    run(\"x\"\n}\n")
+        .args(&["--list"])
+        .status(1)
+        .run();
+    assert!(ran.stderr.contains("--> proxy.rhai:3:1"), "{}", ran.stderr);
+    assert!(
+        ran.stderr
+            .contains("= in module `proxy` at fabfile.rhai:1:8"),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn runtime_error_shows_the_call_chain() {
+    Test::new()
+        .fabfile(
+            r#"
+            import "util" as util;
+            fn deploy() {
+                util::prepare();
+            }
+            "#,
+        )
+        .file(
+            "util.rhai",
+            r#"
+            fn prepare() {
+                check(42);
+            }
+            private fn check(n) {
+                n.no_such_method();
+            }
+            "#,
+        )
+        .args(&["deploy"])
+        .status(1)
+        .stdout("")
+        .stderr(
+            "
+            Fatal error: Function not found: no_such_method (i64)
+             --> util.rhai:5:7
+              |
+            5 |     n.no_such_method();
+              |       ^
+              = in call to `check` at util.rhai:2:5
+              = in call to `prepare` at fabfile.rhai:3:11
+
+            Aborting.
+            ",
+        )
+        .run();
+}
+
+#[test]
+fn unknown_task_suggests_and_runs_nothing() {
+    Test::new()
+        .fabfile(r#"fn deploy() {} fn prod() { local("touch ran"); }"#)
+        .args(&["prod", "deplyo"])
+        .status(2)
+        .stdout("")
+        .stderr(
+            "
+            error: unknown task `deplyo`
+            hint: did you mean `deploy`?
+            hint: `rfab --list` shows the tasks of this fabfile
+            ",
+        )
+        .run();
+}
+
+#[test]
+fn wrong_argument_count_shows_the_usage() {
+    Test::new()
+        .fabfile("fn prod() {} fn prod(which) {}")
+        .args(&["prod:a,b"])
+        .status(2)
+        .stderr(
+            "
+            error: task `prod` takes 0 or 1 arguments, but 2 were given
+            usage: rfab prod | rfab prod:WHICH
+            ",
+        )
+        .run();
+}
+
+#[test]
+fn unknown_keyword_argument_lists_the_parameters() {
+    Test::new()
+        .fabfile("fn deploy(tag, force) {}")
+        .args(&["deploy:v1,forse=true"])
+        .status(2)
+        .stderr(
+            "
+            error: bad argument for task `deploy`: `forse` is not a parameter of `deploy` (parameters: tag, force)
+            usage: rfab deploy:TAG,FORCE
+            ",
+        )
+        .run();
+}
+
+#[test]
+fn argument_given_twice() {
+    Test::new()
+        .fabfile("fn deploy(tag) {}")
+        .args(&["deploy:tag=v1,tag=v2"])
+        .status(2)
+        .stderr("error: malformed task argument `deploy:tag=v1,tag=v2`: `tag` is given twice\n")
+        .run();
+}
+
+#[test]
+fn conflicting_hosts_in_one_task() {
+    Test::new()
+        .fabfile("fn deploy() {}")
+        .args(&["deploy:host=a,hosts=b;c"])
+        .status(2)
+        .stderr(
+            "error: malformed task argument `deploy:host=a,hosts=b;c`: \
+             `hosts` is given twice with different hosts; give one `hosts=a;b`\n",
+        )
+        .run();
+}
+
+#[test]
+fn missing_fabfile_says_where_it_looked() {
+    let test = Test::new();
+    let dir = test.path().display().to_string();
+    let ran = test.args(&["deploy"]).status(2).run();
+    assert!(
+        ran.stderr.starts_with(&format!(
+            "error: no fabfile found: looked for `fabfile.rhai` in `{dir}`, "
+        )),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        ran.stderr
+            .ends_with("`/`\nhint: create one, or point at it with `-f PATH`\n"),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn missing_dash_f_fabfile() {
+    let test = Test::new();
+    let path = test.path().join("nope.rhai").display().to_string();
+    test.args(&["-f", "nope.rhai", "t"])
+        .status(1)
+        .stderr(&format!(
+            "error: cannot read fabfile `{path}`: entity not found\nhint: check the path given to `-f`\n"
+        ))
+        .run();
+}
+
+#[test]
+fn unknown_tag_points_at_it() {
+    Test::new()
+        .fabfile(
+            "
+            /// Deploy.
+            /// @paralel
+            fn deploy() {}
+            ",
+        )
+        .args(&["--list"])
+        .status(1)
+        .stderr(
+            "
+            error: fabfile.rhai:2:5: in the docs of `deploy`: unknown tag `@paralel` (did you mean `@parallel`?)
+            hint: tags are @hosts(a, b), @roles(r), @runs_once, @parallel, @parallel(pool = N), @serial
+            ",
+        )
+        .run();
+}
+
+#[test]
+fn abort_prints_the_message_as_fabric_does() {
+    Test::new()
+        .fabfile(r#"fn t() { abort("no stable tag"); print("not reached"); }"#)
+        .args(&["-H", "web1", "t"])
+        .status(1)
+        .stdout("[web1] Executing task 't'\n")
+        .stderr(
+            "
+            [web1] Fatal error: no stable tag
+
+            Aborting.
+            ",
+        )
+        .run();
+}
+
+#[test]
+fn a_failure_stops_the_later_hosts_and_tasks() {
+    Test::new()
+        .fabfile(r#"fn t() { if env.host == "b" { abort("b is broken"); } puts("ok"); } fn after() { print("after"); }"#)
+        .args(&["-H", "a,b,c", "t", "after"])
+        .status(1)
+        .stdout(
+            "
+            [a] Executing task 't'
+            [a] ok
+            [b] Executing task 't'
+            ",
+        )
+        .run();
+}
+
+#[test]
+fn eval_is_disabled() {
+    let ran = Test::new()
+        .fabfile(r#"fn t() { eval("1"); }"#)
+        .args(&["t"])
+        .status(1)
+        .run();
+    assert!(
+        ran.stderr
+            .starts_with("error: syntax error: reserved keyword 'eval' is disabled\n"),
+        "{}",
+        ran.stderr
+    );
+}

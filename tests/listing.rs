@@ -1,0 +1,172 @@
+//! `--list`, `--shortlist` and `-d`.
+
+use crate::test::Test;
+
+const FABFILE: &str = r#"
+    //! Deploys for the shop.
+    import "proxy" as proxy;
+
+    /// Select production.
+    ///
+    /// Sets the hosts and roles of the production fleet.
+    fn prod() {}
+
+    /// Select production, with a subset.
+    fn prod(which) {}
+
+    /// Deploy REF to the selected hosts.
+    /// @roles(web)
+    /// @parallel(pool = 5)
+    fn deploy(ref) {}
+
+    fn undocumented() {}
+    private fn helper() {}
+    fn _internal() {}
+"#;
+
+const PROXY: &str = r#"
+    import "lb" as lb;
+    /// Swap the live and the out group.
+    fn flip() {}
+    /// Put every group live.
+    /// @runs_once
+    fn all() {}
+"#;
+
+const LB: &str = "
+    /// Talk to the balancer.
+    fn socket() {}
+";
+
+fn fleet() -> Test {
+    Test::new()
+        .fabfile(FABFILE)
+        .file("proxy.rhai", PROXY)
+        .file("lb.rhai", LB)
+}
+
+#[test]
+fn list_groups_and_aligns() {
+    fleet()
+        .args(&["--list"])
+        .stdout(
+            "
+            Deploys for the shop.
+
+            Available commands:
+
+                deploy             Deploy REF to the selected hosts.
+                prod               Select production.
+                undocumented
+
+                proxy.all          Put every group live.
+                proxy.flip         Swap the live and the out group.
+
+                proxy.lb.socket    Talk to the balancer.
+            ",
+        )
+        .run();
+}
+
+#[test]
+fn shortlist_is_names_only() {
+    fleet()
+        .args(&["--shortlist"])
+        .stdout(
+            "
+            deploy
+            prod
+            proxy.all
+            proxy.flip
+            proxy.lb.socket
+            undocumented
+            ",
+        )
+        .run();
+}
+
+#[test]
+fn display_shows_docs_usage_and_tags() {
+    fleet()
+        .args(&["-d", "deploy"])
+        .stdout(
+            "
+            Displaying detailed information for task 'deploy':
+
+                Deploy REF to the selected hosts.
+
+                Usage: rfab deploy:REF
+                Arguments: ref
+                Tags: @roles(web), @parallel(pool = 5)
+            ",
+        )
+        .run();
+}
+
+#[test]
+fn display_shows_every_overload() {
+    fleet()
+        .args(&["-d", "prod"])
+        .stdout(
+            "
+            Displaying detailed information for task 'prod':
+
+                Select production.
+
+                Sets the hosts and roles of the production fleet.
+
+                Usage: rfab prod
+                       rfab prod:WHICH
+                Arguments: which
+            ",
+        )
+        .run();
+}
+
+#[test]
+fn display_of_a_namespaced_task() {
+    fleet()
+        .args(&["--display", "proxy.all"])
+        .stdout(
+            "
+            Displaying detailed information for task 'proxy.all':
+
+                Put every group live.
+
+                Usage: rfab proxy.all
+                Tags: @runs_once
+            ",
+        )
+        .run();
+}
+
+#[test]
+fn display_of_an_unknown_task_suggests() {
+    fleet()
+        .args(&["-d", "proxy.flp"])
+        .status(2)
+        .stderr(
+            "
+            error: unknown task `proxy.flp`
+            hint: did you mean `proxy.flip`?
+            hint: `rfab --list` shows the tasks of this fabfile
+            ",
+        )
+        .run();
+}
+
+#[test]
+fn hidden_functions_are_not_tasks() {
+    for name in ["helper", "_internal"] {
+        fleet().args(&[name]).status(2).run();
+    }
+}
+
+#[test]
+fn empty_fabfile_says_how_to_add_a_task() {
+    Test::new()
+        .fabfile("let x = 1;")
+        .args(&["--list"])
+        .stdout("No tasks: define a function in the fabfile to make one.\n")
+        .run();
+}

@@ -1,0 +1,73 @@
+//! `prompt()` and `confirm()` when no one can answer: clear errors, defaults, `--set`.
+
+use crate::test::Test;
+
+#[test]
+fn prompt_without_a_terminal_is_a_clear_error() {
+    let ran = Test::new()
+        .fabfile(r#"fn t() { prompt("Release name?"); }"#)
+        .args(&["t"])
+        .status(1)
+        .run();
+    assert!(
+        ran.stderr.starts_with(
+            "Fatal error: cannot ask \"Release name?\": stdin is not a terminal; give the prompt a `fallback`, or run rfab on a terminal\n"
+        ),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn prompt_uses_its_default() {
+    Test::new()
+        .fabfile(r#"fn t() { print(prompt("Tag?", #{ fallback: "stable" })); }"#)
+        .args(&["t"])
+        .stdout("stable\n\nDone.\n")
+        .run();
+}
+
+#[test]
+fn prompt_key_is_answered_by_set_and_stored() {
+    Test::new()
+        .fabfile(
+            r#"fn t() { print(prompt("Release?", #{ key: "release" })); print(env.release); }"#,
+        )
+        .args(&["--set", "release=v3.0.1", "t"])
+        .stdout("v3.0.1\nv3.0.1\n\nDone.\n")
+        .run();
+}
+
+#[test]
+fn prompt_key_error_says_how_to_answer() {
+    let ran = Test::new()
+        .fabfile(r#"fn t() { prompt("Tag?", #{ key: "tag" }); }"#)
+        .args(&["t", "--abort-on-prompts"])
+        .status(1)
+        .run();
+    assert!(
+        ran.stderr.starts_with("Fatal error: cannot ask \"Tag?\": --abort-on-prompts is set; answer it with `--set tag=VALUE`\n"),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn confirm_needs_a_default_without_a_terminal() {
+    let ran = Test::new()
+        .fabfile(r#"fn t() { confirm("Go?"); }"#)
+        .args(&["t"])
+        .status(1)
+        .run();
+    assert!(
+        ran.stderr
+            .starts_with("Fatal error: cannot ask \"Go?\": stdin is not a terminal"),
+        "{}",
+        ran.stderr
+    );
+    Test::new()
+        .fabfile(r#"fn t() { print(confirm("Go?", false)); }"#)
+        .args(&["t"])
+        .stdout("false\n\nDone.\n")
+        .run();
+}

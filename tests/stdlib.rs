@@ -1,0 +1,66 @@
+//! The embedded stdlib: `import "rfab/NAME"`, and errors that point inside it.
+
+use crate::test::Test;
+
+#[test]
+fn hosts_module() {
+    Test::new()
+        .fabfile(
+            r#"
+            import "rfab/hosts" as hosts;
+            fn t() {
+                print(hosts::expand("web[1:3].lan"));
+                print(hosts::expand("node[08:10]"));
+                print(hosts::expand("single"));
+                env.roledefs = #{ web: ["w1", "w2"], db: #{ hosts: ["d1", "w1"] } };
+                print(hosts::all());
+                print(hosts::of_role("db"));
+                print(hosts::roles_of("w1"));
+            }
+            "#,
+        )
+        .args(&["t"])
+        .stdout(
+            r#"
+            ["web1.lan", "web2.lan", "web3.lan"]
+            ["node08", "node09", "node10"]
+            ["single"]
+            ["d1", "w1", "w2"]
+            ["d1", "w1"]
+            ["db", "web"]
+
+            Done.
+            "#,
+        )
+        .run();
+}
+
+#[test]
+fn errors_inside_point_at_the_stdlib_source() {
+    let ran = Test::new()
+        .fabfile("import \"rfab/hosts\" as hosts;\nfn t() {\n    hosts::expand(\"web[3:1]\");\n}")
+        .args(&["t"])
+        .status(1)
+        .run();
+    assert!(ran.stderr.starts_with("Fatal error: hosts::expand: the range in `web[3:1]` runs backwards\n  --> <stdlib>/hosts.rhai:24:23\n"), "{}", ran.stderr);
+    assert!(
+        ran.stderr
+            .contains("= in call to `expand` at fabfile.rhai:3:12"),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn unknown_stdlib_module() {
+    let ran = Test::new()
+        .fabfile("import \"rfab/nope\" as nope;")
+        .args(&["--list"])
+        .status(1)
+        .run();
+    assert!(
+        ran.stderr.starts_with("error: Module not found: rfab/nope"),
+        "{}",
+        ran.stderr
+    );
+}
