@@ -138,19 +138,11 @@ fn env_user_sets_the_default_user() {
 
 #[test]
 fn host_string_cannot_be_changed_inside_a_host_run() {
-    let ran = Test::new()
+    Test::new()
         .fabfile(r#"fn t() { env.host_string = "elsewhere"; }"#)
         .args(&["-H", "web1", "t"])
-        .status(1)
-        .run();
-    assert!(
-        ran.stderr.starts_with(
-            "[web1] Fatal error: `env.host_string` names the host this task runs on and cannot be changed here; \
-             use `execute(task, [], #{ hosts: [...] })` to run a task on other hosts\n"
-        ),
-        "{}",
-        ran.stderr
-    );
+        .status(1).stderr_starts_with("[web1] Fatal error: `env.host_string` names the host this task runs on and cannot be changed here; \
+             use `execute(task, [], #{ hosts: [...] })` to run a task on other hosts\n").run();
 }
 
 #[test]

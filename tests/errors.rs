@@ -159,14 +159,13 @@ fn conflicting_hosts_in_one_task() {
 fn missing_fabfile_says_where_it_looked() {
     let test = Test::new();
     let dir = test.path().display().to_string();
-    let ran = test.args(&["deploy"]).status(2).run();
-    assert!(
-        ran.stderr.starts_with(&format!(
+    let ran = test
+        .args(&["deploy"])
+        .status(2)
+        .stderr_starts_with(&format!(
             "error: no fabfile found: looked for `fabfile.rhai` in `{dir}`, "
-        )),
-        "{}",
-        ran.stderr
-    );
+        ))
+        .run();
     assert!(
         ran.stderr
             .ends_with("`/`\nhint: create one, or point at it with `-f PATH`\n"),

@@ -4,18 +4,10 @@ use crate::test::Test;
 
 #[test]
 fn prompt_without_a_terminal_is_a_clear_error() {
-    let ran = Test::new()
+    Test::new()
         .fabfile(r#"fn t() { prompt("Release name?"); }"#)
         .args(&["t"])
-        .status(1)
-        .run();
-    assert!(
-        ran.stderr.starts_with(
-            "Fatal error: cannot ask \"Release name?\": stdin is not a terminal; give the prompt a `fallback`, or run rfab on a terminal\n"
-        ),
-        "{}",
-        ran.stderr
-    );
+        .status(1).stderr_starts_with("Fatal error: cannot ask \"Release name?\": stdin is not a terminal; give the prompt a `fallback`, or run rfab on a terminal\n").run();
 }
 
 #[test]
@@ -40,16 +32,10 @@ fn prompt_key_is_answered_by_set_and_stored() {
 
 #[test]
 fn prompt_key_error_says_how_to_answer() {
-    let ran = Test::new()
+    Test::new()
         .fabfile(r#"fn t() { prompt("Tag?", #{ key: "tag" }); }"#)
         .args(&["t", "--abort-on-prompts"])
-        .status(1)
-        .run();
-    assert!(
-        ran.stderr.starts_with("Fatal error: cannot ask \"Tag?\": --abort-on-prompts is set; answer it with `--set tag=VALUE`\n"),
-        "{}",
-        ran.stderr
-    );
+        .status(1).stderr_starts_with("Fatal error: cannot ask \"Tag?\": --abort-on-prompts is set; answer it with `--set tag=VALUE`\n").run();
 }
 
 #[test]

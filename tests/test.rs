@@ -17,6 +17,7 @@ pub(crate) struct Test {
     status: i32,
     stdout: Option<String>,
     stderr: Option<String>,
+    stderr_prefix: Option<String>,
 }
 
 pub(crate) struct Ran {
@@ -38,6 +39,7 @@ impl Test {
             stdin: None,
             status: 0,
             stdout: None,
+            stderr_prefix: None,
             stderr: None,
         }
     }
@@ -92,6 +94,12 @@ impl Test {
 
     pub(crate) fn stderr(mut self, text: &str) -> Self {
         self.stderr = Some(unindent(text));
+        self
+    }
+
+    /// Expects stderr to start with `text` (for messages that end with a snippet or a path).
+    pub(crate) fn stderr_starts_with(mut self, text: &str) -> Self {
+        self.stderr_prefix = Some(text.into());
         self
     }
 
