@@ -9,6 +9,7 @@ use clap::Parser;
 use clap_complete::Shell;
 
 use crate::output::ColorChoice;
+use crate::ssh_options::KnownHostsPolicy;
 
 #[allow(clippy::struct_excessive_bools)] // each bool is a flag of the command line
 #[derive(Debug, Parser)]
@@ -76,4 +77,128 @@ pub(crate) struct Arguments {
     /// Print a completion script for SHELL and exit
     #[arg(long, value_name = "SHELL")]
     pub(crate) completions: Option<Shell>,
+
+    /// Log in as USER where the host string names no user
+    #[arg(short = 'u', long, value_name = "USER", help_heading = "Connections")]
+    pub(crate) user: Option<String>,
+
+    /// Connect to PORT where the host string names no port
+    #[arg(long, value_name = "PORT", help_heading = "Connections")]
+    pub(crate) port: Option<u16>,
+
+    /// Try this private key first (repeatable)
+    #[arg(short = 'i', value_name = "KEY", help_heading = "Connections")]
+    pub(crate) identity: Vec<PathBuf>,
+
+    /// Log in with PASSWORD where keys do not work
+    #[arg(
+        short = 'p',
+        long,
+        value_name = "PASSWORD",
+        env = "RFAB_PASSWORD",
+        hide_env_values = true,
+        help_heading = "Connections"
+    )]
+    pub(crate) password: Option<String>,
+
+    /// Ask for the login password once, before anything runs
+    #[arg(short = 'I', long, help_heading = "Connections")]
+    pub(crate) initial_password_prompt: bool,
+
+    /// Answer sudo's password prompts with PASSWORD
+    #[arg(
+        long,
+        value_name = "PASSWORD",
+        env = "RFAB_SUDO_PASSWORD",
+        hide_env_values = true,
+        help_heading = "Connections"
+    )]
+    pub(crate) sudo_password: Option<String>,
+
+    /// Ask for the sudo password once, before anything runs
+    #[arg(long, help_heading = "Connections")]
+    pub(crate) initial_sudo_password_prompt: bool,
+
+    /// Forward the local ssh-agent to the hosts
+    #[arg(short = 'A', long, help_heading = "Connections")]
+    pub(crate) forward_agent: bool,
+
+    /// Seconds to wait for a connection
+    #[arg(
+        short = 't',
+        long = "timeout",
+        value_name = "SECONDS",
+        default_value_t = 10,
+        help_heading = "Connections"
+    )]
+    pub(crate) connect_timeout: u64,
+
+    /// Seconds a remote command may run before it is stopped (default: no limit)
+    #[arg(
+        short = 'T',
+        long,
+        value_name = "SECONDS",
+        help_heading = "Connections"
+    )]
+    pub(crate) command_timeout: Option<u64>,
+
+    /// Times to try connecting to each host
+    #[arg(
+        short = 'n',
+        long,
+        value_name = "N",
+        default_value_t = 1,
+        help_heading = "Connections"
+    )]
+    pub(crate) connection_attempts: u32,
+
+    /// Send a keepalive every SECONDS
+    #[arg(long, value_name = "SECONDS", help_heading = "Connections")]
+    pub(crate) keepalive: Option<u32>,
+
+    /// Read this OpenSSH client config instead of ~/.ssh/config
+    #[arg(long, value_name = "PATH", help_heading = "Connections")]
+    pub(crate) ssh_config_path: Option<PathBuf>,
+
+    /// How to treat host keys missing from or changed in `known_hosts`
+    #[arg(long, value_enum, value_name = "POLICY", default_value_t = KnownHostsPolicy::Strict, help_heading = "Connections")]
+    pub(crate) known_hosts: KnownHostsPolicy,
+
+    /// The shell remote commands run in
+    #[arg(
+        short = 's',
+        long,
+        value_name = "SHELL",
+        default_value = "/bin/bash -l -c",
+        help_heading = "Execution"
+    )]
+    pub(crate) shell: String,
+
+    /// Run each task on its hosts in parallel
+    #[arg(short = 'P', long, help_heading = "Execution")]
+    pub(crate) parallel: bool,
+
+    /// Run at most N hosts at once in parallel
+    #[arg(short = 'z', long, value_name = "N", help_heading = "Execution")]
+    pub(crate) pool_size: Option<usize>,
+
+    /// Skip hosts that cannot be reached instead of failing
+    #[arg(long, help_heading = "Execution")]
+    pub(crate) skip_bad_hosts: bool,
+
+    /// Print what would run, per host, without connecting or changing anything
+    #[arg(long, help_heading = "Execution")]
+    pub(crate) dry_run: bool,
+
+    /// Hide output levels (running, stdout, stderr, status, warnings, user, output, commands, everything)
+    #[arg(long, value_name = "LEVELS", help_heading = "Output")]
+    pub(crate) hide: Vec<String>,
+
+    /// Show output levels hidden by default or by --hide
+    #[arg(long, value_name = "LEVELS", help_heading = "Output")]
+    pub(crate) show: Vec<String>,
+
+    /// A command to run on every host, with no fabfile: rfab -H web1,web2 -- uname -a
+    #[arg(last = true, value_name = "COMMAND")]
+    pub(crate) command: Vec<String>,
 }

@@ -10,7 +10,9 @@ use crate::context::CliHosts;
 use crate::error::{Error, Result};
 use crate::host::Host;
 use crate::invocation_parser;
+use crate::output::Levels;
 use crate::settings;
+use crate::ssh_options::SshOptions;
 use crate::subcommand::Subcommand;
 
 #[derive(Debug)]
@@ -23,6 +25,17 @@ pub(crate) struct Config {
     pub(crate) warn_only: bool,
     pub(crate) abort_on_prompts: bool,
     pub(crate) task_words: Vec<String>,
+    pub(crate) ssh: SshOptions,
+    pub(crate) levels: Levels,
+    pub(crate) user: Option<String>,
+    pub(crate) port: Option<u16>,
+    pub(crate) shell: String,
+    pub(crate) password: Option<String>,
+    pub(crate) sudo_password: Option<String>,
+    /// `-I` and `--initial-sudo-password-prompt`.
+    pub(crate) ask_up_front: (bool, bool),
+    /// The ad-hoc command after `--`, if any.
+    pub(crate) command: Option<String>,
     pub(crate) subcommand: Subcommand,
 }
 
@@ -47,6 +60,31 @@ impl Config {
         for host in &cli.hosts {
             Host::parse(host)?;
         }
+        let mut levels = Levels::default();
+        for (lists, shown) in [(&arguments.hide, false), (&arguments.show, true)] {
+            for list in lists {
+                levels
+                    .set(list, shown)
+                    .map_err(|message| Error::OutputLevel { message })?;
+            }
+        }
+        let ssh = SshOptions {
+            identities: arguments.identity.clone(),
+            connect_timeout: std::time::Duration::from_secs(arguments.connect_timeout.max(1)),
+            command_timeout: arguments
+                .command_timeout
+                .map(std::time::Duration::from_secs),
+            connection_attempts: arguments.connection_attempts.max(1),
+            keepalive: arguments.keepalive,
+            forward_agent: arguments.forward_agent,
+            known_hosts: arguments.known_hosts,
+            ssh_config: arguments.ssh_config_path.clone(),
+            skip_bad_hosts: arguments.skip_bad_hosts,
+            parallel: arguments.parallel,
+            pool_size: arguments.pool_size.filter(|n| *n > 0),
+            dry_run: arguments.dry_run,
+        };
+        let command = (!arguments.command.is_empty()).then(|| arguments.command.join(" "));
         let subcommand = if let Some(shell) = arguments.completions {
             Subcommand::Completions(shell)
         } else if let Some(name) = arguments.api {
@@ -77,6 +115,18 @@ impl Config {
             warn_only: arguments.warn_only,
             abort_on_prompts: arguments.abort_on_prompts,
             task_words: arguments.tasks,
+            ssh,
+            levels,
+            user: arguments.user,
+            port: arguments.port,
+            shell: arguments.shell,
+            password: arguments.password,
+            sudo_password: arguments.sudo_password,
+            ask_up_front: (
+                arguments.initial_password_prompt,
+                arguments.initial_sudo_password_prompt,
+            ),
+            command,
             subcommand,
         })
     }

@@ -4,15 +4,20 @@
 //! Per-host state lives here and travels with each call, so hosts running in parallel never
 //! share it; `env` holds only what the whole run shares.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use rhai::{EvalAltResult, Map, NativeCallContext};
+use rhai::{Dynamic, EvalAltResult, Map, NativeCallContext};
 
-use crate::env::{Env, EnvView};
+use crate::connections::Connections;
+use crate::credentials::Credentials;
+use crate::env::{Env, EnvView, truthy};
 use crate::error::Result;
 use crate::fabfile::Fabfile;
 use crate::host::Host;
-use crate::output::Output;
+use crate::output::{Level, Levels, Output};
+use crate::scoped::ScopedSettings;
+use crate::ssh_options::SshOptions;
+use crate::summary::Summary;
 
 /// Hosts and roles given with `-H`, `-R` and `-x`.
 #[derive(Clone, Debug, Default)]
@@ -28,6 +33,10 @@ pub(crate) struct Runtime {
     pub(crate) output: Output,
     pub(crate) env: Env,
     pub(crate) cli: CliHosts,
+    pub(crate) ssh: SshOptions,
+    pub(crate) credentials: Credentials,
+    pub(crate) connections: Connections,
+    pub(crate) summary: Summary,
     /// Set once the fabfile is loaded; `execute()` finds tasks through it.
     pub(crate) fabfile: OnceLock<Arc<Fabfile>>,
 }
@@ -40,6 +49,10 @@ pub(crate) struct Target {
     pub(crate) host: Host,
     pub(crate) user: String,
     pub(crate) port: u16,
+    /// Whether user and port were chosen by rfab (host string, role, `env`, `-u`, `--port`)
+    /// rather than left to the defaults, so that the SSH config may not override them.
+    pub(crate) user_given: bool,
+    pub(crate) port_given: bool,
     /// Settings of the role the host came from (`env.roledefs.web.user`, ...).
     pub(crate) settings: Map,
 }
@@ -50,6 +63,7 @@ impl Target {
     pub(crate) fn new(host_string: &str, settings: Map, env: &Env) -> Result<Self> {
         let host = Host::parse(host_string)?;
         let setting = |key: &str| settings.get(key).cloned().or_else(|| env.get(key));
+        let default_user = local_user();
         let user = host
             .user
             .clone()
@@ -58,16 +72,20 @@ impl Target {
                     .and_then(|u| u.into_string().ok())
                     .filter(|u| !u.is_empty())
             })
-            .unwrap_or_else(local_user);
+            .unwrap_or_else(|| default_user.clone());
         let port = host
             .port
             .or_else(|| setting("port").and_then(|p| port_of(&p)))
             .unwrap_or(22);
+        let user_given = user != default_user || settings.contains_key("user");
+        let port_given = port != 22 || settings.contains_key("port");
         Ok(Self {
             host_string: host_string.into(),
             host,
             user,
             port,
+            user_given,
+            port_given,
             settings,
         })
     }
@@ -89,15 +107,40 @@ pub(crate) fn local_user() -> String {
         .unwrap_or_else(|| "root".into())
 }
 
-/// The call tag: who is calling, on which host.
+/// The call tag: who is calling, on which host, under which scoped settings.
 #[derive(Clone, Debug)]
 pub(crate) struct Context {
     pub(crate) runtime: Arc<Runtime>,
     pub(crate) task: Option<Arc<str>>,
     pub(crate) target: Option<Arc<Target>>,
+    /// This host's `cd`, `prefix`, `settings`, ... stack; one per host execution.
+    pub(crate) scope: Arc<Mutex<ScopedSettings>>,
+    /// Whether other hosts run at the same time: then no one is asked anything.
+    pub(crate) parallel: bool,
 }
 
 impl Context {
+    /// A context for `task` on `target`, with fresh scoped settings.
+    pub(crate) fn new(
+        runtime: Arc<Runtime>,
+        task: Option<Arc<str>>,
+        target: Option<Arc<Target>>,
+    ) -> Self {
+        Self {
+            runtime,
+            task,
+            target,
+            scope: Arc::default(),
+            parallel: false,
+        }
+    }
+
+    /// The same context, marked as running beside other hosts.
+    pub(crate) fn in_parallel(mut self, parallel: bool) -> Self {
+        self.parallel = parallel;
+        self
+    }
+
     /// The context of a native function's caller.
     pub(crate) fn of(ctx: &NativeCallContext) -> std::result::Result<Self, Box<EvalAltResult>> {
         ctx.tag()
@@ -108,6 +151,43 @@ impl Context {
     /// The host prefix for output lines, if the call runs on a host.
     pub(crate) fn host(&self) -> Option<&str> {
         self.target.as_deref().map(|t| t.host_string.as_str())
+    }
+
+    /// A copy of the scoped settings in force.
+    pub(crate) fn settings(&self) -> ScopedSettings {
+        self.scope
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Replaces the scoped settings; scoped functions put back what they found.
+    pub(crate) fn set_settings(&self, settings: ScopedSettings) {
+        *self.scope.lock().unwrap_or_else(PoisonError::into_inner) = settings;
+    }
+
+    pub(crate) fn levels(&self) -> Levels {
+        self.settings().levels.unwrap_or(self.runtime.output.levels)
+    }
+
+    /// Whether output at `level` is shown here.
+    pub(crate) fn shows(&self, level: Level) -> bool {
+        self.levels().shows(level)
+    }
+
+    /// An option of a call: the call's own `options`, then `with()`, then `env`.
+    pub(crate) fn option(&self, options: &Map, key: &str) -> Option<Dynamic> {
+        options
+            .get(key)
+            .cloned()
+            .or_else(|| self.settings().get(key))
+            .or_else(|| Some(self.env().get(key)))
+            .filter(|v| !v.is_unit())
+    }
+
+    /// A flag option, read the same way.
+    pub(crate) fn flag(&self, options: &Map, key: &str) -> bool {
+        self.option(options, key).is_some_and(|v| truthy(&v))
     }
 
     pub(crate) fn env(&self) -> EnvView {

@@ -64,10 +64,6 @@ pub(crate) fn build(runtime: &Arc<Runtime>, base: &Path) -> Engine {
     engine.set_module_resolver(resolvers);
 
     api::register(&mut engine);
-    engine.set_default_tag(Dynamic::from(Context {
-        runtime: runtime.clone(),
-        task: None,
-        target: None,
-    }));
+    engine.set_default_tag(Dynamic::from(Context::new(runtime.clone(), None, None)));
     engine
 }

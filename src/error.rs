@@ -73,7 +73,12 @@ pub(crate) enum Error {
         found: String,
     },
 
-    #[error("no task given\nhint: run `rfab TASK`; the tasks of this fabfile are listed above")]
+    #[error("{message}\nhint: e.g. `--hide running,stdout` or `--show everything`")]
+    OutputLevel { message: String },
+
+    #[error(
+        "no task given\nhint: run `rfab TASK`, or `rfab -H HOSTS -- COMMAND`; the tasks of this fabfile are listed above"
+    )]
     NoTask,
 
     /// A task failed; the message was printed as it happened, this only sets the status.
@@ -96,6 +101,7 @@ impl Error {
             | Self::InvocationSyntax { .. }
             | Self::Set { .. }
             | Self::HostString { .. }
+            | Self::OutputLevel { .. }
             | Self::NoTask => 2,
             Self::Interrupted => 130,
             _ => 1,

@@ -59,6 +59,16 @@ impl Fabfile {
         })
     }
 
+    /// No fabfile: what an ad-hoc command (`rfab -H web1 -- uptime`) runs with.
+    pub(crate) fn none(sources: &Sources) -> Self {
+        Self {
+            doc: Vec::new(),
+            tasks: Vec::new(),
+            module: Module::new().into(),
+            sources: sources.clone(),
+        }
+    }
+
     /// The task called `name`, or an error with the nearest name.
     pub(crate) fn task(&self, name: &str) -> Result<&Task> {
         self.tasks
@@ -99,12 +109,15 @@ fn collect_tasks(
             tags,
         };
         let full_name = format!("{prefix}{name}");
-        match tasks.iter_mut().find(|t| t.name == full_name) {
-            Some(task) => task.overloads.push(overload),
-            None => tasks.push(Task {
+        if let Some(task) = tasks.iter_mut().find(|t| t.name == full_name) {
+            task.overloads.push(overload);
+        } else {
+            let call = format!("{MODULE_NAME}::{}", full_name.replace('.', "::"));
+            tasks.push(Task {
                 name: full_name,
+                call,
                 overloads: vec![overload],
-            }),
+            });
         }
     }
     for task in tasks.iter_mut() {

@@ -1,4 +1,6 @@
-//! Everything rfab prints: Fabric-style `[host] label: text` lines, warnings and errors.
+//! Everything rfab prints: Fabric-style `[host] label: text` lines, warnings and errors,
+//! each at one of Fabric's output levels, which `--hide`/`--show` and scripts can turn off
+//! and on.
 //!
 //! Each line is written with one `write_all` under the stream's lock, so lines from
 //! parallel hosts never mix mid-line.
@@ -17,10 +19,101 @@ pub(crate) enum ColorChoice {
     Never,
 }
 
+/// Fabric's output levels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Level {
+    /// `Executing task`, `run: CMD`, `local: CMD`.
+    Running,
+    Stdout,
+    Stderr,
+    /// `Done.`, `Disconnecting from ...`, the summary.
+    Status,
+    Warnings,
+    /// `puts()` and `print()`.
+    User,
+}
+
+/// Which levels are shown.
+#[allow(clippy::struct_excessive_bools)] // one switch per level, as Fabric has them
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Levels {
+    running: bool,
+    stdout: bool,
+    stderr: bool,
+    status: bool,
+    warnings: bool,
+    user: bool,
+}
+
+impl Default for Levels {
+    fn default() -> Self {
+        Self {
+            running: true,
+            stdout: true,
+            stderr: true,
+            status: true,
+            warnings: true,
+            user: true,
+        }
+    }
+}
+
+impl Levels {
+    /// The names `--hide`/`--show` and `hide()`/`show()` accept.
+    pub(crate) const NAMES: &'static str = "running, stdout, stderr, status, warnings, user; output (stdout, stderr), commands (running, stdout), everything";
+
+    pub(crate) fn shows(self, level: Level) -> bool {
+        match level {
+            Level::Running => self.running,
+            Level::Stdout => self.stdout,
+            Level::Stderr => self.stderr,
+            Level::Status => self.status,
+            Level::Warnings => self.warnings,
+            Level::User => self.user,
+        }
+    }
+
+    /// Sets every level named in `list` (comma-separated) to `shown`.
+    pub(crate) fn set(&mut self, list: &str, shown: bool) -> Result<(), String> {
+        for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            let fields: &mut [&mut bool] = match name {
+                "running" => &mut [&mut self.running],
+                "stdout" => &mut [&mut self.stdout],
+                "stderr" => &mut [&mut self.stderr],
+                "status" => &mut [&mut self.status],
+                "warnings" => &mut [&mut self.warnings],
+                "user" => &mut [&mut self.user],
+                "output" => &mut [&mut self.stdout, &mut self.stderr],
+                "commands" => &mut [&mut self.running, &mut self.stdout],
+                "everything" => &mut [
+                    &mut self.running,
+                    &mut self.stdout,
+                    &mut self.stderr,
+                    &mut self.status,
+                    &mut self.warnings,
+                    &mut self.user,
+                ],
+                other => {
+                    return Err(format!(
+                        "unknown output level `{other}` (known: {})",
+                        Self::NAMES
+                    ));
+                }
+            };
+            for field in fields {
+                **field = shown;
+            }
+        }
+        Ok(())
+    }
+}
+
 #[derive(Clone, Debug)]
 pub(crate) struct Output {
     stdout_color: bool,
     stderr_color: bool,
+    /// The levels `--hide`/`--show` left on; scripts may narrow them per host.
+    pub(crate) levels: Levels,
 }
 
 const HOST: Style = AnsiColor::Cyan.on_default();
@@ -42,6 +135,7 @@ impl Output {
         Self {
             stdout_color,
             stderr_color,
+            levels: Levels::default(),
         }
     }
 
@@ -65,6 +159,13 @@ impl Output {
     #[allow(clippy::unused_self)] // a method like the others, so every print goes through `Output`
     pub(crate) fn say(&self, text: &str) {
         write_line(&mut io::stdout().lock(), &format!("{text}\n"));
+    }
+
+    /// A status line (`Done.`, `Disconnecting ...`), unless `status` is hidden.
+    pub(crate) fn status(&self, text: &str) {
+        if self.levels.shows(Level::Status) {
+            self.say(text);
+        }
     }
 
     /// `Warning: message` on stderr.

@@ -9,7 +9,9 @@ use rhai::{Array, Dynamic, Map};
 use crate::api;
 use crate::arguments::Arguments;
 use crate::config::Config;
+use crate::connections::Connections;
 use crate::context::{Runtime, local_user};
+use crate::credentials::Credentials;
 use crate::diagnostic::Sources;
 use crate::engine;
 use crate::env::Env;
@@ -21,6 +23,7 @@ use crate::listing;
 use crate::output::Output;
 use crate::search;
 use crate::signals;
+use crate::summary::Summary;
 
 #[derive(Debug)]
 pub(crate) enum Subcommand {
@@ -60,14 +63,24 @@ impl Subcommand {
     }
 
     fn with_fabfile(&self, config: &Config, output: &Output) -> Result<()> {
-        let path = search::find(config.fabfile.as_deref(), &config.cwd)?;
+        let adhoc_only = matches!(self, Self::Run(invocations) if invocations.is_empty())
+            && config.command.is_some();
+        let path = if adhoc_only {
+            None
+        } else {
+            Some(search::find(config.fabfile.as_deref(), &config.cwd)?)
+        };
         let base = path
-            .parent()
-            .map(std::path::Path::to_path_buf)
-            .unwrap_or_default();
-        let runtime = runtime(config, output, seed_env(config, &path));
-        let mut engine = engine::build(&runtime, &base);
-        let fabfile = Arc::new(Fabfile::load(&engine, &path, &Sources { base })?);
+            .as_deref()
+            .and_then(std::path::Path::parent)
+            .map_or_else(|| config.cwd.clone(), std::path::Path::to_path_buf);
+        let sources = Sources { base };
+        let runtime = runtime(config, output, seed_env(config, path.as_deref()));
+        let mut engine = engine::build(&runtime, &sources.base);
+        let fabfile = Arc::new(match &path {
+            Some(path) => Fabfile::load(&engine, path, &sources)?,
+            None => Fabfile::none(&sources),
+        });
         engine.register_static_module(MODULE_NAME, fabfile.module.clone());
         runtime
             .fabfile
@@ -78,7 +91,7 @@ impl Subcommand {
             Self::Shortlist => output.say(listing::shortlist(&fabfile).trim_end()),
             Self::Display(name) => output.say(listing::display(fabfile.task(name)?).trim_end()),
             Self::Run(invocations) => {
-                if invocations.is_empty() {
+                if invocations.is_empty() && config.command.is_none() {
                     output.say(listing::list(&fabfile).trim_end());
                     return Err(Error::NoTask);
                 }
@@ -87,13 +100,28 @@ impl Subcommand {
                     fabfile.task(&invocation.task)?.bind(invocation)?;
                 }
                 signals::install();
-                Executor {
+                runtime
+                    .credentials
+                    .ask_up_front(config.ask_up_front.0, config.ask_up_front.1);
+                let executor = Executor {
                     engine: &engine,
                     runtime: &runtime,
                     fabfile: &fabfile,
+                };
+                let result = executor.run(invocations).and_then(|()| {
+                    config
+                        .command
+                        .as_deref()
+                        .map_or(Ok(()), |command| executor.run_command(command))
+                });
+                // The run's output, with the levels of --hide/--show.
+                let output = &runtime.output;
+                runtime.summary.print(output);
+                if result.is_ok() {
+                    output.status("\nDone.");
                 }
-                .run(invocations)?;
-                output.say("\nDone.");
+                runtime.connections.close_all(output);
+                result?;
             }
             Self::Completions(_) | Self::Api(_) => unreachable!("handled without a fabfile"),
         }
@@ -102,16 +130,26 @@ impl Subcommand {
 }
 
 fn runtime(config: &Config, output: &Output, env: Env) -> Arc<Runtime> {
+    let mut output = output.clone();
+    output.levels = config.levels;
     Arc::new(Runtime {
-        output: output.clone(),
+        output,
         env,
         cli: config.cli.clone(),
+        ssh: config.ssh.clone(),
+        credentials: Credentials::new(
+            config.password.clone(),
+            config.sudo_password.clone(),
+            config.abort_on_prompts,
+        ),
+        connections: Connections::default(),
+        summary: Summary::default(),
         fabfile: OnceLock::new(),
     })
 }
 
 /// Fabric's defaults, then `--set`, then the options that name an env key (they win).
-fn seed_env(config: &Config, fabfile: &std::path::Path) -> Env {
+fn seed_env(config: &Config, fabfile: Option<&std::path::Path>) -> Env {
     let env = Env::default();
     let list = |items: &[String]| {
         Dynamic::from_array(
@@ -122,7 +160,7 @@ fn seed_env(config: &Config, fabfile: &std::path::Path) -> Env {
         )
     };
     let user = local_user();
-    let path = Dynamic::from(fabfile.display().to_string());
+    let path = fabfile.map_or(Dynamic::UNIT, |f| Dynamic::from(f.display().to_string()));
     for (key, value) in [
         ("hosts", list(&config.cli.hosts)),
         ("roles", list(&config.cli.roles)),
@@ -131,6 +169,7 @@ fn seed_env(config: &Config, fabfile: &std::path::Path) -> Env {
         ("user", Dynamic::from(user.clone())),
         ("local_user", Dynamic::from(user)),
         ("port", Dynamic::from_int(22)),
+        ("shell", Dynamic::from(config.shell.clone())),
         ("warn_only", Dynamic::FALSE),
         ("abort_on_prompts", Dynamic::FALSE),
         ("fabfile", path.clone()),
@@ -145,6 +184,12 @@ fn seed_env(config: &Config, fabfile: &std::path::Path) -> Env {
     }
     for (key, value) in &config.settings {
         env.set(key, value.clone());
+    }
+    if let Some(user) = &config.user {
+        env.set("user", Dynamic::from(user.clone()));
+    }
+    if let Some(port) = config.port {
+        env.set("port", Dynamic::from_int(i64::from(port)));
     }
     if config.warn_only {
         env.set("warn_only", Dynamic::TRUE);

@@ -14,6 +14,8 @@ use crate::tag::Tags;
 pub(crate) struct Task {
     /// The dotted name users type: `proxy.flip`.
     pub(crate) name: String,
+    /// The Rhai function that runs it: `fabfile::proxy::flip`.
+    pub(crate) call: String,
     /// By arity, fewest parameters first.
     pub(crate) overloads: Vec<Overload>,
 }
@@ -27,6 +29,20 @@ pub(crate) struct Overload {
 }
 
 impl Task {
+    /// The task behind `rfab -H HOSTS -- COMMAND`: `run(COMMAND)` on every host.
+    pub(crate) fn adhoc() -> Self {
+        let overload = Overload {
+            params: vec!["command".into()],
+            doc: Vec::new(),
+            tags: Tags::default(),
+        };
+        Self {
+            name: "<command>".into(),
+            call: "run".into(),
+            overloads: vec![overload],
+        }
+    }
+
     /// The documentation shown for the task: that of its first documented overload.
     pub(crate) fn doc(&self) -> &[String] {
         self.overloads

@@ -76,7 +76,7 @@ fn no_task_lists_the_tasks_and_fails() {
         .stderr(
             "
             error: no task given
-            hint: run `rfab TASK`; the tasks of this fabfile are listed above
+            hint: run `rfab TASK`, or `rfab -H HOSTS -- COMMAND`; the tasks of this fabfile are listed above
             ",
         )
         .run();

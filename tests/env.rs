@@ -112,9 +112,15 @@ fn host_keys_describe_the_current_host() {
             [me@web1] Executing task 'show'
             [me@web1] me@web1 web1 me 22 tier=
 
+            Summary:
+                db1  ok  TIME  show
+                db2:2200  ok  TIME  show
+                me@web1  ok  TIME  show
+
             Done.
             ",
         )
+        .mask_times()
         .run();
 }
 
@@ -130,9 +136,14 @@ fn env_user_sets_the_default_user() {
             [root@web2] Executing task 't'
             [root@web2] root
 
+            Summary:
+                web1  ok  TIME  t
+                root@web2  ok  TIME  t
+
             Done.
             ",
         )
+        .mask_times()
         .run();
 }
 

@@ -213,7 +213,8 @@ fn abort_prints_the_message_as_fabric_does() {
         .fabfile(r#"fn t() { abort("no stable tag"); print("not reached"); }"#)
         .args(&["-H", "web1", "t"])
         .status(1)
-        .stdout("[web1] Executing task 't'\n")
+        .stdout("[web1] Executing task 't'\n\nSummary:\n    web1  failed  TIME  t\n")
+        .mask_times()
         .stderr(
             "
             [web1] Fatal error: no stable tag
@@ -235,8 +236,13 @@ fn a_failure_stops_the_later_hosts_and_tasks() {
             [a] Executing task 't'
             [a] ok
             [b] Executing task 't'
+
+            Summary:
+                a  ok  TIME  t
+                b  failed  TIME  t
             ",
         )
+        .mask_times()
         .run();
 }
 

@@ -49,9 +49,13 @@ fn root_fabfile_selects_a_group_of_the_demo_fleet() {
             [127.0.1.3] Executing task 'hosts'
             [127.0.1.3] production group2: ["127.0.1.3", "127.0.1.4"]
 
+            Summary:
+                127.0.1.3  ok  TIME  hosts
+
             Done.
             "#,
         )
+        .mask_times()
         .run();
 }
 
@@ -68,8 +72,12 @@ fn root_fabfile_takes_another_inventory() {
             [g1] Executing task 'hosts'
             [g1] production green: ["g1"]
 
+            Summary:
+                g1  ok  TIME  hosts
+
             Done.
             "#,
         )
+        .mask_times()
         .run();
 }

@@ -25,9 +25,14 @@ fn runs_on_the_given_hosts_and_returns_per_host_results() {
             #{"a": "v1@a", "b": "v1@b"}
             #{"<local-only>": "flipped"}
 
+            Summary:
+                a  ok  TIME  revision
+                b  ok  TIME  revision
+
             Done.
             "#,
         )
+        .mask_times()
         .run();
 }
 
@@ -48,9 +53,13 @@ fn uses_the_task_tags_and_env() {
             [db1] Executing task 'migrate'
             [db1] migrating
 
+            Summary:
+                db1  ok  TIME  migrate
+
             Done.
             ",
         )
+        .mask_times()
         .run();
 }
 
@@ -69,7 +78,8 @@ fn a_failure_inside_names_task_and_host() {
         )
         .args(&["release"])
         .status(1)
-        .stdout("[web2] Executing task 'check'\n")
+        .stdout("[web2] Executing task 'check'\n\nSummary:\n    web2  failed  TIME  check\n")
+        .mask_times()
         .stderr(
             "
             Fatal error: disk full

@@ -3,6 +3,7 @@
 #![allow(clippy::needless_raw_string_hashes)]
 //! compares exit status, stdout and stderr exactly.
 
+mod sshd;
 mod test;
 
 mod api;
@@ -16,4 +17,5 @@ mod listing;
 mod local;
 mod prompts;
 mod signals;
+mod ssh;
 mod stdlib;

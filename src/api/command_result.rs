@@ -5,12 +5,14 @@
 use rhai::plugin::*;
 
 /// The outcome of one command.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct CommandResult {
     pub(crate) command: String,
     pub(crate) stdout: String,
     pub(crate) stderr: String,
     pub(crate) code: i64,
+    /// `--dry-run`: the command was only printed.
+    pub(crate) dry: bool,
 }
 
 impl CommandResult {
@@ -73,6 +75,17 @@ pub(crate) mod command_result_api {
     #[rhai_fn(get = "failed", pure)]
     pub fn failed(result: &mut CommandResult) -> bool {
         !result.ok()
+    }
+
+    /// Whether the command was only printed, under `--dry-run` (then `ok`, with no output).
+    ///
+    /// ```rhai
+    /// let r = run("readlink /srv/app/current");
+    /// let release = if r.dry { "(dry run)" } else { r.stdout };
+    /// ```
+    #[rhai_fn(get = "dry", pure)]
+    pub fn dry(result: &mut CommandResult) -> bool {
+        result.dry
     }
 
     /// The command as it was given.

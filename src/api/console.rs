@@ -59,10 +59,12 @@ pub(crate) mod console_api {
     #[rhai_fn(return_raw)]
     pub fn puts(ctx: NativeCallContext, message: &str) -> Result<(), Box<EvalAltResult>> {
         let context = Context::of(&ctx)?;
-        context
-            .runtime
-            .output
-            .host_line(context.host(), "", message);
+        if context.shows(crate::output::Level::User) {
+            context
+                .runtime
+                .output
+                .host_line(context.host(), "", message);
+        }
         Ok(())
     }
 

@@ -11,8 +11,9 @@ use std::time::Duration;
 use rhai::plugin::*;
 use rhai::{EvalAltResult, Map, NativeCallContext};
 
-use crate::api::{CommandResult, check_options, flag_option};
+use crate::api::{CommandResult, check_options};
 use crate::context::Context;
+use crate::output::Level;
 use crate::signals;
 
 const OPTIONS: [&str; 3] = ["warn_only", "quiet", "shell"];
@@ -67,9 +68,8 @@ fn run(
     check_options("local", options, &OPTIONS)?;
     let context = Context::of(ctx)?;
     let output = &context.runtime.output;
-    let quiet = flag_option(options, "quiet", false);
-    let warn_only =
-        quiet || flag_option(options, "warn_only", context.runtime.env.flag("warn_only"));
+    let quiet = context.flag(options, "quiet");
+    let warn_only = quiet || context.flag(options, "warn_only");
     let shell = match options.get("shell") {
         Some(shell) => shell
             .clone()
@@ -80,15 +80,26 @@ fn run(
     let mut argv = shlex::split(&shell)
         .filter(|a| !a.is_empty())
         .ok_or_else(|| format!("local(): cannot parse shell `{shell}`"))?;
-    argv.push(command.into());
+    argv.push(context.settings().wrap_local(command));
 
-    if !quiet {
+    if !quiet && context.shows(Level::Running) {
         output.host_line(Some("localhost"), "local", command);
+    }
+    if context.runtime.ssh.dry_run {
+        return Ok(CommandResult {
+            command: command.into(),
+            dry: true,
+            ..CommandResult::default()
+        });
     }
     let mut child =
         spawn(&argv).map_err(|e| format!("local(): cannot start `{}`: {e}", argv[0]))?;
+    let shows = (
+        !quiet && context.shows(Level::Stdout),
+        !quiet && context.shows(Level::Stderr),
+    );
     let (stdout, stderr) = stream(&mut child, |is_err, line| {
-        if !quiet {
+        if (is_err && shows.1) || (!is_err && shows.0) {
             output.host_line(Some("localhost"), if is_err { "err" } else { "out" }, line);
         }
     })?;
@@ -103,6 +114,7 @@ fn run(
         stdout,
         stderr,
         code,
+        dry: false,
     };
     if result.ok() {
         return Ok(result);
@@ -112,7 +124,7 @@ fn run(
         None => format!("local() failed: `{command}` exited with status {code}"),
     };
     if warn_only {
-        if !quiet {
+        if !quiet && context.shows(Level::Warnings) {
             output.warning(context.host(), &message);
         }
         Ok(result)

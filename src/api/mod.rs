@@ -9,12 +9,15 @@ mod env;
 mod execute;
 mod local;
 mod reference;
+mod remote;
+mod scoped;
 
 use rhai::{Engine, exported_module};
 
 pub(crate) use command_result::CommandResult;
 pub(crate) use console::abort_message;
 pub(crate) use reference::reference;
+pub(crate) use remote::unreachable_message;
 
 pub(crate) fn register(engine: &mut Engine) {
     engine.register_type_with_name::<crate::env::EnvView>("Env");
@@ -25,6 +28,8 @@ pub(crate) fn register(engine: &mut Engine) {
         exported_module!(local::local_api),
         exported_module!(console::console_api),
         exported_module!(execute::execute_api),
+        exported_module!(remote::remote_api),
+        exported_module!(scoped::scoped_api),
     ] {
         engine.register_global_module(module.into());
     }
@@ -44,9 +49,4 @@ pub(crate) fn check_options(
         .into()),
         None => Ok(()),
     }
-}
-
-/// A boolean option, falling back to `default` when absent.
-pub(crate) fn flag_option(options: &rhai::Map, key: &str, default: bool) -> bool {
-    options.get(key).map_or(default, crate::env::truthy)
 }

@@ -1,0 +1,267 @@
+//! Running one command over an SSH connection and streaming its output line by line.
+//!
+//! The read loop is non-blocking over stdout and stderr together: a blocking read of one
+//! stream deadlocks as soon as the command fills the other's window (research/libraries.md
+//! §2.5). While nothing arrives it waits on the socket with `poll(2)`, and checks Ctrl-C
+//! and the command's deadline.
+//!
+//! Each command starts by reporting its process id on stderr (a line rfab strips), so that
+//! Ctrl-C or a timeout can stop the command's whole process group on the host: closing the
+//! channel alone leaves a command without a terminal running.
+
+use std::io::{ErrorKind, Read, Write};
+use std::time::{Duration, Instant};
+
+use ssh2::Channel;
+
+use crate::connection::Connection;
+use crate::signals;
+
+/// The line each command starts with on stderr, before its process id.
+const PID_MARKER: &str = "rfab-remote-pid:";
+/// The prompt rfab asks sudo to print, to recognise it and answer it.
+pub(crate) const SUDO_PROMPT: &str = "[rfab:sudo] password: ";
+
+pub(crate) struct Request<'a> {
+    /// The full command line for the remote shell.
+    pub(crate) command: String,
+    pub(crate) timeout: Option<Duration>,
+    /// Gives the answer to sudo's prompt, asked only if sudo prompts; `None` (or no answer)
+    /// fails the command if it does.
+    pub(crate) sudo_password: Option<&'a dyn Fn() -> Option<String>>,
+    pub(crate) pty: bool,
+    /// `-A`: let the command use the local ssh-agent.
+    pub(crate) forward_agent: bool,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Completed {
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+    pub(crate) code: i64,
+    /// The signal that killed the command (`KILL`, `TERM`, ...).
+    pub(crate) signal: Option<String>,
+}
+
+#[derive(Debug)]
+pub(crate) enum Failure {
+    Interrupted,
+    TimedOut(Duration),
+    SudoPassword(&'static str),
+    Ssh(String),
+}
+
+/// One stream's bytes, cut into lines as they arrive.
+#[derive(Default)]
+struct Lines {
+    partial: Vec<u8>,
+    all: Vec<u8>,
+}
+
+impl Lines {
+    /// Adds bytes; each completed line goes to `keep`, which says whether to keep it.
+    fn push(&mut self, bytes: &[u8], keep: &mut dyn FnMut(&str) -> bool) {
+        self.partial.extend_from_slice(bytes);
+        while let Some(end) = self.partial.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = self.partial.drain(..=end).collect();
+            if keep(String::from_utf8_lossy(&line[..end]).trim_end_matches('\r')) {
+                self.all.extend_from_slice(&line);
+            }
+        }
+    }
+
+    /// The whole stream, after passing its unterminated last line to `keep`.
+    fn finish(mut self, keep: &mut dyn FnMut(&str) -> bool) -> String {
+        if !self.partial.is_empty()
+            && keep(String::from_utf8_lossy(&self.partial).trim_end_matches('\r'))
+        {
+            self.all.append(&mut self.partial);
+        }
+        let mut text = String::from_utf8_lossy(&self.all).into_owned();
+        if text.ends_with('\n') {
+            text.pop();
+        }
+        text
+    }
+}
+
+/// Runs `request` on `connection`, passing each output line to `each(is_stderr, line)`.
+pub(crate) fn run(
+    connection: &Connection,
+    request: &Request,
+    each: &mut dyn FnMut(bool, &str),
+) -> Result<Completed, Failure> {
+    let session = &connection.session;
+    let ssh = |e: ssh2::Error| Failure::Ssh(e.to_string());
+    session.set_blocking(true);
+    let mut channel = session.channel_session().map_err(ssh)?;
+    if request.forward_agent {
+        channel.request_auth_agent_forwarding().map_err(ssh)?;
+    }
+    if request.pty {
+        channel
+            .request_pty("xterm", None, Some((200, 50, 0, 0)))
+            .map_err(ssh)?;
+    }
+    let marked = format!(
+        "printf '{PID_MARKER}%s\\n' \"$$\" >&2; exec {}",
+        request.command
+    );
+    channel.exec(&marked).map_err(ssh)?;
+    session.set_blocking(false);
+    let result = pump(connection, &mut channel, request, each);
+    session.set_blocking(true);
+    match result {
+        Ok(mut completed) => {
+            let _ = channel.wait_close();
+            completed.code = i64::from(channel.exit_status().map_err(ssh)?);
+            completed.signal = channel.exit_signal().ok().and_then(|s| s.exit_signal);
+            if completed.signal.is_some() && completed.code == 0 {
+                // A killed command reports status 0 through libssh2; say it failed.
+                completed.code = 128 + signal_number(completed.signal.as_deref());
+            }
+            Ok(completed)
+        }
+        Err((failure, pid)) => {
+            stop(connection, pid);
+            let _ = channel.close();
+            Err(failure)
+        }
+    }
+}
+
+type PumpResult = Result<Completed, (Failure, Option<u32>)>;
+
+fn pump(
+    connection: &Connection,
+    channel: &mut Channel,
+    request: &Request,
+    each: &mut dyn FnMut(bool, &str),
+) -> PumpResult {
+    let deadline = request.timeout.map(|t| (Instant::now() + t, t));
+    let (mut stdout, mut stderr) = (Lines::default(), Lines::default());
+    let mut pid: Option<u32> = None;
+    let mut sudo_answered = false;
+    let mut buffer = vec![0_u8; 64 * 1024];
+    loop {
+        let mut progressed = false;
+        for is_err in [false, true] {
+            let read = if is_err {
+                channel.stderr().read(&mut buffer)
+            } else {
+                channel.read(&mut buffer)
+            };
+            match read {
+                Ok(0) => {}
+                Ok(n) => {
+                    progressed = true;
+                    let lines = if is_err { &mut stderr } else { &mut stdout };
+                    lines.push(
+                        &buffer[..n],
+                        &mut |line: &str| match line.strip_prefix(PID_MARKER) {
+                            Some(found) if pid.is_none() => {
+                                pid = found.trim().parse().ok();
+                                false
+                            }
+                            _ => {
+                                each(is_err, line);
+                                true
+                            }
+                        },
+                    );
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                Err(e) => return Err((Failure::Ssh(e.to_string()), pid)),
+            }
+        }
+        let prompt_seen = [&stderr.partial, &stdout.partial]
+            .iter()
+            .any(|p| p.ends_with(SUDO_PROMPT.as_bytes()));
+        if prompt_seen {
+            if sudo_answered {
+                return Err((Failure::SudoPassword("sudo refused the password"), pid));
+            }
+            let Some(password) = request.sudo_password.and_then(|ask| ask()) else {
+                return Err((Failure::SudoPassword("sudo asked for a password"), pid));
+            };
+            write_all(connection, channel, format!("{password}\n").as_bytes())
+                .map_err(|f| (f, pid))?;
+            stderr.partial.clear();
+            stdout.partial.clear();
+            sudo_answered = true;
+            progressed = true;
+        }
+        if channel.eof() {
+            break;
+        }
+        if !progressed {
+            if signals::interrupted() {
+                return Err((Failure::Interrupted, pid));
+            }
+            if let Some((at, limit)) = deadline
+                && Instant::now() >= at
+            {
+                return Err((Failure::TimedOut(limit), pid));
+            }
+            connection.wait(Duration::from_millis(100));
+        }
+    }
+    let stdout = stdout.finish(&mut |line| {
+        each(false, line);
+        true
+    });
+    let stderr = stderr.finish(&mut |line| {
+        each(true, line);
+        true
+    });
+    Ok(Completed {
+        stdout,
+        stderr,
+        code: 0,
+        signal: None,
+    })
+}
+
+fn write_all(
+    connection: &Connection,
+    channel: &mut Channel,
+    mut bytes: &[u8],
+) -> Result<(), Failure> {
+    while !bytes.is_empty() {
+        match channel.write(bytes) {
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                connection.wait(Duration::from_millis(100));
+            }
+            Err(e) => return Err(Failure::Ssh(e.to_string())),
+        }
+    }
+    Ok(())
+}
+
+/// Stops the command's process group on the host, through a second channel.
+fn stop(connection: &Connection, pid: Option<u32>) {
+    let Some(pid) = pid else { return };
+    let session = &connection.session;
+    session.set_blocking(true);
+    if let Ok(mut channel) = session.channel_session() {
+        let _ = channel.exec(&format!(
+            "kill -TERM -- -{pid} 2>/dev/null || kill -TERM {pid}"
+        ));
+        let _ = channel.wait_close();
+    }
+}
+
+fn signal_number(name: Option<&str>) -> i64 {
+    match name {
+        Some("HUP") => 1,
+        Some("INT") => 2,
+        Some("QUIT") => 3,
+        Some("ABRT") => 6,
+        Some("KILL") => 9,
+        Some("SEGV") => 11,
+        Some("PIPE") => 13,
+        Some("ALRM") => 14,
+        _ => 15,
+    }
+}

@@ -1,0 +1,473 @@
+//! Remote execution against real sshd hosts on loopback: run, exit codes, signals,
+//! streams, connection reuse, host keys, unreachable hosts, parallel output, dry runs.
+
+use std::net::TcpListener;
+
+use crate::sshd::{Fleet, eventually};
+use crate::test::Test;
+
+#[test]
+fn run_streams_each_line_and_returns_the_result() {
+    let fleet = Fleet::start(1);
+    let host = fleet.hosts[0].string();
+    fleet
+        .test()
+        .fabfile(
+            r#"
+            fn t() {
+                let r = run("echo one; echo three");
+                let e = run("echo two >&2");
+                print(`stdout=[${r.stdout}] stderr=[${e.stderr}] code=${r.code} ok=${r.ok}`);
+            }
+            "#,
+        )
+        .args(&["-H", &host, "t"])
+        .stdout(&format!(
+            "
+            [{host}] Executing task 't'
+            [{host}] run: echo one; echo three
+            [{host}] out: one
+            [{host}] out: three
+            [{host}] run: echo two >&2
+            [{host}] err: two
+            stdout=[one
+            three] stderr=[two] code=0 ok=true
+
+            Summary:
+                {host}  ok  TIME  t
+
+            Done.
+            Disconnecting from {host}... done.
+            "
+        ))
+        .mask_times()
+        .run();
+}
+
+#[test]
+fn a_failed_command_names_host_command_and_status() {
+    let fleet = Fleet::start(1);
+    let host = fleet.hosts[0].string();
+    let ran = fleet
+        .test()
+        .fabfile("fn t() { run(\"exit 3\"); print(\"not reached\"); }")
+        .args(&["-H", &host, "t"])
+        .status(1)
+        .stderr_starts_with(&format!(
+            "[{host}] Fatal error: run() failed on `{host}`: `exit 3` exited with status 3\n"
+        ))
+        .run();
+    assert!(!ran.stdout.contains("not reached"), "{}", ran.stdout);
+}
+
+#[test]
+fn warn_only_and_signals() {
+    let fleet = Fleet::start(1);
+    let host = fleet.hosts[0].string();
+    fleet
+        .test()
+        .fabfile(
+            r#"
+            fn t() {
+                let r = run("exit 4", #{ warn_only: true });
+                let k = run("kill -9 $$", #{ warn_only: true });
+                print(`${r.code} ${r.failed} ${k.code} ${k.failed}`);
+            }
+            "#,
+        )
+        .args(&["-H", &host, "--hide", "running,status", "t"])
+        .stdout("4 true 137 true\n")
+        .stderr(&format!(
+            "
+            [{host}] Warning: run() failed on `{host}`: `exit 4` exited with status 4
+            [{host}] Warning: run() failed on `{host}`: `kill -9 $$` was killed by signal KILL
+            "
+        ))
+        .run();
+}
+
+#[test]
+fn large_output_on_both_streams_does_not_deadlock() {
+    let fleet = Fleet::start(1);
+    fleet
+        .test()
+        .fabfile(
+            r#"
+            fn t() {
+                let r = run("head -c 5000000 /dev/zero | tr '\\0' a; head -c 5000000 /dev/zero | tr '\\0' b >&2", #{ quiet: true });
+                print(`${r.stdout.len()} ${r.stderr.len()}`);
+            }
+            "#,
+        )
+        .args(&["-H", &fleet.hosts[0].string(), "--hide", "everything", "--show", "user", "t"])
+        .stdout("5000000 5000000\n")
+        .run();
+}
+
+#[test]
+fn one_connection_per_host_serves_every_command_and_task() {
+    let fleet = Fleet::start(1);
+    let host = &fleet.hosts[0];
+    fleet
+        .test()
+        .fabfile("fn a() { run(\"true\"); run(\"true\"); } fn b() { run(\"true\"); }")
+        .args(&["-H", &host.string(), "a", "b", "a"])
+        .run();
+    assert_eq!(
+        host.log().matches("Accepted publickey").count(),
+        1,
+        "{}",
+        host.log()
+    );
+}
+
+#[test]
+fn scoped_settings_shape_the_command() {
+    let fleet = Fleet::start(1);
+    fleet
+        .test()
+        .fabfile(
+            r#"
+            fn t() {
+                cd("/usr", || {
+                    cd("share", || print(run("pwd").stdout));
+                    shell_env(#{ GREETING: "it's me" }, || print(run("echo $GREETING").stdout));
+                    prefix("export X=1", || print(run("echo x=$X").stdout));
+                });
+                print(run("echo ${X:-unset}").stdout);
+                settings(#{ warn_only: true }, || print(run("false").failed));
+                print(quiet(|| run("echo hidden; exit 1").code));
+            }
+            "#,
+        )
+        .args(&[
+            "-H",
+            &fleet.hosts[0].string(),
+            "--hide",
+            "everything",
+            "--show",
+            "user",
+            "t",
+        ])
+        .stdout("/usr/share\nit's me\nx=1\nunset\ntrue\n1\n")
+        .run();
+}
+
+#[test]
+fn unknown_host_key_is_refused_with_its_fingerprint() {
+    let fleet = Fleet::start(1);
+    let host = &fleet.hosts[0];
+    std::fs::write(fleet.known_hosts(), "").expect("empty known_hosts");
+    let ran = fleet
+        .test()
+        .fabfile("fn t() { run(\"touch ran\"); }")
+        .args(&["-H", &host.string(), "t"])
+        .status(1)
+        .stderr_starts_with(&format!(
+            "[{}] Fatal error: the host key of `{}` is not known: SHA256:",
+            host.string(),
+            host.string()
+        ))
+        .run();
+    assert!(
+        ran.stderr
+            .contains(&format!("ssh-keyscan -p {} {}", host.port, host.address)),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        !host.log().contains("Accepted"),
+        "logged in despite an unknown key"
+    );
+}
+
+#[test]
+fn accept_new_adds_exactly_one_line_then_strict_accepts_it() {
+    let fleet = Fleet::start(1);
+    let host = &fleet.hosts[0];
+    std::fs::write(fleet.known_hosts(), "# mine\n").expect("known_hosts");
+    let ran = fleet
+        .test()
+        .fabfile("fn t() { run(\"true\"); }")
+        .args(&["--known-hosts", "accept-new", "-H", &host.string(), "t"])
+        .run();
+    assert!(
+        ran.stderr.contains("Warning: added the host key to"),
+        "{}",
+        ran.stderr
+    );
+    let known = std::fs::read_to_string(fleet.known_hosts()).expect("known_hosts");
+    assert_eq!(known, format!("# mine\n{}\n", host.known_hosts_line()));
+    fleet
+        .test()
+        .fabfile("fn t() { run(\"true\"); }")
+        .args(&["-H", &host.string(), "t"])
+        .run();
+}
+
+#[test]
+fn changed_host_key_is_refused_and_nothing_runs() {
+    let fleet = Fleet::start(2);
+    let (victim, other) = (&fleet.hosts[0], &fleet.hosts[1]);
+    // known_hosts says the first host has the second host's key: a changed key.
+    let other_key = other.known_hosts_line();
+    let forged = other_key.replacen(
+        &format!("[{}]:{}", other.address, other.port),
+        &format!("[{}]:{}", victim.address, victim.port),
+        1,
+    );
+    std::fs::write(fleet.known_hosts(), format!("{forged}\n")).expect("known_hosts");
+    let ran = fleet
+        .test()
+        .fabfile("fn t() { run(\"touch ran\"); }")
+        .args(&["-H", &victim.string(), "t"])
+        .status(1)
+        .stderr_starts_with(&format!(
+            "[{}] Fatal error: THE HOST KEY OF `{}` HAS CHANGED",
+            victim.string(),
+            victim.string()
+        ))
+        .run();
+    assert!(ran.stderr.contains("man-in-the-middle"), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains(&format!(
+            "ssh-keygen -R '[{}]:{}'",
+            victim.address, victim.port
+        )),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        !victim.log().contains("Accepted"),
+        "logged in despite a changed key"
+    );
+}
+
+#[test]
+fn a_dead_port_is_a_clear_error() {
+    let listener = TcpListener::bind("127.77.250.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    Test::new()
+        .fabfile("fn t() { run(\"true\"); }")
+        .args(&["-H", &format!("127.77.250.1:{port}"), "t"])
+        .status(1)
+        .stderr_starts_with(&format!(
+            "[127.77.250.1:{port}] Fatal error: cannot connect to 127.77.250.1:{port}: Connection refused (os error 111); \
+             check that the host is up and sshd listens there\n"
+        ))
+        .run();
+}
+
+#[test]
+fn a_silent_host_times_out_on_connect_timeout() {
+    // Accepts TCP connections (the kernel's backlog) but never speaks SSH.
+    let listener = TcpListener::bind("127.77.250.2:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    Test::new()
+        .fabfile("fn t() { run(\"true\"); }")
+        .args(&["-t", "1", "-H", &format!("127.77.250.2:{port}"), "t"])
+        .status(1)
+        .stderr_starts_with(&format!(
+            "[127.77.250.2:{port}] Fatal error: SSH handshake with `127.77.250.2:{port}` failed: "
+        ))
+        .run();
+    drop(listener);
+}
+
+#[test]
+fn skip_bad_hosts_goes_on_without_them() {
+    let fleet = Fleet::start(1);
+    let good = fleet.hosts[0].string();
+    let listener = TcpListener::bind("127.77.250.3:0").expect("bind");
+    let dead = format!(
+        "127.77.250.3:{}",
+        listener.local_addr().expect("addr").port()
+    );
+    drop(listener);
+    let ran = fleet
+        .test()
+        .fabfile("fn t() { run(\"echo alive\"); }")
+        .args(&["--skip-bad-hosts", "-H", &format!("{dead},{good}"), "t"])
+        .mask_times()
+        .run();
+    assert!(
+        ran.stderr.starts_with(&format!(
+            "[{dead}] Warning: skipping this host: cannot connect to {dead}"
+        )),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        ran.stdout.contains(&format!("[{good}] out: alive")),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stdout
+            .contains(&format!("    {dead}  skipped  TIME  t\n")),
+        "{}",
+        ran.stdout
+    );
+}
+
+#[test]
+fn parallel_output_is_whole_lines() {
+    let fleet = Fleet::start(3);
+    let ran = fleet
+        .test()
+        .fabfile(r#"fn t() { run("for i in $(seq 1 3000); do echo \"line-$i-end\"; done"); }"#)
+        .args(&[
+            "-P",
+            "-H",
+            &fleet.host_list(),
+            "--hide",
+            "running,status",
+            "t",
+        ])
+        .run();
+    let mut per_host = std::collections::HashMap::new();
+    for line in ran.stdout.lines() {
+        let (host, rest) = line
+            .split_once("] out: line-")
+            .unwrap_or_else(|| panic!("a broken line: {line:?}"));
+        assert!(rest.ends_with("-end"), "a broken line: {line:?}");
+        *per_host.entry(host.to_owned()).or_insert(0) += 1;
+    }
+    assert_eq!(per_host.len(), 3, "{per_host:?}");
+    assert!(per_host.values().all(|n| *n == 3000), "{per_host:?}");
+}
+
+#[test]
+fn parallel_runs_every_host_and_reports_each_failure() {
+    let fleet = Fleet::start(3);
+    let bad = fleet.hosts[1].string();
+    let ran = fleet
+        .test()
+        .fabfile(&format!(
+            r#"fn t() {{ if env.host_string == "{bad}" {{ run("exit 2"); }} run("true"); }}"#
+        ))
+        .args(&["-P", "-H", &fleet.host_list(), "t"])
+        .status(1)
+        .mask_times()
+        .run();
+    assert!(
+        ran.stderr.contains(&format!(
+            "[{bad}] Fatal error: run() failed on `{bad}`: `exit 2`"
+        )),
+        "{}",
+        ran.stderr
+    );
+    for host in [&fleet.hosts[0], &fleet.hosts[2]] {
+        assert!(
+            ran.stdout
+                .contains(&format!("    {}  ok  TIME  t\n", host.string())),
+            "{}",
+            ran.stdout
+        );
+    }
+    assert!(
+        ran.stdout
+            .contains(&format!("    {bad}  failed  TIME  t\n")),
+        "{}",
+        ran.stdout
+    );
+}
+
+#[test]
+fn dry_run_connects_nowhere_and_says_what_it_would_do() {
+    let test = Test::new().fabfile(
+        r#"
+        fn t() {
+            let r = run("rm -rf /srv/app");
+            sudo("systemctl restart app");
+            local("touch made-locally");
+            put("fabfile.rhai", "/tmp/x");
+            print(`dry=${r.dry}`);
+        }
+        "#,
+    );
+    let made = test.path().join("made-locally");
+    test.args(&["--dry-run", "-H", "nowhere.invalid", "t"])
+        .stdout(
+            "
+            [nowhere.invalid] Executing task 't'
+            [nowhere.invalid] run: rm -rf /srv/app
+            [nowhere.invalid] sudo: systemctl restart app
+            [localhost] local: touch made-locally
+            [nowhere.invalid] put: fabfile.rhai -> /tmp/x
+            dry=true
+
+            Summary:
+                nowhere.invalid  ok  TIME  t
+
+            Done.
+            ",
+        )
+        .mask_times()
+        .run();
+    assert!(!made.exists(), "--dry-run ran a local command");
+}
+
+#[test]
+fn adhoc_command_needs_no_fabfile() {
+    let fleet = Fleet::start(2);
+    let ran = fleet
+        .test()
+        .args(&[
+            "-H",
+            &fleet.host_list(),
+            "--hide",
+            "status",
+            "--",
+            "echo",
+            "hi",
+            "from",
+            "$0",
+        ])
+        .run();
+    for host in &fleet.hosts {
+        assert!(
+            ran.stdout
+                .contains(&format!("[{}] run: echo hi from $0\n", host.string())),
+            "{}",
+            ran.stdout
+        );
+        assert!(
+            ran.stdout
+                .contains(&format!("[{}] out: hi from /bin/bash\n", host.string())),
+            "{}",
+            ran.stdout
+        );
+    }
+}
+
+#[test]
+fn command_timeout_stops_the_command() {
+    let fleet = Fleet::start(1);
+    let host = fleet.hosts[0].string();
+    fleet
+        .test()
+        .fabfile("fn t() { run(\"sleep 7171\"); }")
+        .args(&["-T", "1", "-H", &host, "t"])
+        .status(1)
+        .stderr_starts_with(&format!(
+            "[{host}] Fatal error: run() timed out after 1s on `{host}`: `sleep 7171` was stopped\n"
+        ))
+        .run();
+    eventually("the remote command to be stopped", || {
+        (!process_running("sleep 7171")).then_some(())
+    });
+}
+
+/// Whether a process with exactly this command line runs on this machine (the hosts'
+/// commands run here too).
+pub(crate) fn process_running(cmdline: &str) -> bool {
+    std::fs::read_dir("/proc")
+        .expect("/proc")
+        .filter_map(Result::ok)
+        .any(|entry| {
+            std::fs::read(entry.path().join("cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).replace('\0', " ").trim() == cmdline)
+        })
+}

@@ -1,0 +1,215 @@
+//! A fleet of real `sshd` hosts on loopback for the tests: one daemon per host, each on its
+//! own 127.77.x.y address and port, with its own host key. Stopped by PID when dropped.
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+use crate::test::Test;
+
+const SSHD: &str = "/usr/sbin/sshd";
+const DEADLINE: Duration = Duration::from_secs(20);
+
+/// Addresses are handed out once per test process, so parallel tests never share a host.
+static NEXT_HOST: AtomicU32 = AtomicU32::new(0);
+
+pub(crate) struct Host {
+    pub(crate) address: String,
+    pub(crate) port: u16,
+    pub(crate) pid: u32,
+    pub(crate) dir: PathBuf,
+}
+
+impl Host {
+    /// `root@127.77.0.1:40123`
+    pub(crate) fn string(&self) -> String {
+        format!("root@{}:{}", self.address, self.port)
+    }
+
+    /// The `sshd` log, to check what the daemon saw (connections, auth).
+    pub(crate) fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("sshd.log")).unwrap_or_default()
+    }
+
+    /// The line `ssh-keyscan` would print for this host.
+    pub(crate) fn known_hosts_line(&self) -> String {
+        let key = std::fs::read_to_string(self.dir.join("host_ed25519.pub")).expect("host key");
+        let key: Vec<&str> = key.split_whitespace().take(2).collect();
+        format!("[{}]:{} {}", self.address, self.port, key.join(" "))
+    }
+}
+
+pub(crate) struct Fleet {
+    pub(crate) dir: TempDir,
+    pub(crate) hosts: Vec<Host>,
+}
+
+impl Fleet {
+    /// Starts `n` hosts that accept the fleet's client key for root, and writes a HOME
+    /// whose `.ssh` holds that key and a `known_hosts` file naming every host.
+    pub(crate) fn start(n: usize) -> Self {
+        assert!(
+            Path::new(SSHD).exists(),
+            "the tests need sshd: apt-get install openssh-server (bin/test does)"
+        );
+        std::fs::create_dir_all("/run/sshd").expect("/run/sshd for privilege separation");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let ssh = dir.path().join("home/.ssh");
+        std::fs::create_dir_all(&ssh).expect("mkdir .ssh");
+        keygen(&ssh.join("id_ed25519"), "");
+        std::fs::copy(
+            ssh.join("id_ed25519.pub"),
+            dir.path().join("authorized_keys"),
+        )
+        .expect("authorized_keys");
+        let mut fleet = Self {
+            dir,
+            hosts: Vec::new(),
+        };
+        for _ in 0..n {
+            let host = fleet.start_host();
+            fleet.hosts.push(host);
+        }
+        let known: Vec<String> = fleet.hosts.iter().map(Host::known_hosts_line).collect();
+        std::fs::write(ssh.join("known_hosts"), known.join("\n") + "\n").expect("known_hosts");
+        // `ssh -G` expands `~` to the passwd home, not $HOME: name the test's files outright.
+        let config = format!(
+            "Host *\n  UserKnownHostsFile {ssh}/known_hosts\n  IdentityFile {ssh}/id_ed25519\n",
+            ssh = ssh.display()
+        );
+        std::fs::write(fleet.ssh_config(), config).expect("ssh_config");
+        fleet
+    }
+
+    pub(crate) fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    pub(crate) fn ssh_config(&self) -> PathBuf {
+        self.dir.path().join("ssh_config")
+    }
+
+    pub(crate) fn known_hosts(&self) -> PathBuf {
+        self.home().join(".ssh/known_hosts")
+    }
+
+    /// A `Test` whose rfab reaches this fleet: its HOME, SSH config and no agent.
+    pub(crate) fn test(&self) -> Test {
+        let config = self.ssh_config().display().to_string();
+        Test::new()
+            .env("HOME", &self.home().display().to_string())
+            .env("SSH_AUTH_SOCK", "")
+            .args(&["--ssh-config-path", &config])
+    }
+
+    /// Every host string, comma-separated, for `-H`.
+    pub(crate) fn host_list(&self) -> String {
+        self.hosts
+            .iter()
+            .map(Host::string)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    fn start_host(&self) -> Host {
+        let n = NEXT_HOST.fetch_add(1, Ordering::SeqCst);
+        let address = format!("127.77.{}.{}", n / 250, n % 250 + 1);
+        let port = free_port(&address);
+        let dir = self.dir.path().join(format!("host{n}"));
+        std::fs::create_dir_all(&dir).expect("host dir");
+        keygen(&dir.join("host_ed25519"), "");
+        let config = format!(
+            "ListenAddress {address}:{port}\n\
+             HostKey {dir}/host_ed25519\n\
+             AuthorizedKeysFile {root}/authorized_keys\n\
+             PidFile {dir}/sshd.pid\n\
+             StrictModes no\n\
+             PermitRootLogin yes\n\
+             PasswordAuthentication yes\n\
+             KbdInteractiveAuthentication no\n\
+             UsePAM no\n\
+             LogLevel VERBOSE\n\
+             MaxStartups 100\n\
+             Subsystem sftp /usr/lib/openssh/sftp-server\n",
+            dir = dir.display(),
+            root = self.dir.path().display(),
+        );
+        std::fs::write(dir.join("sshd_config"), config).expect("sshd_config");
+        let status = Command::new(SSHD)
+            .arg("-f")
+            .arg(dir.join("sshd_config"))
+            .arg("-E")
+            .arg(dir.join("sshd.log"))
+            .status()
+            .expect("sshd runs");
+        assert!(
+            status.success(),
+            "sshd failed to start: {}",
+            std::fs::read_to_string(dir.join("sshd.log")).unwrap_or_default()
+        );
+        let pid_file = dir.join("sshd.pid");
+        let pid = eventually("sshd's pid file", || {
+            std::fs::read_to_string(&pid_file).ok()?.trim().parse().ok()
+        });
+        let socket: SocketAddr = format!("{address}:{port}").parse().expect("address");
+        eventually("sshd to listen", || {
+            TcpStream::connect_timeout(&socket, Duration::from_secs(1)).ok()
+        });
+        Host {
+            address,
+            port,
+            pid,
+            dir,
+        }
+    }
+}
+
+impl Drop for Fleet {
+    fn drop(&mut self) {
+        for host in &self.hosts {
+            let _ = Command::new("kill").arg(host.pid.to_string()).status();
+        }
+    }
+}
+
+pub(crate) fn keygen(path: &Path, passphrase: &str) {
+    let status = Command::new("ssh-keygen")
+        .args([
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            passphrase,
+            "-C",
+            "rfab-test",
+            "-f",
+        ])
+        .arg(path)
+        .status()
+        .expect("ssh-keygen runs");
+    assert!(status.success(), "ssh-keygen {}", path.display());
+}
+
+fn free_port(address: &str) -> u16 {
+    TcpListener::bind((address, 0))
+        .expect("a free port")
+        .local_addr()
+        .expect("bound")
+        .port()
+}
+
+/// Polls `check` until it gives a value or the deadline passes.
+pub(crate) fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
