@@ -7,6 +7,7 @@ mod sshd;
 mod test;
 
 mod api;
+mod authentication;
 mod cli;
 mod env;
 mod errors;
@@ -19,3 +20,5 @@ mod prompts;
 mod signals;
 mod ssh;
 mod stdlib;
+mod sudo;
+mod transfer;

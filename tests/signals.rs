@@ -111,3 +111,22 @@ fn sigint_cancels_a_busy_script() {
     signal(rfab.id(), "INT");
     assert_eq!(wait_for_exit(&mut rfab), 130);
 }
+
+#[test]
+fn sigint_stops_a_running_remote_command_and_exits_130() {
+    let fleet = crate::sshd::Fleet::start(1);
+    let test = fleet
+        .test()
+        .fabfile(r#"fn t() { run("sleep 7272"); }"#)
+        .args(&["-H", &fleet.hosts[0].string(), "t"]);
+    let mut rfab = start(&test);
+    let _cleanup = Cleanup(vec![rfab.id()]);
+    eventually("the remote command to start", || {
+        crate::ssh::process_running("sleep 7272")
+    });
+    signal(rfab.id(), "INT");
+    assert_eq!(wait_for_exit(&mut rfab), 130);
+    eventually("the remote command to be stopped", || {
+        !crate::ssh::process_running("sleep 7272")
+    });
+}

@@ -213,3 +213,44 @@ pub(crate) fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) ->
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+/// The user whose sudo asks for a password, created once per machine: `rfab-sudo`,
+/// password [`SUDO_USER_PASSWORD`], in sudoers with `ALL=(ALL) ALL`.
+pub(crate) const SUDO_USER: &str = "rfab-sudo";
+pub(crate) const SUDO_USER_PASSWORD: &str = "s3cret-for-tests";
+
+pub(crate) fn ensure_sudo_user() {
+    let exists = Command::new("id")
+        .arg(SUDO_USER)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !exists {
+        let status = Command::new("useradd")
+            .args(["--create-home", "--shell", "/bin/bash", SUDO_USER])
+            .status()
+            .expect("useradd");
+        assert!(
+            status.success()
+                || Command::new("id")
+                    .arg(SUDO_USER)
+                    .status()
+                    .is_ok_and(|s| s.success()),
+            "useradd {SUDO_USER}"
+        );
+    }
+    let mut chpasswd = Command::new("chpasswd")
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("chpasswd");
+    std::io::Write::write_all(
+        chpasswd.stdin.as_mut().expect("stdin"),
+        format!("{SUDO_USER}:{SUDO_USER_PASSWORD}\n").as_bytes(),
+    )
+    .expect("password");
+    assert!(chpasswd.wait().expect("chpasswd").success(), "chpasswd");
+    std::fs::write(
+        format!("/etc/sudoers.d/{SUDO_USER}"),
+        format!("{SUDO_USER} ALL=(ALL) ALL\n"),
+    )
+    .expect("sudoers");
+}

@@ -266,8 +266,10 @@ fn command_line(
     if !sudo {
         return Ok(line);
     }
-    let user = match context
-        .option(options, "user")
+    // Not `option(.., "user")`: that would fall back to `env.user`, the login user.
+    let user = match options
+        .get("user")
+        .cloned()
         .or_else(|| context.option(&Map::new(), "sudo_user"))
     {
         Some(user) => format!("-u {} ", quote(&user.to_string())),

@@ -1,0 +1,62 @@
+//! `sudo()` with a user whose sudo asks for a password.
+
+use crate::sshd::{Fleet, SUDO_USER, SUDO_USER_PASSWORD, ensure_sudo_user};
+
+fn host(fleet: &Fleet) -> String {
+    format!(
+        "{SUDO_USER}@{}:{}",
+        fleet.hosts[0].address, fleet.hosts[0].port
+    )
+}
+
+#[test]
+fn sudo_answers_the_password_prompt_and_never_prints_it() {
+    ensure_sudo_user();
+    let fleet = Fleet::start(1);
+    let host = host(&fleet);
+    let ran = fleet
+        .test()
+        .fabfile(r#"fn t() { print(run("id -un").stdout); print(sudo("id -un").stdout); print(sudo("whoami", #{ user: "nobody" }).stdout); }"#)
+        .args(&["--sudo-password", SUDO_USER_PASSWORD, "-H", &host, "--hide", "running,status", "t"])
+        .run();
+    assert_eq!(
+        ran.stdout,
+        format!(
+            "[{host}] out: {SUDO_USER}\n{SUDO_USER}\n[{host}] out: root\nroot\n[{host}] out: nobody\nnobody\n"
+        )
+    );
+    assert!(!ran.stdout.contains(SUDO_USER_PASSWORD) && !ran.stderr.contains(SUDO_USER_PASSWORD));
+}
+
+#[test]
+fn a_wrong_sudo_password_is_a_clear_failure() {
+    ensure_sudo_user();
+    let fleet = Fleet::start(1);
+    let host = host(&fleet);
+    fleet
+        .test()
+        .fabfile(r#"fn t() { sudo("touch /root/never"); }"#)
+        .args(&["--sudo-password", "wrong", "-H", &host, "t"])
+        .status(1)
+        .stderr_starts_with(&format!(
+            "[{host}] Fatal error: sudo refused the password on `{host}` for `touch /root/never`; \
+             give it with --sudo-password, or run rfab on a terminal\n"
+        ))
+        .run();
+}
+
+#[test]
+fn no_sudo_password_and_no_terminal() {
+    ensure_sudo_user();
+    let fleet = Fleet::start(1);
+    let host = host(&fleet);
+    fleet
+        .test()
+        .fabfile(r#"fn t() { sudo("true"); }"#)
+        .args(&["-H", &host, "t"])
+        .status(1)
+        .stderr_starts_with(&format!(
+            "[{host}] Fatal error: sudo asked for a password on `{host}` for `true`"
+        ))
+        .run();
+}
