@@ -156,6 +156,16 @@ pub(crate) struct Arguments {
     #[arg(long, value_name = "SECONDS", help_heading = "Connections")]
     pub(crate) keepalive: Option<u32>,
 
+    /// Reach every host through these jump hosts, in order (comma-separated)
+    #[arg(
+        short = 'g',
+        long,
+        value_name = "HOSTS",
+        value_delimiter = ',',
+        help_heading = "Connections"
+    )]
+    pub(crate) gateway: Vec<String>,
+
     /// Read this OpenSSH client config instead of ~/.ssh/config
     #[arg(long, value_name = "PATH", help_heading = "Connections")]
     pub(crate) ssh_config_path: Option<PathBuf>,

@@ -79,6 +79,7 @@ impl Config {
             forward_agent: arguments.forward_agent,
             known_hosts: arguments.known_hosts,
             ssh_config: arguments.ssh_config_path.clone(),
+            gateway: arguments.gateway.clone(),
             skip_bad_hosts: arguments.skip_bad_hosts,
             parallel: arguments.parallel,
             pool_size: arguments.pool_size.filter(|n| *n > 0),

@@ -2,6 +2,7 @@
 
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
 use ssh2::{MethodType, Session};
@@ -10,6 +11,7 @@ use crate::authentication::authenticate;
 use crate::context::Target;
 use crate::credentials::Credentials;
 use crate::host_config::HostConfig;
+use crate::jump;
 use crate::known_hosts::{self, KeyProblem};
 use crate::ssh_options::SshOptions;
 
@@ -26,12 +28,19 @@ const HOST_KEY_ALGORITHMS: [&str; 6] = [
 pub(crate) struct Connection {
     pub(crate) session: Session,
     /// The socket under the session, polled while waiting for data.
-    socket: TcpStream,
+    transport: Transport,
     /// Where the host key was added, under `--known-hosts accept-new`.
     pub(crate) added_key: Option<std::path::PathBuf>,
 }
 
+/// What a session runs over: TCP, or a tunnel through a jump host.
+enum Transport {
+    Tcp(TcpStream),
+    Tunnel(UnixStream),
+}
+
 impl Connection {
+    /// Connects to `target`, through its jump hosts if it has any (`-g`, or `ProxyJump`).
     pub(crate) fn open(
         target: &Target,
         options: &SshOptions,
@@ -39,8 +48,50 @@ impl Connection {
         may_ask: bool,
     ) -> Result<Self, String> {
         let config = HostConfig::resolve(target, options.ssh_config.as_deref());
-        let who = format!("{}@{}", config.user, target.host_string);
-        let mut connection = Self::handshake(&config, options, None)?;
+        let hops = if options.gateway.is_empty() {
+            &config.proxy_jump
+        } else {
+            &options.gateway
+        };
+        let mut chain = Vec::with_capacity(hops.len() + 1);
+        for hop in hops {
+            let hop_target = Target::hop(hop).map_err(|e| e.to_string())?;
+            chain.push((
+                hop_target.host_string.clone(),
+                HostConfig::resolve(&hop_target, options.ssh_config.as_deref()),
+            ));
+        }
+        chain.push((target.host_string.clone(), config));
+        let mut via = None;
+        for (i, (name, config)) in chain.iter().enumerate() {
+            let connection =
+                Self::establish(name, config, options, credentials, may_ask, via.take());
+            let Some((next_name, next)) = chain.get(i + 1) else {
+                return connection;
+            };
+            let hop = connection
+                .map_err(|e| format!("through jump host `{name}` to `{next_name}`: {e}"))?;
+            via = Some(jump::tunnel(hop, &next.hostname, next.port)?);
+        }
+        unreachable!("the chain ends with the target")
+    }
+
+    /// Handshake, host key and login, over `via` or a new TCP connection.
+    fn establish(
+        name: &str,
+        config: &HostConfig,
+        options: &SshOptions,
+        credentials: &Credentials,
+        may_ask: bool,
+        via: Option<UnixStream>,
+    ) -> Result<Self, String> {
+        let tunneled = via.is_some();
+        let who = format!("{}@{name}", config.user);
+        let transport = match via {
+            Some(stream) => Transport::Tunnel(stream),
+            None => Transport::Tcp(connect_tcp(config, options)?),
+        };
+        let mut connection = Self::handshake(config, options, None, transport)?;
         match known_hosts::verify(
             &connection.session,
             &config.hostname,
@@ -49,18 +100,18 @@ impl Connection {
             options.known_hosts,
         ) {
             Ok(added) => connection.added_key = added,
+            // known_hosts may hold this host's key of another type only: OpenSSH would have
+            // negotiated that type. Try each other type once; only a real match will do.
             Err(KeyProblem::Changed { fingerprint }) => {
-                // known_hosts may hold this host's key of another type only: OpenSSH would have
-                // negotiated that type. Try each other type once; only a real match will do.
-                connection = Self::other_key_types(&config, options, &connection)
-                    .ok_or_else(|| changed_key(&target.host_string, &config, &fingerprint))?;
+                connection = (!tunneled)
+                    .then(|| Self::other_key_types(config, options, &connection))
+                    .flatten()
+                    .ok_or_else(|| changed_key(name, config, &fingerprint))?;
             }
             Err(KeyProblem::Unknown { fingerprint }) => {
-                return Err(unknown_key(&target.host_string, &config, &fingerprint));
+                return Err(unknown_key(name, config, &fingerprint));
             }
-            Err(KeyProblem::Other(message)) => {
-                return Err(format!("`{}`: {message}", target.host_string));
-            }
+            Err(KeyProblem::Other(message)) => return Err(format!("`{name}`: {message}")),
         }
         let mut keys = options.identities.clone();
         keys.extend(config.identity_files.iter().cloned());
@@ -82,17 +133,23 @@ impl Connection {
         config: &HostConfig,
         options: &SshOptions,
         host_key_algorithm: Option<&str>,
+        transport: Transport,
     ) -> Result<Self, String> {
-        let socket = connect_tcp(config, options)?;
-        let session = Session::new().map_err(|e| format!("cannot start an SSH session: {e}"))?;
+        let mut session =
+            Session::new().map_err(|e| format!("cannot start an SSH session: {e}"))?;
         if let Some(algorithm) = host_key_algorithm {
             session
                 .method_pref(MethodType::HostKey, algorithm)
                 .map_err(|e| e.to_string())?;
         }
-        let stream = socket.try_clone().map_err(|e| e.to_string())?;
-        let mut session = session;
-        session.set_tcp_stream(stream);
+        match &transport {
+            Transport::Tcp(socket) => {
+                session.set_tcp_stream(socket.try_clone().map_err(|e| e.to_string())?);
+            }
+            Transport::Tunnel(stream) => {
+                session.set_tcp_stream(stream.try_clone().map_err(|e| e.to_string())?);
+            }
+        }
         // libssh2 waits forever by default, and a handshake with a stuck peer can hang.
         session.set_timeout(u32::try_from(options.connect_timeout.as_millis()).unwrap_or(u32::MAX));
         session.handshake().map_err(|e| {
@@ -104,7 +161,7 @@ impl Connection {
         session.set_timeout(0);
         Ok(Self {
             session,
-            socket,
+            transport,
             added_key: None,
         })
     }
@@ -118,7 +175,9 @@ impl Connection {
             .iter()
             .filter(|a| Some(**a) != negotiated)
             .find_map(|algorithm| {
-                let connection = Self::handshake(config, options, Some(algorithm)).ok()?;
+                let transport = Transport::Tcp(connect_tcp(config, options).ok()?);
+                let connection =
+                    Self::handshake(config, options, Some(algorithm), transport).ok()?;
                 let verdict = known_hosts::verify(
                     &connection.session,
                     &config.hostname,
@@ -128,6 +187,14 @@ impl Connection {
                 );
                 verdict.is_ok().then_some(connection)
             })
+    }
+
+    /// The descriptor of the socket under the session.
+    pub(crate) fn raw_fd(&self) -> std::os::fd::RawFd {
+        match &self.transport {
+            Transport::Tcp(socket) => socket.as_raw_fd(),
+            Transport::Tunnel(stream) => stream.as_raw_fd(),
+        }
     }
 
     /// Waits until the socket can make progress in the directions libssh2 is blocked on,
@@ -151,7 +218,7 @@ impl Connection {
             events = libc::POLLIN;
         }
         let mut fd = libc::pollfd {
-            fd: self.socket.as_raw_fd(),
+            fd: self.raw_fd(),
             events,
             revents: 0,
         };

@@ -91,6 +91,22 @@ impl Target {
     }
 }
 
+impl Target {
+    /// A jump host, from its host string alone (its SSH config fills in the rest).
+    pub(crate) fn hop(host_string: &str) -> Result<Self> {
+        let host = Host::parse(host_string)?;
+        Ok(Self {
+            host_string: host_string.into(),
+            user: host.user.clone().unwrap_or_else(local_user),
+            port: host.port.unwrap_or(22),
+            user_given: host.user.is_some(),
+            port_given: host.port.is_some(),
+            host,
+            settings: Map::new(),
+        })
+    }
+}
+
 fn port_of(value: &rhai::Dynamic) -> Option<u16> {
     value
         .as_int()

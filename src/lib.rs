@@ -21,6 +21,7 @@ mod host_config;
 mod host_list;
 mod invocation;
 mod invocation_parser;
+mod jump;
 mod known_hosts;
 mod listing;
 mod output;

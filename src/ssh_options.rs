@@ -29,6 +29,8 @@ pub(crate) struct SshOptions {
     pub(crate) forward_agent: bool,
     pub(crate) known_hosts: KnownHostsPolicy,
     pub(crate) ssh_config: Option<PathBuf>,
+    /// Jump hosts from `-g/--gateway`, outermost first; they replace `ProxyJump`.
+    pub(crate) gateway: Vec<String>,
     pub(crate) skip_bad_hosts: bool,
     pub(crate) parallel: bool,
     pub(crate) pool_size: Option<usize>,
@@ -46,6 +48,7 @@ impl Default for SshOptions {
             forward_agent: false,
             known_hosts: KnownHostsPolicy::Strict,
             ssh_config: None,
+            gateway: Vec::new(),
             skip_bad_hosts: false,
             parallel: false,
             pool_size: None,

@@ -14,6 +14,7 @@ mod errors;
 mod examples;
 mod execute;
 mod hosts;
+mod jump;
 mod listing;
 mod local;
 mod prompts;
