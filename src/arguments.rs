@@ -208,6 +208,10 @@ pub(crate) struct Arguments {
     #[arg(long, value_name = "LEVELS", help_heading = "Output")]
     pub(crate) show: Vec<String>,
 
+    /// Print one JSON object per event (task, command, output line, result, summary)
+    #[arg(long, help_heading = "Output")]
+    pub(crate) json: bool,
+
     /// A command to run on every host, with no fabfile: rfab -H web1,web2 -- uname -a
     #[arg(last = true, value_name = "COMMAND")]
     pub(crate) command: Vec<String>,

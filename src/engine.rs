@@ -45,7 +45,7 @@ pub(crate) fn build(runtime: &Arc<Runtime>, base: &Path) -> Engine {
     });
 
     let output = runtime.output.clone();
-    engine.on_print(move |text| output.say(text));
+    engine.on_print(move |text| output.user(None, text));
     let output = runtime.output.clone();
     engine.on_debug(move |text, source, pos| {
         let place = match (source, pos.line()) {

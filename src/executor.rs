@@ -182,11 +182,7 @@ impl Executor<'_> {
         if let Some(target) = &target
             && context.shows(Level::Running)
         {
-            self.runtime.output.host_line(
-                Some(&target.host_string),
-                "",
-                &format!("Executing task '{name}'"),
-            );
+            self.runtime.output.executing(&target.host_string, &name);
         }
         let started = Instant::now();
         let options = CallFnOptions::new().eval_ast(false).with_tag(context);
@@ -198,10 +194,15 @@ impl Executor<'_> {
             args.to_vec(),
         );
         if let Some(target) = &target {
+            let outcome = outcome(&result, self.runtime.ssh.skip_bad_hosts);
+            let seconds = started.elapsed().as_secs_f64();
+            self.runtime
+                .output
+                .task_end(&target.host_string, &task.name, outcome.label(), seconds);
             self.runtime.summary.record(
                 &target.host_string,
                 &task.name,
-                outcome(&result, self.runtime.ssh.skip_bad_hosts),
+                outcome,
                 started.elapsed(),
             );
         }

@@ -5,9 +5,11 @@
 //! Each line is written with one `write_all` under the stream's lock, so lines from
 //! parallel hosts never mix mid-line.
 
+use std::fmt::Write as _;
 use std::io::{self, IsTerminal, Write};
 
 use anstyle::{AnsiColor, Style};
+use serde_json::json;
 
 /// When to colour output (`--color`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -114,6 +116,7 @@ pub(crate) struct Output {
     stderr_color: bool,
     /// The levels `--hide`/`--show` left on; scripts may narrow them per host.
     pub(crate) levels: Levels,
+    json: bool,
 }
 
 const HOST: Style = AnsiColor::Cyan.on_default();
@@ -136,11 +139,140 @@ impl Output {
             stdout_color,
             stderr_color,
             levels: Levels::default(),
+            json: false,
         }
     }
 
+    /// Output for machines: one JSON object per line instead of text (`--json`).
+    pub(crate) fn json(mut self, json: bool) -> Self {
+        self.json = json;
+        self
+    }
+
+    /// `[host] Executing task 'name'`
+    pub(crate) fn executing(&self, host: &str, task: &str) {
+        if self.json {
+            return emit(&json!({ "event": "task", "host": host, "task": task }));
+        }
+        self.host_line(Some(host), "", &format!("Executing task '{task}'"));
+    }
+
+    /// `[host] run: COMMAND` (also `sudo`, `local`, `put`, `get`).
+    pub(crate) fn command(&self, host: &str, kind: &str, command: &str) {
+        if self.json {
+            return emit(
+                &json!({ "event": "command", "host": host, "kind": kind, "command": command }),
+            );
+        }
+        self.host_line(Some(host), kind, command);
+    }
+
+    /// `[host] out: LINE` or `[host] err: LINE`.
+    pub(crate) fn line(&self, host: &str, is_stderr: bool, line: &str) {
+        let stream = if is_stderr { "err" } else { "out" };
+        if self.json {
+            return emit(
+                &json!({ "event": "output", "host": host, "stream": stream, "line": line }),
+            );
+        }
+        self.host_line(Some(host), stream, line);
+    }
+
+    /// How a command ended; only machines are told separately.
+    pub(crate) fn result(&self, host: &str, command: &str, code: i64) {
+        if self.json {
+            emit(
+                &json!({ "event": "result", "host": host, "command": command, "code": code, "ok": code == 0 }),
+            );
+        }
+    }
+
+    /// How a task ended on a host; only machines are told separately (people get the summary).
+    pub(crate) fn task_end(&self, host: &str, task: &str, status: &str, seconds: f64) {
+        if self.json {
+            emit(
+                &json!({ "event": "task_end", "host": host, "task": task, "status": status, "seconds": seconds }),
+            );
+        }
+    }
+
+    /// What a script prints (`puts`, `print`), `[host]`-prefixed when on a host.
+    pub(crate) fn user(&self, host: Option<&str>, text: &str) {
+        if self.json {
+            return emit(&json!({ "event": "message", "host": host, "text": text }));
+        }
+        self.host_line(host, "", text);
+    }
+
+    /// A plain line on stdout, for what was asked for outright (`--list`, `--api`).
+    #[allow(clippy::unused_self)] // a method like the others, so every print goes through `Output`
+    pub(crate) fn say(&self, text: &str) {
+        write_line(&mut io::stdout().lock(), &format!("{text}\n"));
+    }
+
+    /// A status line (`Done.`, `Disconnecting ...`), unless `status` is hidden.
+    pub(crate) fn status(&self, text: &str) {
+        if self.json {
+            return emit(&json!({ "event": "status", "text": text.trim() }));
+        }
+        if self.levels.shows(Level::Status) {
+            self.say(text);
+        }
+    }
+
+    /// The end-of-run table: host, outcome, seconds, tasks.
+    pub(crate) fn summary(&self, rows: &[(&str, &str, f64, String)]) {
+        if self.json {
+            let hosts: Vec<_> = rows
+                .iter()
+                .map(|(host, status, secs, tasks)| json!({ "host": host, "status": status, "seconds": secs, "tasks": tasks }))
+                .collect();
+            return emit(&json!({ "event": "summary", "hosts": hosts }));
+        }
+        let width = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
+        let mut text = String::from("\nSummary:");
+        for (host, status, secs, tasks) in rows {
+            let _ = write!(
+                text,
+                "
+    {host:width$}  {status:11}  {secs:>7.2}s  {tasks}"
+            );
+        }
+        self.status(&text);
+    }
+
+    /// `Warning: message` on stderr.
+    pub(crate) fn warning(&self, host: Option<&str>, message: &str) {
+        if self.json {
+            return emit(&json!({ "event": "warning", "host": host, "message": message }));
+        }
+        let label = paint(self.stderr_color, WARNING, "Warning:");
+        write_line(
+            &mut io::stderr().lock(),
+            &format!("{}{label} {message}\n", prefix(host)),
+        );
+    }
+
+    /// `Fatal error: message`, then Fabric's `Aborting.`, on stderr.
+    pub(crate) fn fatal(&self, host: Option<&str>, message: &str) {
+        if self.json {
+            return emit(&json!({ "event": "error", "host": host, "message": message }));
+        }
+        let label = paint(self.stderr_color, ERROR, "Fatal error:");
+        write_line(
+            &mut io::stderr().lock(),
+            &format!("{}{label} {message}\n\nAborting.\n", prefix(host)),
+        );
+    }
+
+    /// `error: message` on stderr, for a command line that cannot run.
+    pub(crate) fn error(&self, message: &str) {
+        let label = paint(self.stderr_color, ERROR, "error:");
+        write_line(&mut io::stderr().lock(), &format!("{label} {message}\n"));
+    }
+
     /// `[host] label: text` on stdout; without a host, `label: text`; without a label, `text`.
-    pub(crate) fn host_line(&self, host: Option<&str>, label: &str, text: &str) {
+    fn host_line(&self, host: Option<&str>, label: &str, text: &str) {
         let mut line = String::with_capacity(text.len() + 32);
         if let Some(host) = host {
             line.push_str(&paint(self.stdout_color, HOST, &format!("[{host}]")));
@@ -154,43 +286,11 @@ impl Output {
         line.push('\n');
         write_line(&mut io::stdout().lock(), &line);
     }
+}
 
-    /// A plain line on stdout.
-    #[allow(clippy::unused_self)] // a method like the others, so every print goes through `Output`
-    pub(crate) fn say(&self, text: &str) {
-        write_line(&mut io::stdout().lock(), &format!("{text}\n"));
-    }
-
-    /// A status line (`Done.`, `Disconnecting ...`), unless `status` is hidden.
-    pub(crate) fn status(&self, text: &str) {
-        if self.levels.shows(Level::Status) {
-            self.say(text);
-        }
-    }
-
-    /// `Warning: message` on stderr.
-    pub(crate) fn warning(&self, host: Option<&str>, message: &str) {
-        let label = paint(self.stderr_color, WARNING, "Warning:");
-        write_line(
-            &mut io::stderr().lock(),
-            &format!("{}{label} {message}\n", prefix(host)),
-        );
-    }
-
-    /// `Fatal error: message`, then Fabric's `Aborting.`, on stderr.
-    pub(crate) fn fatal(&self, host: Option<&str>, message: &str) {
-        let label = paint(self.stderr_color, ERROR, "Fatal error:");
-        write_line(
-            &mut io::stderr().lock(),
-            &format!("{}{label} {message}\n\nAborting.\n", prefix(host)),
-        );
-    }
-
-    /// `error: message` on stderr, for a command line that cannot run.
-    pub(crate) fn error(&self, message: &str) {
-        let label = paint(self.stderr_color, ERROR, "error:");
-        write_line(&mut io::stderr().lock(), &format!("{label} {message}\n"));
-    }
+/// One JSON event on a line of its own.
+fn emit(event: &serde_json::Value) {
+    write_line(&mut io::stdout().lock(), &format!("{event}\n"));
 }
 
 fn prefix(host: Option<&str>) -> String {

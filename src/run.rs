@@ -18,7 +18,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             return error.exit_code();
         }
     };
-    let output = Output::new(arguments.color);
+    let output = Output::new(arguments.color).json(arguments.json);
     let result = Config::from_arguments(arguments)
         .and_then(|config| config.subcommand.execute(&config, &output));
     match result {

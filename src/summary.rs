@@ -1,6 +1,5 @@
 //! The per-host summary printed at the end of a run: how each host fared, how long it took.
 
-use std::fmt::Write as _;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -16,7 +15,7 @@ pub(crate) enum Outcome {
 }
 
 impl Outcome {
-    fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Self::Ok => "ok",
             Self::Skipped => "skipped",
@@ -66,22 +65,17 @@ impl Summary {
         if rows.is_empty() {
             return;
         }
-        let width = rows
+        let table: Vec<(&str, &str, f64, String)> = rows
             .iter()
-            .map(|r| r.host.chars().count())
-            .max()
-            .unwrap_or(0);
-        let mut text = String::from("\nSummary:");
-        for row in rows.iter() {
-            let _ = write!(
-                text,
-                "\n    {:width$}  {:11}  {:>7.2}s  {}",
-                row.host,
-                row.outcome.label(),
-                row.time.as_secs_f64(),
-                row.tasks.join(", ")
-            );
-        }
-        output.status(&text);
+            .map(|r| {
+                (
+                    r.host.as_str(),
+                    r.outcome.label(),
+                    r.time.as_secs_f64(),
+                    r.tasks.join(", "),
+                )
+            })
+            .collect();
+        output.summary(&table);
     }
 }

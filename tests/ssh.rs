@@ -326,13 +326,27 @@ fn parallel_output_is_whole_lines() {
             "t",
         ])
         .run();
+    // Every line is one host's whole line; the remote may add its own `err:` lines.
     let mut per_host = std::collections::HashMap::new();
     for line in ran.stdout.lines() {
         let (host, rest) = line
-            .split_once("] out: line-")
+            .split_once("] ")
             .unwrap_or_else(|| panic!("a broken line: {line:?}"));
-        assert!(rest.ends_with("-end"), "a broken line: {line:?}");
-        *per_host.entry(host.to_owned()).or_insert(0) += 1;
+        assert!(
+            host.starts_with('[') && !host[1..].contains('['),
+            "a broken line: {line:?}"
+        );
+        if let Some(text) = rest.strip_prefix("out: ") {
+            assert!(
+                text.starts_with("line-")
+                    && text.ends_with("-end")
+                    && text[5..].matches('-').count() == 1,
+                "a broken line: {line:?}"
+            );
+            *per_host.entry(host.to_owned()).or_insert(0) += 1;
+        } else {
+            assert!(rest.starts_with("err: "), "a broken line: {line:?}");
+        }
     }
     assert_eq!(per_host.len(), 3, "{per_host:?}");
     assert!(per_host.values().all(|n| *n == 3000), "{per_host:?}");
@@ -470,4 +484,39 @@ pub(crate) fn process_running(cmdline: &str) -> bool {
             std::fs::read(entry.path().join("cmdline"))
                 .is_ok_and(|c| String::from_utf8_lossy(&c).replace('\0', " ").trim() == cmdline)
         })
+}
+
+#[test]
+fn json_events_for_machines() {
+    let fleet = Fleet::start(1);
+    let host = fleet.hosts[0].string();
+    let ran = fleet
+        .test()
+        .fabfile(r#"fn t() { run("echo hi; exit 3", #{ warn_only: true }); puts("said"); }"#)
+        .args(&["--json", "-H", &host, "t"])
+        .run();
+    let events: Vec<serde_json::Value> = ran
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l:?}: {e}")))
+        .collect();
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().expect("an event name"))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "task", "command", "output", "result", "warning", "message", "task_end", "summary",
+            "status", "status"
+        ],
+        "{}",
+        ran.stdout
+    );
+    assert_eq!(events[1]["command"], "echo hi; exit 3");
+    assert_eq!(events[2]["line"], "hi");
+    assert_eq!(events[3]["code"], 3);
+    assert_eq!(events[6]["status"], "ok");
+    assert_eq!(events[7]["hosts"][0]["host"], host.as_str());
+    assert_eq!(ran.stderr, "");
 }

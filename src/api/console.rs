@@ -60,10 +60,7 @@ pub(crate) mod console_api {
     pub fn puts(ctx: NativeCallContext, message: &str) -> Result<(), Box<EvalAltResult>> {
         let context = Context::of(&ctx)?;
         if context.shows(crate::output::Level::User) {
-            context
-                .runtime
-                .output
-                .host_line(context.host(), "", message);
+            context.runtime.output.user(context.host(), message);
         }
         Ok(())
     }

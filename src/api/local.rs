@@ -83,7 +83,7 @@ fn run(
     argv.push(context.settings().wrap_local(command));
 
     if !quiet && context.shows(Level::Running) {
-        output.host_line(Some("localhost"), "local", command);
+        output.command("localhost", "local", command);
     }
     if context.runtime.ssh.dry_run {
         return Ok(CommandResult {
@@ -100,7 +100,7 @@ fn run(
     );
     let (stdout, stderr) = stream(&mut child, |is_err, line| {
         if (is_err && shows.1) || (!is_err && shows.0) {
-            output.host_line(Some("localhost"), if is_err { "err" } else { "out" }, line);
+            output.line("localhost", is_err, line);
         }
     })?;
     let status = child
@@ -109,6 +109,7 @@ fn run(
     let code = status
         .code()
         .map_or_else(|| 128 + i64::from(status.signal().unwrap_or(0)), i64::from);
+    output.result("localhost", command, code);
     let result = CommandResult {
         command: command.into(),
         stdout,

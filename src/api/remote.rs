@@ -171,7 +171,7 @@ fn command(
         context
             .runtime
             .output
-            .host_line(Some(&target.host_string), name, command);
+            .command(&target.host_string, name, command);
     }
     if context.runtime.ssh.dry_run {
         return Ok(CommandResult {
@@ -211,15 +211,12 @@ fn command(
     let output = &context.runtime.output;
     let mut each = |is_err: bool, text: &str| {
         if (is_err && shows.1) || (!is_err && shows.0) {
-            output.host_line(
-                Some(&target.host_string),
-                if is_err { "err" } else { "out" },
-                text,
-            );
+            output.line(&target.host_string, is_err, text);
         }
     };
     let completed = remote_command::run(&connection, &request, &mut each)
         .map_err(|failure| Box::new(failed(ctx, &context, &target, name, command, failure)))?;
+    output.result(&target.host_string, command, completed.code);
     let result = CommandResult {
         command: command.into(),
         stdout: completed.stdout,
@@ -344,8 +341,8 @@ fn put(
     for (file, relative) in files {
         let destination = destination(&remote_base, &local_path, &relative);
         if context.shows(Level::Running) {
-            context.runtime.output.host_line(
-                Some(&target.host_string),
+            context.runtime.output.command(
+                &target.host_string,
                 "put",
                 &format!("{} -> {destination}", file.display()),
             );
@@ -405,8 +402,8 @@ fn get(ctx: &NativeCallContext, remote: &str, local: &str) -> Result<Array, Box<
         local = local.join(Path::new(&remote).file_name().unwrap_or_default());
     }
     if context.shows(Level::Running) {
-        context.runtime.output.host_line(
-            Some(&target.host_string),
+        context.runtime.output.command(
+            &target.host_string,
             "get",
             &format!("{remote} -> {}", local.display()),
         );
