@@ -63,9 +63,15 @@ impl Lines {
     fn push(&mut self, bytes: &[u8], keep: &mut dyn FnMut(&str) -> bool) {
         self.partial.extend_from_slice(bytes);
         while let Some(end) = self.partial.iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = self.partial.drain(..=end).collect();
-            if keep(String::from_utf8_lossy(&line[..end]).trim_end_matches('\r')) {
+            let mut line: Vec<u8> = self.partial.drain(..=end).collect();
+            line.pop();
+            // A terminal ends lines with \r\n; results hold plain lines.
+            if line.last() == Some(&b'\r') {
+                line.pop();
+            }
+            if keep(&String::from_utf8_lossy(&line)) {
                 self.all.extend_from_slice(&line);
+                self.all.push(b'\n');
             }
         }
     }
@@ -203,6 +209,8 @@ fn pump(
             {
                 return Err((Failure::TimedOut(limit), pid));
             }
+            // libssh2 only sends keepalives (`--keepalive`) when asked to, and only when due.
+            let _ = connection.session.keepalive_send();
             connection.wait(Duration::from_millis(100));
         }
     }

@@ -520,3 +520,36 @@ fn json_events_for_machines() {
     assert_eq!(events[7]["hosts"][0]["host"], host.as_str());
     assert_eq!(ran.stderr, "");
 }
+
+#[test]
+fn hide_and_show_choose_what_is_printed() {
+    let fleet = Fleet::start(1);
+    let host = fleet.hosts[0].string();
+    fleet
+        .test()
+        .fabfile(
+            r#"
+            fn t() {
+                run("echo visible; echo noisy >&2");
+                hide("stdout", || run("echo hidden"));
+                show("everything", || run("echo shown-again"));
+            }
+            "#,
+        )
+        .args(&["--hide", "running,stderr,status", "-H", &host, "t"])
+        .stdout(&format!(
+            "[{host}] out: visible\n[{host}] run: echo shown-again\n[{host}] out: shown-again\n"
+        ))
+        .run();
+}
+
+#[test]
+fn pty_merges_the_streams_into_stdout() {
+    let fleet = Fleet::start(1);
+    fleet
+        .test()
+        .fabfile(r#"fn t() { let r = run("echo to-stderr >&2; tty >/dev/null && echo on-a-tty", #{ pty: true, quiet: true }); print(r.stdout); print(r.stderr.len()); }"#)
+        .args(&["-H", &fleet.hosts[0].string(), "--hide", "everything", "--show", "user", "t"])
+        .stdout("to-stderr\non-a-tty\n0\n")
+        .run();
+}
