@@ -21,6 +21,7 @@ use crate::fabfile::Fabfile;
 use crate::host_list::{self, Selection};
 use crate::invocation::Invocation;
 use crate::output::Level;
+use crate::progress::Unit;
 use crate::signals;
 use crate::summary::Outcome;
 use crate::task::{Overload, Task};
@@ -132,6 +133,10 @@ impl Executor<'_> {
             .or(ssh.pool_size)
             .unwrap_or(targets.len())
             .clamp(1, targets.len());
+        let bar = self
+            .runtime
+            .output
+            .progress(targets.len() as u64, &Unit::Hosts, &task.name);
         let next = AtomicUsize::new(0);
         let slots: Vec<Mutex<Option<HostResult>>> =
             targets.iter().map(|_| Mutex::new(None)).collect();
@@ -150,6 +155,7 @@ impl Executor<'_> {
                         self.skipped(target.as_deref(), &result);
                         *slots[index].lock().unwrap_or_else(PoisonError::into_inner) =
                             Some((target.clone(), result));
+                        bar.advance(1);
                     }
                 };
                 std::thread::Builder::new()

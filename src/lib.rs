@@ -25,6 +25,7 @@ mod jump;
 mod known_hosts;
 mod listing;
 mod output;
+mod progress;
 mod remote_command;
 mod run;
 mod scoped;

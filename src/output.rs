@@ -11,6 +11,8 @@ use std::io::{self, IsTerminal, Write};
 use anstyle::{AnsiColor, Style};
 use serde_json::json;
 
+use crate::progress::{Progress, Shown, Unit};
+
 /// When to colour output (`--color`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum ColorChoice {
@@ -117,6 +119,8 @@ pub(crate) struct Output {
     /// The levels `--hide`/`--show` left on; scripts may narrow them per host.
     pub(crate) levels: Levels,
     json: bool,
+    /// The bar lines are printed around, on a terminal.
+    pub(crate) progress: Progress,
 }
 
 const HOST: Style = AnsiColor::Cyan.on_default();
@@ -140,6 +144,7 @@ impl Output {
             stderr_color,
             levels: Levels::default(),
             json: false,
+            progress: Progress::default(),
         }
     }
 
@@ -247,10 +252,9 @@ impl Output {
             return emit(&json!({ "event": "warning", "host": host, "message": message }));
         }
         let label = paint(self.stderr_color, WARNING, "Warning:");
-        write_line(
-            &mut io::stderr().lock(),
-            &format!("{}{label} {message}\n", prefix(host)),
-        );
+        let line = format!("{}{label} {message}\n", prefix(host));
+        self.progress
+            .around(|| write_line(&mut io::stderr().lock(), &line));
     }
 
     /// `Fatal error: message`, then Fabric's `Aborting.`, on stderr.
@@ -259,10 +263,9 @@ impl Output {
             return emit(&json!({ "event": "error", "host": host, "message": message }));
         }
         let label = paint(self.stderr_color, ERROR, "Fatal error:");
-        write_line(
-            &mut io::stderr().lock(),
-            &format!("{}{label} {message}\n\nAborting.\n", prefix(host)),
-        );
+        let text = format!("{}{label} {message}\n\nAborting.\n", prefix(host));
+        self.progress
+            .around(|| write_line(&mut io::stderr().lock(), &text));
     }
 
     /// `error: message` on stderr, for a command line that cannot run.
@@ -284,7 +287,15 @@ impl Output {
         }
         line.push_str(text);
         line.push('\n');
-        write_line(&mut io::stdout().lock(), &line);
+        self.progress
+            .around(|| write_line(&mut io::stdout().lock(), &line));
+    }
+
+    /// A bar counting `total` hosts or bytes, for people on a terminal; gone when dropped.
+    pub(crate) fn progress(&self, total: u64, unit: &Unit, message: &str) -> Shown {
+        let shown = !self.json && self.levels.shows(Level::Status);
+        self.progress
+            .show(if shown { total } else { 0 }, unit, message)
     }
 }
 

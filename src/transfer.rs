@@ -15,11 +15,13 @@ use crate::signals;
 const CHUNK: usize = 1 << 20;
 
 /// Streams `local` to `remote` with permission bits `mode`: into a temp file, then renamed.
+/// `sent(n)` is told of each chunk written.
 pub(crate) fn upload(
     connection: &Connection,
     local: &Path,
     remote: &str,
     mode: u32,
+    sent: &dyn Fn(u64),
 ) -> Result<(), String> {
     let mut file =
         File::open(local).map_err(|e| format!("cannot read `{}`: {e}", local.display()))?;
@@ -50,6 +52,7 @@ pub(crate) fn upload(
         channel
             .write_all(&buffer[..n])
             .map_err(|e| format!("upload of `{}` failed: {e}", local.display()))?;
+        sent(n as u64);
     }
     channel.send_eof().map_err(ssh)?;
     let mut errors = String::new();
@@ -64,8 +67,14 @@ pub(crate) fn upload(
     }
 }
 
-/// Streams `remote` into `local`, through a temp file beside it.
-pub(crate) fn download(connection: &Connection, remote: &str, local: &Path) -> Result<(), String> {
+/// Streams `remote` into `local`, through a temp file beside it; `received(n)` is told of
+/// each chunk.
+pub(crate) fn download(
+    connection: &Connection,
+    remote: &str,
+    local: &Path,
+    received: &dyn Fn(u64),
+) -> Result<(), String> {
     if let Some(dir) = local.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
@@ -78,7 +87,7 @@ pub(crate) fn download(connection: &Connection, remote: &str, local: &Path) -> R
             .unwrap_or_default(),
         std::process::id()
     ));
-    let result = download_to(connection, remote, &temp);
+    let result = download_to(connection, remote, &temp, received);
     match result {
         Ok(()) => std::fs::rename(&temp, local)
             .map_err(|e| format!("cannot write `{}`: {e}", local.display())),
@@ -89,7 +98,12 @@ pub(crate) fn download(connection: &Connection, remote: &str, local: &Path) -> R
     }
 }
 
-fn download_to(connection: &Connection, remote: &str, temp: &Path) -> Result<(), String> {
+fn download_to(
+    connection: &Connection,
+    remote: &str,
+    temp: &Path,
+    received: &dyn Fn(u64),
+) -> Result<(), String> {
     let mut out =
         File::create(temp).map_err(|e| format!("cannot write `{}`: {e}", temp.display()))?;
     let session = &connection.session;
@@ -107,9 +121,11 @@ fn download_to(connection: &Connection, remote: &str, temp: &Path) -> Result<(),
         }
         match channel.read(&mut buffer) {
             Ok(0) => break,
-            Ok(n) => out
-                .write_all(&buffer[..n])
-                .map_err(|e| format!("cannot write `{}`: {e}", temp.display()))?,
+            Ok(n) => {
+                out.write_all(&buffer[..n])
+                    .map_err(|e| format!("cannot write `{}`: {e}", temp.display()))?;
+                received(n as u64);
+            }
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(e) => return Err(format!("download of `{remote}` failed: {e}")),
         }

@@ -553,3 +553,38 @@ fn pty_merges_the_streams_into_stdout() {
         .stdout("to-stderr\non-a-tty\n0\n")
         .run();
 }
+
+#[test]
+fn a_terminal_shows_a_progress_bar_over_parallel_hosts() {
+    let fleet = Fleet::start(2);
+    let test = fleet
+        .test()
+        .fabfile(r#"fn t() { run("sleep 0.5; echo done"); }"#);
+    let quoted: Vec<String> = [
+        crate::test::RFAB,
+        "--ssh-config-path",
+        &fleet.ssh_config().display().to_string(),
+        "-P",
+        "-H",
+        &fleet.host_list(),
+        "t",
+    ]
+    .iter()
+    .map(|a| format!("'{a}'"))
+    .collect();
+    // `script` runs rfab on a pseudo-terminal, as a person would.
+    let output = test
+        .command_named("script")
+        .args(["-qec", &quoted.join(" "), "/dev/null"])
+        .output()
+        .expect("script runs");
+    let screen = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{screen}");
+    assert!(screen.contains("/2 hosts"), "no progress bar in:\n{screen}");
+    for host in &fleet.hosts {
+        assert!(
+            screen.contains(&format!("[{}] out: done\r\n", host.string())),
+            "a line was broken in:\n{screen}"
+        );
+    }
+}

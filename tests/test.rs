@@ -113,9 +113,15 @@ impl Test {
     }
 
     pub(crate) fn command(&self) -> Command {
-        let mut command = Command::new(RFAB);
+        let mut command = self.command_named(RFAB);
+        command.args(&self.args);
         command
-            .args(&self.args)
+    }
+
+    /// `program` run as rfab would be: in the test's directory, with its environment.
+    pub(crate) fn command_named(&self, program: &str) -> Command {
+        let mut command = Command::new(program);
+        command
             .current_dir(&self.cwd)
             .env_remove("RFAB_FABFILE")
             .env("NO_COLOR", "1")

@@ -13,12 +13,16 @@ use crate::api::{CommandResult, check_options};
 use crate::connection::Connection;
 use crate::context::{Context, Target};
 use crate::output::Level;
+use crate::progress::{Shown, Unit};
 use crate::remote_command::{self, Failure, Request, SUDO_PROMPT};
 use crate::scoped::quote;
 use crate::transfer;
 
 const RUN_OPTIONS: [&str; 5] = ["warn_only", "quiet", "pty", "timeout", "shell"];
 const SUDO_OPTIONS: [&str; 6] = ["warn_only", "quiet", "pty", "timeout", "shell", "user"];
+
+/// Uploads at least this large show a progress bar on a terminal.
+const BIG_TRANSFER: u64 = 16 << 20;
 
 /// Fabric's default shell.
 const DEFAULT_SHELL: &str = "/bin/bash -l -c";
@@ -338,6 +342,20 @@ fn put(
     } else {
         Some(connect(&context, &target)?)
     };
+    let total: u64 = files
+        .iter()
+        .filter_map(|(f, _)| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    let bar = if total >= BIG_TRANSFER && !context.runtime.ssh.dry_run && !context.parallel {
+        context.runtime.output.progress(
+            total,
+            &Unit::Bytes,
+            &format!("put {}", local_path.display()),
+        )
+    } else {
+        Shown::none()
+    };
     for (file, relative) in files {
         let destination = destination(&remote_base, &local_path, &relative);
         if context.shows(Level::Running) {
@@ -352,7 +370,7 @@ fn put(
             let conn = connection.lock().unwrap_or_else(PoisonError::into_inner);
             if use_sudo {
                 let staging = format!("/tmp/.rfab-upload-{}-{}", std::process::id(), placed.len());
-                transfer::upload(&conn, &file, &staging, 0o600)
+                transfer::upload(&conn, &file, &staging, 0o600, &|n| bar.advance(n))
                     .map_err(|e| format!("put(): {e}"))?;
                 drop(conn);
                 let dest = quote(&destination);
@@ -380,7 +398,7 @@ fn put(
                     }
                 })?;
             } else {
-                transfer::upload(&conn, &file, &destination, mode)
+                transfer::upload(&conn, &file, &destination, mode, &|n| bar.advance(n))
                     .map_err(|e| format!("put(): {e}"))?;
             }
         }
@@ -411,7 +429,7 @@ fn get(ctx: &NativeCallContext, remote: &str, local: &str) -> Result<Array, Box<
     if !context.runtime.ssh.dry_run {
         let connection = connect(&context, &target)?;
         let conn = connection.lock().unwrap_or_else(PoisonError::into_inner);
-        transfer::download(&conn, &remote, &local).map_err(|e| format!("get(): {e}"))?;
+        transfer::download(&conn, &remote, &local, &|_| {}).map_err(|e| format!("get(): {e}"))?;
     }
     Ok(vec![local.display().to_string().into()])
 }
