@@ -146,3 +146,89 @@ fn an_encrypted_key_without_a_terminal_is_skipped_not_hung_on() {
         ran.stderr
     );
 }
+
+/// Runs rfab on a pseudo-terminal (`script`), typing `typed` at it.
+fn on_a_terminal(test: &crate::test::Test, args: &[&str], typed: &str) -> (bool, String) {
+    let quoted: Vec<String> = std::iter::once(crate::test::RFAB)
+        .chain(args.iter().copied())
+        .map(|a| format!("'{a}'"))
+        .collect();
+    let mut child = test
+        .command_named("script")
+        .args(["-qec", &quoted.join(" "), "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("script runs");
+    std::io::Write::write_all(child.stdin.as_mut().expect("stdin"), typed.as_bytes())
+        .expect("type");
+    let output = child.wait_with_output().expect("script ends");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn asks_once_for_an_encrypted_keys_passphrase_on_a_terminal() {
+    let fleet = Fleet::start(2);
+    let key = fleet.dir.path().join("locked");
+    keygen(&key, "open sesame");
+    std::fs::write(
+        fleet.dir.path().join("authorized_keys"),
+        std::fs::read(key.with_extension("pub")).expect("pub"),
+    )
+    .expect("auth");
+    let test = fleet.test().fabfile(r#"fn t() { run("true"); }"#);
+    let config = fleet.ssh_config().display().to_string();
+    let (ok, screen) = on_a_terminal(
+        &test,
+        &[
+            "--ssh-config-path",
+            &config,
+            "-i",
+            &key.display().to_string(),
+            "-H",
+            &fleet.host_list(),
+            "t",
+        ],
+        "open sesame\n",
+    );
+    assert!(ok, "{screen}");
+    assert_eq!(
+        screen.matches("Enter passphrase for key").count(),
+        1,
+        "{screen}"
+    );
+    // The test types ahead, so the terminal echoes it before rfab asks; never after.
+    let asked = screen.find("Enter passphrase for key").expect("asked");
+    assert!(
+        !screen[asked..].contains("open sesame"),
+        "the passphrase was echoed: {screen}"
+    );
+}
+
+#[test]
+fn dash_capital_i_asks_for_the_password_before_anything_runs() {
+    ensure_sudo_user();
+    let fleet = Fleet::start(1);
+    std::fs::write(fleet.dir.path().join("authorized_keys"), "").expect("no keys");
+    let host = format!(
+        "{SUDO_USER}@{}:{}",
+        fleet.hosts[0].address, fleet.hosts[0].port
+    );
+    let test = fleet.test().fabfile(r#"fn t() { run("whoami"); }"#);
+    let config = fleet.ssh_config().display().to_string();
+    let (ok, screen) = on_a_terminal(
+        &test,
+        &["--ssh-config-path", &config, "-I", "-H", &host, "t"],
+        &format!("{SUDO_USER_PASSWORD}\n"),
+    );
+    assert!(ok, "{screen}");
+    let asked = screen
+        .find("Login password for")
+        .expect("asked for the password");
+    let executing = screen.find("Executing task").expect("ran the task");
+    assert!(asked < executing, "asked after the task began: {screen}");
+    assert!(screen.contains(&format!("out: {SUDO_USER}")), "{screen}");
+}
