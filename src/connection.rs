@@ -31,6 +31,8 @@ pub(crate) struct Connection {
     transport: Transport,
     /// Where the host key was added, under `--known-hosts accept-new`.
     pub(crate) added_key: Option<std::path::PathBuf>,
+    /// What the user should hear about this connection (how its config was read).
+    pub(crate) warnings: Vec<String>,
 }
 
 /// What a session runs over: TCP, or a tunnel through a jump host.
@@ -67,7 +69,9 @@ impl Connection {
             let connection =
                 Self::establish(name, config, options, credentials, may_ask, via.take());
             let Some((next_name, next)) = chain.get(i + 1) else {
-                return connection;
+                let warnings: Vec<String> =
+                    chain.iter().flat_map(|(_, c)| c.warnings.clone()).collect();
+                return connection.map(|c| Self { warnings, ..c });
             };
             let hop = connection
                 .map_err(|e| format!("through jump host `{name}` to `{next_name}`: {e}"))?;
@@ -163,6 +167,7 @@ impl Connection {
             session,
             transport,
             added_key: None,
+            warnings: Vec::new(),
         })
     }
 

@@ -1,7 +1,7 @@
 //! The connections of a run: one per host, opened on first use and reused by every command
 //! and task until the run ends.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::connection::Connection;
@@ -13,6 +13,8 @@ use crate::ssh_options::SshOptions;
 #[derive(Default)]
 pub(crate) struct Connections {
     open: Mutex<HashMap<String, Arc<Mutex<Connection>>>>,
+    /// Config warnings said already: each once per run, not once per host.
+    warned: Mutex<HashSet<String>>,
 }
 
 impl std::fmt::Debug for Connections {
@@ -39,6 +41,16 @@ impl Connections {
         }
         // Connect without holding the map: other hosts connect at the same time.
         let connection = Connection::open(target, options, credentials, may_ask)?;
+        for warning in &connection.warnings {
+            if self
+                .warned
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(warning.clone())
+            {
+                output.warning(None, warning);
+            }
+        }
         if let Some(file) = &connection.added_key {
             output.warning(
                 Some(&target.host_string),

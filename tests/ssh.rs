@@ -588,3 +588,47 @@ fn a_terminal_shows_a_progress_bar_over_parallel_hosts() {
         );
     }
 }
+
+#[test]
+fn without_an_ssh_binary_rfab_reads_the_config_itself() {
+    let fleet = Fleet::start(1);
+    let host = &fleet.hosts[0];
+    let config = std::fs::read_to_string(fleet.ssh_config()).expect("config");
+    std::fs::write(
+        fleet.ssh_config(),
+        format!(
+            "Host web\n  HostName {}\n  Port {}\n  User root\n{config}",
+            host.address, host.port
+        ),
+    )
+    .expect("config");
+    fleet
+        .test()
+        .env("PATH", "/nonexistent")
+        .fabfile(r#"fn t() { print(run("echo parsed", #{ quiet: true }).stdout); }"#)
+        .args(&["-H", "web", "--hide", "everything", "--show", "user", "t"])
+        .stdout("parsed\n")
+        .stderr("")
+        .run();
+    std::fs::write(
+        fleet.ssh_config(),
+        format!(
+            "Match host web\n  Port 1\n{}",
+            std::fs::read_to_string(fleet.ssh_config()).expect("config")
+        ),
+    )
+    .expect("config");
+    let ran = fleet
+        .test()
+        .env("PATH", "/nonexistent")
+        .fabfile(r#"fn t() { run("true"); }"#)
+        .args(&["-H", "web", "t"])
+        .run();
+    assert!(ran.stderr.starts_with("Warning: `"), "{}", ran.stderr);
+    assert!(
+        ran.stderr
+            .contains("has Match blocks, which rfab reads only through OpenSSH's `ssh -G`"),
+        "{}",
+        ran.stderr
+    );
+}
