@@ -119,10 +119,6 @@ pub(crate) struct Arguments {
     #[arg(long, help_heading = "Connections")]
     pub(crate) initial_sudo_password_prompt: bool,
 
-    /// Forward the local ssh-agent to the hosts
-    #[arg(short = 'A', long, help_heading = "Connections")]
-    pub(crate) forward_agent: bool,
-
     /// Seconds to wait for a connection
     #[arg(
         short = 't',

@@ -632,3 +632,87 @@ fn without_an_ssh_binary_rfab_reads_the_config_itself() {
         ran.stderr
     );
 }
+
+#[test]
+fn hashed_known_hosts_entries_are_understood() {
+    let fleet = Fleet::start(1);
+    let status = std::process::Command::new("ssh-keygen")
+        .arg("-H")
+        .arg("-f")
+        .arg(fleet.known_hosts())
+        .output()
+        .expect("ssh-keygen -H");
+    assert!(status.status.success());
+    let known = std::fs::read_to_string(fleet.known_hosts()).expect("known_hosts");
+    assert!(known.starts_with("|1|"), "not hashed: {known}");
+    fleet
+        .test()
+        .fabfile(r#"fn t() { run("true"); }"#)
+        .args(&["-H", &fleet.hosts[0].string(), "t"])
+        .run();
+}
+
+#[test]
+fn known_hosts_off_skips_the_check_only_when_asked() {
+    let fleet = Fleet::start(1);
+    std::fs::write(fleet.known_hosts(), "").expect("empty known_hosts");
+    let host = fleet.hosts[0].string();
+    fleet
+        .test()
+        .fabfile(r#"fn t() { run("true"); }"#)
+        .args(&["-H", &host, "t"])
+        .status(1)
+        .run();
+    fleet
+        .test()
+        .fabfile(r#"fn t() { run("true"); }"#)
+        .args(&["--known-hosts", "off", "-H", &host, "t"])
+        .run();
+    assert_eq!(
+        std::fs::read_to_string(fleet.known_hosts()).expect("known_hosts"),
+        "",
+        "off must not write known_hosts"
+    );
+}
+
+#[test]
+fn pool_size_limits_how_many_hosts_run_at_once() {
+    let fleet = Fleet::start(3);
+    // The hosts share this machine's /tmp: two at once would find the lock taken.
+    let lock = fleet.dir.path().join("one-at-a-time");
+    let fabfile = format!(
+        "/// @parallel(pool = 1)\nfn t() {{ run(\"mkdir {0} && sleep 0.2 && rmdir {0}\"); }}",
+        lock.display()
+    );
+    fleet
+        .test()
+        .fabfile(&fabfile)
+        .args(&["-H", &fleet.host_list(), "t"])
+        .run();
+    fleet
+        .test()
+        .fabfile(&fabfile.replace("@parallel(pool = 1)", "@parallel"))
+        .args(&["-H", &fleet.host_list(), "t"])
+        .status(1)
+        .run();
+}
+
+#[test]
+fn scoped_settings_never_leak_between_parallel_hosts() {
+    let fleet = Fleet::start(3);
+    let fabfile = r#"
+        fn t() {
+            let dir = "/tmp/rfab-scope-" + env.port;
+            run("mkdir -p " + dir);
+            cd(dir, || {
+                for i in 0..5 { let here = run("pwd", #{ quiet: true }).stdout; if here != dir { abort(`saw ${here} instead of ${dir}`); } }
+            });
+            run("rmdir " + dir);
+        }
+    "#;
+    fleet
+        .test()
+        .fabfile(fabfile)
+        .args(&["-P", "-H", &fleet.host_list(), "t"])
+        .run();
+}
