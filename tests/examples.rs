@@ -31,13 +31,23 @@ fn readme_fabfile_runs() {
     );
     let ran = Test::new()
         .fabfile(fabfile)
-        .args(&["staging", "hello"])
+        .args(&["--dry-run", "staging", "hello"])
         .run();
-    assert!(
-        ran.stdout.contains("[web1.staging] Executing task 'hello'"),
-        "{}",
-        ran.stdout
-    );
+    for host in ["web1.staging", "web2.staging"] {
+        assert!(
+            ran.stdout
+                .contains(&format!("[{host}] Executing task 'hello'\n")),
+            "{}",
+            ran.stdout
+        );
+        assert!(
+            ran.stdout.contains(&format!(
+                "[{host}] hello from deploy@{host}\n[{host}] run: uptime\n"
+            )),
+            "{}",
+            ran.stdout
+        );
+    }
 }
 
 #[test]
