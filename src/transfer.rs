@@ -55,16 +55,7 @@ pub(crate) fn upload(
         sent(n as u64);
     }
     channel.send_eof().map_err(ssh)?;
-    let mut errors = String::new();
-    let _ = channel.stderr().read_to_string(&mut errors);
-    channel.wait_close().map_err(ssh)?;
-    match channel.exit_status().map_err(ssh)? {
-        0 => Ok(()),
-        code => Err(format!(
-            "cannot write `{remote}` (exit status {code}): {}",
-            errors.trim()
-        )),
-    }
+    finish(&mut channel, "write", remote, ssh)
 }
 
 /// Streams `remote` into `local`, through a temp file beside it; `received(n)` is told of
@@ -130,13 +121,23 @@ fn download_to(
             Err(e) => return Err(format!("download of `{remote}` failed: {e}")),
         }
     }
+    finish(&mut channel, "read", remote, ssh)
+}
+
+/// Waits for the `cat` at the other end to finish; a failure carries its stderr.
+fn finish(
+    channel: &mut ssh2::Channel,
+    verb: &str,
+    remote: &str,
+    ssh: impl Fn(ssh2::Error) -> String,
+) -> Result<(), String> {
     let mut errors = String::new();
     let _ = channel.stderr().read_to_string(&mut errors);
-    channel.wait_close().map_err(ssh)?;
-    match channel.exit_status().map_err(ssh)? {
+    channel.wait_close().map_err(&ssh)?;
+    match channel.exit_status().map_err(&ssh)? {
         0 => Ok(()),
         code => Err(format!(
-            "cannot read `{remote}` (exit status {code}): {}",
+            "cannot {verb} `{remote}` (exit status {code}): {}",
             errors.trim()
         )),
     }

@@ -680,20 +680,26 @@ fn pool_size_limits_how_many_hosts_run_at_once() {
     let fleet = Fleet::start(3);
     // The hosts share this machine's /tmp: two at once would find the lock taken.
     let lock = fleet.dir.path().join("one-at-a-time");
-    let fabfile = format!(
+    let one = format!(
         "/// @parallel(pool = 1)\nfn t() {{ run(\"mkdir {0} && sleep 0.2 && rmdir {0}\"); }}",
         lock.display()
     );
     fleet
         .test()
-        .fabfile(&fabfile)
+        .fabfile(&one)
         .args(&["-H", &fleet.host_list(), "t"])
         .run();
+    // With two at once, each host waits until two have started: only real parallelism
+    // lets that finish (-T bounds the wait if it is not).
+    let started = fleet.dir.path().join("started");
+    let two = format!(
+        "/// @parallel(pool = 2)\nfn t() {{ run(\"mkdir -p {0} && touch {0}/$$ && until [ $(ls {0} | wc -l) -ge 2 ]; do sleep 0.05; done\"); }}",
+        started.display()
+    );
     fleet
         .test()
-        .fabfile(&fabfile.replace("@parallel(pool = 1)", "@parallel"))
-        .args(&["-H", &fleet.host_list(), "t"])
-        .status(1)
+        .fabfile(&two)
+        .args(&["-T", "20", "-H", &fleet.host_list(), "t"])
         .run();
 }
 

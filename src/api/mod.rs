@@ -11,6 +11,7 @@ mod local;
 mod reference;
 mod remote;
 mod scoped;
+mod transfer;
 
 use rhai::{Engine, exported_module};
 
@@ -30,6 +31,7 @@ pub(crate) fn register(engine: &mut Engine) {
         exported_module!(execute::execute_api),
         exported_module!(remote::remote_api),
         exported_module!(scoped::scoped_api),
+        exported_module!(transfer::transfer_api),
     ] {
         engine.register_global_module(module.into());
     }

@@ -1,0 +1,283 @@
+//! `put` and `get`: files to and from the host a task runs on.
+// The plugin macro expects its prelude glob-imported and makes `pub` items.
+#![allow(unreachable_pub, clippy::wildcard_imports)]
+
+use std::path::{Path, PathBuf};
+use std::sync::PoisonError;
+
+use rhai::plugin::*;
+use rhai::{Array, EvalAltResult, Map, NativeCallContext};
+
+use crate::api::check_options;
+use crate::api::remote::{command, connect, needs_host};
+use crate::context::Context;
+use crate::output::Level;
+use crate::progress::{Shown, Unit};
+use crate::scoped::quote;
+use crate::transfer;
+
+#[export_module]
+pub(crate) mod transfer_api {
+    use super::{Array, Map, NativeCallContext};
+
+    /// Upload a local file or directory to the current host; returns the remote paths.
+    ///
+    /// Each file is written to a temporary name beside its destination and renamed over it,
+    /// so nothing ever sees half a file. It keeps the local file's permission bits. A
+    /// relative local path is taken from `lcd`, a relative remote one from `cd`; a remote
+    /// path ending in `/` is a directory to put the file into.
+    ///
+    /// ```rhai
+    /// put("dist/app.tar.gz", "/srv/app/releases/");
+    /// ```
+    #[rhai_fn(name = "put", return_raw)]
+    pub fn put(
+        ctx: NativeCallContext,
+        local: &str,
+        remote: &str,
+    ) -> Result<Array, Box<EvalAltResult>> {
+        super::put(&ctx, local, remote, &Map::new())
+    }
+
+    /// `put()` with options:
+    /// - `mode`: permission bits, as a number (`0o640`) or a string (`"640"`);
+    /// - `use_sudo`: write the destination as root (for paths the login user cannot write).
+    ///
+    /// ```rhai
+    /// put("nginx.conf", "/etc/nginx/sites-enabled/app.conf", #{ use_sudo: true, mode: "644" });
+    /// ```
+    #[rhai_fn(name = "put", return_raw)]
+    pub fn put_with(
+        ctx: NativeCallContext,
+        local: &str,
+        remote: &str,
+        options: Map,
+    ) -> Result<Array, Box<EvalAltResult>> {
+        super::put(&ctx, local, remote, &options)
+    }
+
+    /// Download a file from the current host; returns the local paths.
+    ///
+    /// `{host}` in the local path is replaced with the host string, so one `get` over many
+    /// hosts keeps each host's copy; a local path ending in `/` is a directory.
+    ///
+    /// ```rhai
+    /// get("/var/log/app.log", "logs/{host}/app.log");
+    /// ```
+    #[rhai_fn(name = "get", return_raw)]
+    pub fn get(
+        ctx: NativeCallContext,
+        remote: &str,
+        local: &str,
+    ) -> Result<Array, Box<EvalAltResult>> {
+        super::get(&ctx, remote, local)
+    }
+}
+
+/// Uploads at least this large show a progress bar on a terminal.
+const BIG_TRANSFER: u64 = 16 << 20;
+
+fn put(
+    ctx: &NativeCallContext,
+    local: &str,
+    remote: &str,
+    options: &Map,
+) -> Result<Array, Box<EvalAltResult>> {
+    check_options("put", options, &["mode", "use_sudo"])?;
+    let context = Context::of(ctx)?;
+    let target = needs_host(&context, "put")?;
+    let settings = context.settings();
+    let local_path = in_dir(&settings.lcwd, local);
+    let remote_base = in_remote_dir(&settings.cwd, remote);
+    let files = local_files(&local_path).map_err(|e| format!("put(): {e}"))?;
+    let mode = match options.get("mode") {
+        Some(mode) => Some(parse_mode(mode).ok_or("put(): `mode` must be like 0o644 or \"644\"")?),
+        None => None,
+    };
+    let use_sudo = context.flag(options, "use_sudo");
+    let mut placed = Array::new();
+    let connection = if context.runtime.ssh.dry_run {
+        None
+    } else {
+        Some(connect(&context, &target)?)
+    };
+    let total: u64 = files
+        .iter()
+        .filter_map(|(f, _)| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    let bar = if total >= BIG_TRANSFER && !context.runtime.ssh.dry_run && !context.parallel {
+        context.runtime.output.progress(
+            total,
+            &Unit::Bytes,
+            &format!("put {}", local_path.display()),
+        )
+    } else {
+        Shown::none()
+    };
+    for (file, relative) in files {
+        let destination = destination(&remote_base, &local_path, &relative);
+        if context.shows(Level::Running) {
+            context.runtime.output.command(
+                &target.host_string,
+                "put",
+                &format!("{} -> {destination}", file.display()),
+            );
+        }
+        if let Some(connection) = &connection {
+            let mode = mode.unwrap_or_else(|| local_mode(&file));
+            let conn = connection.lock().unwrap_or_else(PoisonError::into_inner);
+            if use_sudo {
+                let staging = format!("/tmp/.rfab-upload-{}-{}", std::process::id(), placed.len());
+                transfer::upload(&conn, &file, &staging, 0o600, &|n| bar.advance(n))
+                    .map_err(|e| format!("put(): {e}"))?;
+                drop(conn);
+                let dest = quote(&destination);
+                let temp = quote(&format!("{destination}.rfab-{}", std::process::id()));
+                let install = format!(
+                    "mkdir -p -- \"$(dirname -- {dest})\" && cp -- {staging} {temp} && chmod {mode:o} {temp} && mv -f -- {temp} {dest}; \
+                     status=$?; rm -f -- {staging} {temp}; exit $status",
+                    staging = quote(&staging),
+                );
+                command(
+                    ctx,
+                    &install,
+                    &Map::from_iter([("quiet".into(), Dynamic::TRUE)]),
+                    true,
+                )
+                .and_then(|r| {
+                    if r.ok() {
+                        Ok(())
+                    } else {
+                        Err(format!(
+                            "put(): cannot install `{destination}` with sudo: {}",
+                            r.stderr
+                        )
+                        .into())
+                    }
+                })?;
+            } else {
+                transfer::upload(&conn, &file, &destination, mode, &|n| bar.advance(n))
+                    .map_err(|e| format!("put(): {e}"))?;
+            }
+        }
+        placed.push(destination.into());
+    }
+    Ok(placed)
+}
+
+fn get(ctx: &NativeCallContext, remote: &str, local: &str) -> Result<Array, Box<EvalAltResult>> {
+    let context = Context::of(ctx)?;
+    let target = needs_host(&context, "get")?;
+    let settings = context.settings();
+    let remote = in_remote_dir(&settings.cwd, remote);
+    let mut local = in_dir(
+        &settings.lcwd,
+        &local.replace("{host}", &target.host_string),
+    );
+    if local.is_dir() || local.to_string_lossy().ends_with('/') {
+        local = local.join(Path::new(&remote).file_name().unwrap_or_default());
+    }
+    if context.shows(Level::Running) {
+        context.runtime.output.command(
+            &target.host_string,
+            "get",
+            &format!("{remote} -> {}", local.display()),
+        );
+    }
+    if !context.runtime.ssh.dry_run {
+        let connection = connect(&context, &target)?;
+        let conn = connection.lock().unwrap_or_else(PoisonError::into_inner);
+        transfer::download(&conn, &remote, &local, &|_| {}).map_err(|e| format!("get(): {e}"))?;
+    }
+    Ok(vec![local.display().to_string().into()])
+}
+
+fn parse_mode(value: &Dynamic) -> Option<u32> {
+    if let Ok(n) = value.as_int() {
+        return u32::try_from(n).ok().filter(|m| *m <= 0o7777);
+    }
+    u32::from_str_radix(
+        value.clone().into_string().ok()?.trim_start_matches("0o"),
+        8,
+    )
+    .ok()
+    .filter(|m| *m <= 0o7777)
+}
+
+fn local_mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).map_or(0o644, |m| m.permissions().mode() & 0o7777)
+}
+
+/// `path` relative to the `lcd` directories, when it is relative.
+fn in_dir(dirs: &[String], path: &str) -> PathBuf {
+    dirs.iter()
+        .fold(PathBuf::new(), |base, dir| base.join(dir))
+        .join(path)
+}
+
+/// `path` relative to the `cd` directories, when it is relative.
+fn in_remote_dir(dirs: &[String], path: &str) -> String {
+    if path.starts_with('/') || path.starts_with('~') {
+        return path.to_owned();
+    }
+    let base = dirs.iter().fold(String::new(), |base, dir| {
+        if dir.starts_with('/') || dir.starts_with('~') || base.is_empty() {
+            dir.clone()
+        } else {
+            format!("{base}/{dir}")
+        }
+    });
+    if base.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{base}/{path}")
+    }
+}
+
+/// The files to upload, with their paths relative to `root` (empty for a single file).
+fn local_files(root: &Path) -> Result<Vec<(PathBuf, PathBuf)>, String> {
+    let meta =
+        std::fs::metadata(root).map_err(|e| format!("cannot read `{}`: {e}", root.display()))?;
+    if !meta.is_dir() {
+        return Ok(vec![(root.to_path_buf(), PathBuf::new())]);
+    }
+    let mut files = Vec::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let mut entries: Vec<_> = std::fs::read_dir(&dir)
+            .map_err(|e| format!("cannot read `{}`: {e}", dir.display()))?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let relative = path
+                    .strip_prefix(root)
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default();
+                files.push((path, relative));
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Where one uploaded file goes: into a directory when the remote path ends in `/` or
+/// when a directory is uploaded.
+fn destination(remote: &str, local_root: &Path, relative: &Path) -> String {
+    let name = local_root
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match (relative.as_os_str().is_empty(), remote.ends_with('/')) {
+        (true, true) => format!("{remote}{name}"),
+        (true, false) => remote.to_owned(),
+        (false, _) => format!("{}/{}", remote.trim_end_matches('/'), relative.display()),
+    }
+}
