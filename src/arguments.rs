@@ -119,6 +119,10 @@ pub(crate) struct Arguments {
     #[arg(long, help_heading = "Connections")]
     pub(crate) initial_sudo_password_prompt: bool,
 
+    /// Let commands on the hosts use the local ssh-agent
+    #[arg(short = 'A', long, help_heading = "Connections")]
+    pub(crate) forward_agent: bool,
+
     /// Seconds to wait for a connection
     #[arg(
         short = 't',

@@ -76,6 +76,7 @@ impl Config {
                 .map(std::time::Duration::from_secs),
             connection_attempts: arguments.connection_attempts.max(1),
             keepalive: arguments.keepalive,
+            forward_agent: arguments.forward_agent,
             known_hosts: arguments.known_hosts,
             ssh_config: arguments.ssh_config_path.clone(),
             gateway: arguments.gateway.clone(),

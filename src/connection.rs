@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use ssh2::{MethodType, Session};
 
+use crate::agent_forwarding::Forwarding;
 use crate::authentication::authenticate;
 use crate::context::Target;
 use crate::credentials::Credentials;
@@ -33,6 +34,8 @@ pub(crate) struct Connection {
     pub(crate) added_key: Option<std::path::PathBuf>,
     /// What the user should hear about this connection (how its config was read).
     pub(crate) warnings: Vec<String>,
+    /// `-A`: the agent channels to serve. After `session`, so it is dropped after it.
+    pub(crate) forwarding: Option<Box<Forwarding>>,
 }
 
 /// What a session runs over: TCP, or a tunnel through a jump host.
@@ -71,7 +74,15 @@ impl Connection {
             let Some((next_name, next)) = chain.get(i + 1) else {
                 let warnings: Vec<String> =
                     chain.iter().flat_map(|(_, c)| c.warnings.clone()).collect();
-                return connection.map(|c| Self { warnings, ..c });
+                let forwarding = options.forward_agent.then(Box::<Forwarding>::default);
+                if let (Ok(target), Some(forwarding)) = (&connection, &forwarding) {
+                    forwarding.enable(&target.session);
+                }
+                return connection.map(|c| Self {
+                    warnings,
+                    forwarding,
+                    ..c
+                });
             };
             let hop = connection
                 .map_err(|e| format!("through jump host `{name}` to `{next_name}`: {e}"))?;
@@ -168,6 +179,7 @@ impl Connection {
             transport,
             added_key: None,
             warnings: Vec::new(),
+            forwarding: None,
         })
     }
 

@@ -2,6 +2,7 @@
 //!
 //! The binary is a thin shell over [`run`]; the library has no stable interface of its own.
 
+mod agent_forwarding;
 mod api;
 mod arguments;
 mod authentication;

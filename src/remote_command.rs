@@ -30,6 +30,8 @@ pub(crate) struct Request<'a> {
     /// fails the command if it does.
     pub(crate) sudo_password: Option<&'a dyn Fn() -> Option<String>>,
     pub(crate) pty: bool,
+    /// `-A`: let the command use the local ssh-agent.
+    pub(crate) forward_agent: bool,
 }
 
 #[derive(Debug, Default)]
@@ -99,6 +101,9 @@ pub(crate) fn run(
     let ssh = |e: ssh2::Error| Failure::Ssh(e.to_string());
     session.set_blocking(true);
     let mut channel = session.channel_session().map_err(ssh)?;
+    if request.forward_agent {
+        channel.request_auth_agent_forwarding().map_err(ssh)?;
+    }
     if request.pty {
         channel
             .request_pty("xterm", None, Some((200, 50, 0, 0)))
@@ -191,6 +196,9 @@ fn pump(
             stdout.partial.clear();
             sudo_answered = true;
             progressed = true;
+        }
+        if let Some(forwarding) = &connection.forwarding {
+            progressed |= forwarding.pump(&connection.session);
         }
         if channel.eof() {
             break;

@@ -26,6 +26,7 @@ pub(crate) struct SshOptions {
     pub(crate) connection_attempts: u32,
     /// Seconds between keepalive messages, if any.
     pub(crate) keepalive: Option<u32>,
+    pub(crate) forward_agent: bool,
     pub(crate) known_hosts: KnownHostsPolicy,
     pub(crate) ssh_config: Option<PathBuf>,
     /// Jump hosts from `-g/--gateway`, outermost first; they replace `ProxyJump`.
@@ -44,6 +45,7 @@ impl Default for SshOptions {
             command_timeout: None,
             connection_attempts: 1,
             keepalive: None,
+            forward_agent: false,
             known_hosts: KnownHostsPolicy::Strict,
             ssh_config: None,
             gateway: Vec::new(),

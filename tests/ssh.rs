@@ -722,3 +722,57 @@ fn scoped_settings_never_leak_between_parallel_hosts() {
         .args(&["-P", "-H", &fleet.host_list(), "t"])
         .run();
 }
+
+#[test]
+fn forward_agent_lets_the_host_use_the_local_agent() {
+    let fleet = Fleet::start(1);
+    let socket = fleet.dir.path().join("agent.sock");
+    let mut agent = std::process::Command::new("ssh-agent")
+        .arg("-D")
+        .arg("-a")
+        .arg(&socket)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("agent");
+    eventually("the agent socket", || socket.exists().then_some(()));
+    let key = fleet.home().join(".ssh/id_ed25519");
+    let added = std::process::Command::new("ssh-add")
+        .arg(&key)
+        .env("SSH_AUTH_SOCK", &socket)
+        .output()
+        .expect("ssh-add");
+    let list = |forward: bool| {
+        let host = fleet.hosts[0].string();
+        let mut args = vec![
+            "-H",
+            host.as_str(),
+            "--hide",
+            "everything",
+            "--show",
+            "user",
+            "t",
+        ];
+        if forward {
+            args.insert(0, "-A");
+        }
+        fleet
+            .test()
+            .env("SSH_AUTH_SOCK", &socket.display().to_string())
+            .fabfile(r#"fn t() { let r = run("ssh-add -l", #{ quiet: true }); print(`${r.code} ${r.stdout}`); }"#)
+            .args(&args)
+            .run()
+            .stdout
+    };
+    let (forwarded, not_forwarded) = (list(true), list(false));
+    let _ = agent.kill();
+    let _ = agent.wait();
+    assert!(added.status.success());
+    assert!(
+        forwarded.starts_with("0 256 SHA256:") && forwarded.contains("rfab-test (ED25519)"),
+        "with -A: {forwarded}"
+    );
+    assert!(
+        not_forwarded.starts_with("2 "),
+        "without -A the host saw an agent: {not_forwarded}"
+    );
+}

@@ -147,6 +147,7 @@ pub(super) fn command(
         timeout,
         sudo_password: sudo.then_some(&ask as &dyn Fn() -> Option<String>),
         pty: context.flag(options, "pty"),
+        forward_agent: context.runtime.ssh.forward_agent,
     };
     let shows = (
         !quiet && context.shows(Level::Stdout),
