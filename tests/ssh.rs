@@ -776,3 +776,34 @@ fn forward_agent_lets_the_host_use_the_local_agent() {
         "without -A the host saw an agent: {not_forwarded}"
     );
 }
+
+#[test]
+fn a_known_key_of_another_type_is_not_a_false_alarm() {
+    // known_hosts holds only the host's ECDSA key, while libssh2 prefers ed25519: OpenSSH
+    // would negotiate ECDSA; so must rfab, instead of crying man-in-the-middle.
+    let fleet = Fleet::start(1);
+    let host = &fleet.hosts[0];
+    std::fs::write(
+        fleet.known_hosts(),
+        host.known_hosts_line_for("host_ecdsa") + "\n",
+    )
+    .expect("known_hosts");
+    fleet
+        .test()
+        .fabfile(r#"fn t() { run("true"); }"#)
+        .args(&["-H", &host.string(), "t"])
+        .run();
+}
+
+#[test]
+fn dash_u_and_port_fill_in_what_the_host_string_leaves_out() {
+    let fleet = Fleet::start(1);
+    let host = &fleet.hosts[0];
+    let port = host.port.to_string();
+    fleet
+        .test()
+        .fabfile(r#"fn t() { print(`${env.user}@${env.host}:${env.port} ${run("whoami", #{ quiet: true }).stdout}`); }"#)
+        .args(&["-u", "root", "--port", &port, "-H", &host.address, "--hide", "everything", "--show", "user", "t"])
+        .stdout(&format!("root@{}:{port} root\n", host.address))
+        .run();
+}

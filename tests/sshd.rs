@@ -35,9 +35,14 @@ impl Host {
         std::fs::read_to_string(self.dir.join("sshd.log")).unwrap_or_default()
     }
 
-    /// The line `ssh-keyscan` would print for this host.
+    /// The line `ssh-keyscan` would print for this host's ed25519 key.
     pub(crate) fn known_hosts_line(&self) -> String {
-        let key = std::fs::read_to_string(self.dir.join("host_ed25519.pub")).expect("host key");
+        self.known_hosts_line_for("host_ed25519")
+    }
+
+    /// The same for one of its keys (`host_ed25519`, `host_ecdsa`).
+    pub(crate) fn known_hosts_line_for(&self, key: &str) -> String {
+        let key = std::fs::read_to_string(self.dir.join(format!("{key}.pub"))).expect("host key");
         let key: Vec<&str> = key.split_whitespace().take(2).collect();
         format!("[{}]:{} {}", self.address, self.port, key.join(" "))
     }
@@ -122,9 +127,11 @@ impl Fleet {
         let dir = self.dir.path().join(format!("host{n}"));
         std::fs::create_dir_all(&dir).expect("host dir");
         keygen(&dir.join("host_ed25519"), "");
+        keygen_type(&dir.join("host_ecdsa"), "ecdsa");
         let config = format!(
             "ListenAddress {address}:{port}\n\
              HostKey {dir}/host_ed25519\n\
+             HostKey {dir}/host_ecdsa\n\
              AuthorizedKeysFile {root}/authorized_keys\n\
              PidFile {dir}/sshd.pid\n\
              StrictModes no\n\
@@ -174,6 +181,15 @@ impl Drop for Fleet {
             let _ = Command::new("kill").arg(host.pid.to_string()).status();
         }
     }
+}
+
+fn keygen_type(path: &Path, kind: &str) {
+    let status = Command::new("ssh-keygen")
+        .args(["-q", "-t", kind, "-N", "", "-f"])
+        .arg(path)
+        .status()
+        .expect("ssh-keygen runs");
+    assert!(status.success(), "ssh-keygen {}", path.display());
 }
 
 pub(crate) fn keygen(path: &Path, passphrase: &str) {
