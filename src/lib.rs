@@ -17,6 +17,7 @@ mod env;
 mod error;
 mod executor;
 mod fabfile;
+mod git;
 mod host;
 mod host_config;
 mod host_list;

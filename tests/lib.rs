@@ -13,6 +13,7 @@ mod env;
 mod errors;
 mod examples;
 mod execute;
+mod git;
 mod hosts;
 mod jump;
 mod listing;

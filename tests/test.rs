@@ -24,7 +24,7 @@ pub(crate) struct Test {
 pub(crate) struct Ran {
     pub(crate) stdout: String,
     pub(crate) stderr: String,
-    #[allow(dead_code)] // kept so the temp dir lives as long as the result
+    /// The test's directory, kept as long as the result.
     pub(crate) dir: TempDir,
 }
 

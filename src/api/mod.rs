@@ -7,6 +7,7 @@ mod command_result;
 mod console;
 mod env;
 mod execute;
+mod git;
 mod local;
 mod reference;
 mod remote;
@@ -35,6 +36,7 @@ pub(crate) fn register(engine: &mut Engine) {
     ] {
         engine.register_global_module(module.into());
     }
+    engine.register_static_module("git", exported_module!(git::git_api).into());
 }
 
 /// Rejects option keys a function does not know, naming the ones it does.

@@ -11,14 +11,35 @@ pub(crate) fn reference(engine: &Engine, name: Option<&str>) -> Option<String> {
     let json = engine.gen_fn_metadata_to_json(false).ok()?;
     let metadata: Value = serde_json::from_str(&json).ok()?;
     let mut entries: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for function in metadata["functions"].as_array()? {
-        let Some(title) = title(function) else {
+    let mut functions: Vec<(String, &Value)> = metadata["functions"]
+        .as_array()?
+        .iter()
+        .map(|f| (String::new(), f))
+        .collect();
+    if let Some(modules) = metadata["modules"].as_object() {
+        for (module, body) in modules {
+            functions.extend(
+                body["functions"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|f| (format!("{module}::"), f)),
+            );
+        }
+    }
+    for (namespace, function) in functions {
+        let Some(title) = title(function).map(|t| format!("{namespace}{t}")) else {
             continue;
         };
-        if name.is_some_and(|n| n != title && !title.ends_with(&format!(".{n}"))) {
+        if name.is_some_and(|n| {
+            n != title && !title.ends_with(&format!(".{n}")) && !title.ends_with(&format!("::{n}"))
+        }) {
             continue;
         }
-        entries.entry(title).or_default().push(entry(function));
+        entries
+            .entry(title)
+            .or_default()
+            .push(entry(function, &namespace));
     }
     if entries.is_empty() {
         return None;
@@ -131,8 +152,8 @@ fn signature(function: &Value) -> String {
     format!("{name}({}){arrow}", params.join(", "))
 }
 
-fn entry(function: &Value) -> String {
-    let signature = signature(function);
+fn entry(function: &Value, namespace: &str) -> String {
+    let signature = format!("{namespace}{}", signature(function));
     let doc: Vec<String> = function["docComments"]
         .as_array()
         .into_iter()

@@ -1,0 +1,456 @@
+//! Git queries for deploys: tags, the latest stable semver tag, refs to commits, and the tree
+//! at a ref as an archive.
+//!
+//! A repository is a local path, or a URL queried without cloning (`ls-remote`): tags and
+//! refs work on both; `describe` and `archive` need the objects, so a local repository.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::Path;
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use git2::{Direction, ObjectType, Oid, Remote, Repository, TreeWalkMode, TreeWalkResult};
+use semver::Version;
+
+/// A tag and the commit it points at (annotated tags peeled).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Tag {
+    pub(crate) name: String,
+    pub(crate) commit: String,
+}
+
+/// Every tag of `repo`, sorted by name.
+pub(crate) fn tags(repo: &str) -> Result<Vec<Tag>, String> {
+    let mut tags = if is_url(repo) {
+        remote_refs(repo)?.tags
+    } else {
+        local_tags(&open(repo)?)?
+    };
+    tags.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(tags)
+}
+
+/// How `latest_stable` picks among tags.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Selection {
+    /// A prefix every candidate has, stripped before the version (default: an optional `v`).
+    pub(crate) prefix: Option<String>,
+    /// A glob the tag names must match (`*` and `?`).
+    pub(crate) pattern: Option<String>,
+}
+
+/// The highest semver tag that is not a pre-release; an error lists what was found.
+pub(crate) fn latest_stable<'a>(
+    tags: &'a [Tag],
+    selection: &Selection,
+    repo: &str,
+) -> Result<&'a Tag, String> {
+    let mut seen = Vec::new();
+    let mut best: Option<(Version, &Tag)> = None;
+    for tag in tags {
+        if selection
+            .pattern
+            .as_deref()
+            .is_some_and(|p| !glob(p, &tag.name))
+        {
+            continue;
+        }
+        let text = match &selection.prefix {
+            Some(prefix) => match tag.name.strip_prefix(prefix.as_str()) {
+                Some(rest) => rest,
+                None => continue,
+            },
+            None => tag.name.strip_prefix('v').unwrap_or(&tag.name),
+        };
+        let Ok(version) = Version::parse(text) else {
+            seen.push(format!("{} (not semver)", tag.name));
+            continue;
+        };
+        if !version.pre.is_empty() {
+            seen.push(format!("{} (pre-release)", tag.name));
+            continue;
+        }
+        let better = best.as_ref().is_none_or(|(b, _)| {
+            version
+                .cmp_precedence(b)
+                .then_with(|| version.cmp(b))
+                .is_gt()
+        });
+        if better {
+            best = Some((version, tag));
+        }
+    }
+    best.map(|(_, tag)| tag).ok_or_else(|| {
+        let found = if seen.is_empty() {
+            "no tags".to_owned()
+        } else {
+            seen.join(", ")
+        };
+        format!("no stable semver tag in `{repo}` (found: {found}); tag a release like `v1.0.0`")
+    })
+}
+
+/// The commit a ref names: a tag (annotated or not), a branch, or a commit id.
+pub(crate) fn resolve(repo: &str, reference: &str) -> Result<String, String> {
+    if is_url(repo) {
+        let refs = remote_refs(repo)?;
+        return refs
+            .tags
+            .iter()
+            .find(|t| t.name == reference)
+            .map(|t| t.commit.clone())
+            .or_else(|| {
+                refs.branches
+                    .iter()
+                    .find(|(b, _)| b == reference)
+                    .map(|(_, c)| c.clone())
+            })
+            .ok_or_else(|| format!("`{reference}` is no tag or branch of `{repo}`"));
+    }
+    let repository = open(repo)?;
+    let commit = commit_of(&repository, reference)?;
+    Ok(commit.to_string())
+}
+
+/// `git describe --tags`: the nearest tag, and how far the ref is past it.
+pub(crate) fn describe(repo: &str, reference: &str) -> Result<String, String> {
+    let repository = open_local(repo, "describe")?;
+    let commit = commit_of(&repository, reference)?;
+    let object = repository
+        .find_object(commit, None)
+        .map_err(|e| e.message().to_owned())?;
+    object
+        .describe(git2::DescribeOptions::new().describe_tags())
+        .and_then(|d| d.format(None))
+        .map_err(|e| format!("cannot describe `{reference}` in `{repo}`: {}", e.message()))
+}
+
+/// Writes the tree at `reference` to `out` as `git archive` would: a tar, gzipped when `out`
+/// ends in `.gz` or `.tgz`; files marked `export-ignore` in `.gitattributes` left out.
+pub(crate) fn archive(repo: &str, reference: &str, out: &Path) -> Result<String, String> {
+    let repository = open_local(repo, "archive")?;
+    let commit_id = commit_of(&repository, reference)?;
+    let commit = repository
+        .find_commit(commit_id)
+        .map_err(|e| e.message().to_owned())?;
+    let tree = commit.tree().map_err(|e| e.message().to_owned())?;
+    let ignored = export_ignored(&repository, &tree);
+    let file = File::create(out).map_err(|e| format!("cannot write `{}`: {e}", out.display()))?;
+    let name = out.to_string_lossy();
+    let sink: Box<dyn Write> = if name.ends_with(".gz") || name.ends_with(".tgz") {
+        Box::new(GzEncoder::new(file, Compression::fast()))
+    } else {
+        Box::new(file)
+    };
+    let mut tar = tar::Builder::new(sink);
+    let mtime = u64::try_from(commit.time().seconds()).unwrap_or(0);
+    let mut failure = None;
+    tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
+        let Ok(entry_name) = entry.name() else {
+            return TreeWalkResult::Skip;
+        };
+        let path = format!("{dir}{entry_name}");
+        if ignored.iter().any(|pattern| matches_path(pattern, &path)) {
+            return TreeWalkResult::Skip;
+        }
+        match append(&repository, &mut tar, entry, &path, mtime) {
+            Ok(()) => TreeWalkResult::Ok,
+            Err(e) => {
+                failure = Some(e);
+                TreeWalkResult::Abort
+            }
+        }
+    })
+    .map_err(|e| failure.clone().unwrap_or_else(|| e.message().to_owned()))?;
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    tar.into_inner()
+        .and_then(|mut w| w.flush())
+        .map_err(|e| format!("cannot write `{}`: {e}", out.display()))?;
+    Ok(commit_id.to_string())
+}
+
+fn append(
+    repository: &Repository,
+    tar: &mut tar::Builder<Box<dyn Write>>,
+    entry: &git2::TreeEntry,
+    path: &str,
+    mtime: u64,
+) -> Result<(), String> {
+    let mut header = tar::Header::new_gnu();
+    header.set_mtime(mtime);
+    header.set_uid(0);
+    header.set_gid(0);
+    let io = |e: std::io::Error| format!("cannot archive `{path}`: {e}");
+    match entry.kind() {
+        Some(ObjectType::Tree) => {
+            header.set_entry_type(tar::EntryType::Directory);
+            header.set_mode(0o775);
+            header.set_size(0);
+            tar.append_data(&mut header, format!("{path}/"), std::io::empty())
+                .map_err(io)
+        }
+        Some(ObjectType::Blob) => {
+            let blob = repository
+                .find_blob(entry.id())
+                .map_err(|e| e.message().to_owned())?;
+            if entry.filemode() == 0o120_000 {
+                header.set_entry_type(tar::EntryType::Symlink);
+                header.set_mode(0o777);
+                header.set_size(0);
+                let target = String::from_utf8_lossy(blob.content()).into_owned();
+                tar.append_link(&mut header, path, target).map_err(io)
+            } else {
+                header.set_mode(if entry.filemode() == 0o100_755 {
+                    0o775
+                } else {
+                    0o664
+                });
+                header.set_size(blob.content().len() as u64);
+                tar.append_data(&mut header, path, blob.content())
+                    .map_err(io)
+            }
+        }
+        // Submodules (commits) are left out, as `git archive` does.
+        _ => Ok(()),
+    }
+}
+
+/// Patterns marked `export-ignore` in the tree's `.gitattributes` files, as paths from the root.
+fn export_ignored(repository: &Repository, tree: &git2::Tree) -> Vec<String> {
+    let mut patterns = Vec::new();
+    let _ = tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
+        if entry.name().ok() == Some(".gitattributes")
+            && let Ok(blob) = repository.find_blob(entry.id())
+        {
+            for line in String::from_utf8_lossy(blob.content()).lines() {
+                let mut words = line.split_whitespace();
+                let Some(pattern) = words.next().filter(|p| !p.starts_with('#')) else {
+                    continue;
+                };
+                if words.any(|attribute| attribute == "export-ignore") {
+                    let pattern = pattern.trim_start_matches('/');
+                    // A pattern without a slash matches at any depth below its file.
+                    let anchored = if pattern.contains('/') {
+                        format!("{dir}{pattern}")
+                    } else {
+                        format!("{dir}**/{pattern}")
+                    };
+                    patterns.push(anchored.trim_end_matches('/').to_owned());
+                }
+            }
+        }
+        TreeWalkResult::Ok
+    });
+    patterns
+}
+
+/// Whether `path` (or a directory above it) matches a `.gitattributes`-style pattern.
+fn matches_path(pattern: &str, path: &str) -> bool {
+    if let Some(rest) = pattern.strip_prefix("**/") {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        return glob(rest, name) || glob(rest, path) || glob(pattern, path);
+    }
+    match pattern.split_once("/**/") {
+        Some((dir, rest)) => path
+            .strip_prefix(dir)
+            .and_then(|p| p.strip_prefix('/'))
+            .is_some_and(|p| matches_path(&format!("**/{rest}"), p)),
+        None => glob(pattern, path),
+    }
+}
+
+/// Shell-style glob: `*` (not across `/` unless the pattern has none), `?`.
+fn glob(pattern: &str, text: &str) -> bool {
+    fn go(p: &[char], t: &[char]) -> bool {
+        match (p.first(), t.first()) {
+            (None, None) => true,
+            (Some('*'), _) => go(&p[1..], t) || (!t.is_empty() && go(p, &t[1..])),
+            (Some('?'), Some(_)) => go(&p[1..], &t[1..]),
+            (Some(a), Some(b)) if a == b => go(&p[1..], &t[1..]),
+            _ => false,
+        }
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    go(&p, &t)
+}
+
+fn is_url(repo: &str) -> bool {
+    repo.contains("://")
+}
+
+fn open(repo: &str) -> Result<Repository, String> {
+    Repository::open(repo).map_err(|e| format!("`{repo}` is not a git repository: {}", e.message()))
+}
+
+fn open_local(repo: &str, what: &str) -> Result<Repository, String> {
+    if is_url(repo) {
+        return Err(format!(
+            "git::{what} needs a local repository, not the URL `{repo}`: clone it first"
+        ));
+    }
+    open(repo)
+}
+
+fn local_tags(repository: &Repository) -> Result<Vec<Tag>, String> {
+    let names = repository
+        .tag_names(None)
+        .map_err(|e| e.message().to_owned())?;
+    Ok(names
+        .iter()
+        .filter_map(|name| name.ok().flatten())
+        .filter_map(|name| {
+            let commit = repository
+                .revparse_single(&format!("refs/tags/{name}^{{commit}}"))
+                .ok()?
+                .id();
+            Some(Tag {
+                name: name.to_owned(),
+                commit: commit.to_string(),
+            })
+        })
+        .collect())
+}
+
+/// A ref name or commit id, to a commit: tags first, then branches, then anything
+/// `git rev-parse` understands.
+fn commit_of(repository: &Repository, reference: &str) -> Result<Oid, String> {
+    let candidates = [
+        format!("refs/tags/{reference}"),
+        format!("refs/heads/{reference}"),
+        format!("refs/remotes/origin/{reference}"),
+        reference.to_owned(),
+    ];
+    candidates
+        .iter()
+        .find_map(|spec| {
+            repository
+                .revparse_single(&format!("{spec}^{{commit}}"))
+                .ok()
+        })
+        .map(|object| object.id())
+        .ok_or_else(|| format!("`{reference}` is no tag, branch or commit of this repository"))
+}
+
+struct RemoteRefs {
+    tags: Vec<Tag>,
+    branches: Vec<(String, String)>,
+}
+
+/// `git ls-remote`: the refs of a repository by URL, without cloning it.
+fn remote_refs(url: &str) -> Result<RemoteRefs, String> {
+    let mut remote = Remote::create_detached(url)
+        .map_err(|e| format!("bad repository URL `{url}`: {}", e.message()))?;
+    let connection = remote
+        .connect_auth(Direction::Fetch, None, None)
+        .map_err(|e| format!("cannot list the refs of `{url}`: {}", e.message()))?;
+    let heads = connection.list().map_err(|e| e.message().to_owned())?;
+    let mut tags: Vec<Tag> = Vec::new();
+    let mut branches = Vec::new();
+    for head in heads {
+        let name = head.name();
+        let commit = head.oid().to_string();
+        if let Some(tag) = name.strip_prefix("refs/tags/") {
+            // An annotated tag is listed twice: itself, then `^{}` with the commit it names.
+            match tag.strip_suffix("^{}") {
+                Some(tag) => match tags.iter_mut().find(|t| t.name == tag) {
+                    Some(existing) => existing.commit = commit,
+                    None => tags.push(Tag {
+                        name: tag.to_owned(),
+                        commit,
+                    }),
+                },
+                None if !tags.iter().any(|t| t.name == tag) => tags.push(Tag {
+                    name: tag.to_owned(),
+                    commit,
+                }),
+                None => {}
+            }
+        } else if let Some(branch) = name.strip_prefix("refs/heads/") {
+            branches.push((branch.to_owned(), commit));
+        }
+    }
+    Ok(RemoteRefs { tags, branches })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tags(names: &[&str]) -> Vec<Tag> {
+        names
+            .iter()
+            .map(|n| Tag {
+                name: (*n).into(),
+                commit: String::new(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn latest_stable_skips_pre_releases_and_non_semver() {
+        let all = tags(&[
+            "v3.0.0",
+            "v3.0.1",
+            "v3.1.0-rc.1",
+            "nightly",
+            "v2.9.10",
+            "3.0.1+build.2",
+        ]);
+        let best = latest_stable(&all, &Selection::default(), "repo").expect("a stable tag");
+        assert!(
+            best.name == "v3.0.1" || best.name == "3.0.1+build.2",
+            "{best:?}"
+        );
+        let plain = tags(&["v1.2.0", "v1.10.0", "v1.9.0"]);
+        assert_eq!(
+            latest_stable(&plain, &Selection::default(), "r")
+                .expect("stable")
+                .name,
+            "v1.10.0"
+        );
+    }
+
+    #[test]
+    fn prefix_and_pattern_choose_the_candidates() {
+        let all = tags(&["api-v2.0.0", "web-v1.4.0", "web-v1.5.0", "v9.0.0"]);
+        let web = Selection {
+            prefix: Some("web-v".into()),
+            pattern: None,
+        };
+        assert_eq!(
+            latest_stable(&all, &web, "r").expect("web").name,
+            "web-v1.5.0"
+        );
+        let api = Selection {
+            prefix: None,
+            pattern: Some("api-*".into()),
+        };
+        assert!(
+            latest_stable(&all, &api, "r").is_err(),
+            "api-v2.0.0 is not semver without its prefix"
+        );
+    }
+
+    #[test]
+    fn no_stable_tag_lists_what_was_found() {
+        let all = tags(&["v3.1.0-rc.1", "nightly"]);
+        assert_eq!(
+            latest_stable(&all, &Selection::default(), "repo").unwrap_err(),
+            "no stable semver tag in `repo` (found: v3.1.0-rc.1 (pre-release), nightly (not semver)); tag a release like `v1.0.0`"
+        );
+    }
+
+    #[test]
+    fn globs_and_export_ignore_patterns() {
+        assert!(glob("v*", "v1.0.0"));
+        assert!(!glob("v?", "v10"));
+        assert!(matches_path("**/*.md", "docs/readme.md"));
+        assert!(matches_path("tests", "tests"));
+        assert!(matches_path("docs/**/secret", "docs/a/secret"));
+        assert!(!matches_path("tests", "src/tests.rs"));
+    }
+}
