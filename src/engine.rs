@@ -11,15 +11,20 @@ use crate::context::{Context, Runtime};
 use crate::signals;
 use crate::stdlib::Stdlib;
 
-/// An engine for fabfiles that live in `base` (imports resolve against it).
-pub(crate) fn build(runtime: &Arc<Runtime>, base: &Path) -> Engine {
-    let mut engine = Engine::new();
-    // Debug builds of Rhai default to 8 call levels; deploy recipes nest deeper.
+/// Rhai's limits for fabfiles. Debug builds of Rhai default to 8 call levels and shallow
+/// expressions; deploy recipes nest deeper.
+pub(crate) fn limit(engine: &mut Engine) {
     engine
         .set_max_call_levels(64)
         .set_max_expr_depths(64, 32)
         .set_max_operations(0)
         .set_max_string_size(0);
+}
+
+/// An engine for fabfiles that live in `base` (imports resolve against it).
+pub(crate) fn build(runtime: &Arc<Runtime>, base: &Path) -> Engine {
+    let mut engine = Engine::new();
+    limit(&mut engine);
     // `eval` would run code that --list and the argument checks never saw.
     engine.disable_symbol("eval");
     // A single atomic load: this hook runs on every operation.

@@ -13,7 +13,10 @@ const IMPORT_PREFIX: &str = "rfab/";
 /// The source name of an embedded module, as errors show it.
 pub(crate) const SOURCE_PREFIX: &str = "<stdlib>/";
 
-const MODULES: &[(&str, &str)] = &[("hosts", include_str!("../stdlib/hosts.rhai"))];
+const MODULES: &[(&str, &str)] = &[
+    ("deploy", include_str!("../stdlib/deploy.rhai")),
+    ("hosts", include_str!("../stdlib/hosts.rhai")),
+];
 
 /// The text of an embedded module, by its source name (`<stdlib>/hosts.rhai`).
 pub(crate) fn source(id: &str) -> Option<&'static str> {
@@ -85,7 +88,8 @@ mod tests {
 
     #[test]
     fn every_module_compiles() {
-        let engine = Engine::new();
+        let mut engine = Engine::new();
+        crate::engine::limit(&mut engine);
         for (name, text) in MODULES {
             if let Err(e) = engine.compile(text) {
                 panic!("stdlib/{name}.rhai: {e}");

@@ -7,7 +7,14 @@ const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fabfile.rhai");
 #[test]
 fn root_fabfile_lists() {
     let ran = Test::new().args(&["-f", ROOT, "--list"]).run();
-    for task in ["prod", "hosts"] {
+    for task in [
+        "prod",
+        "hosts",
+        "deploy",
+        "deploy.rollback",
+        "deploy.unlock",
+        "deploy.live",
+    ] {
         assert!(
             ran.stdout.contains(&format!("\n    {task} ")),
             "`{task}` missing from:\n{}",
@@ -73,7 +80,7 @@ fn root_fabfile_selects_a_group_of_the_demo_fleet() {
 fn root_fabfile_takes_another_inventory() {
     let test = Test::new().file(
         "fleet.rhai",
-        r#"export const user = "ops"; export const groups = #{ blue: ["b1"], green: ["g1"] };"#,
+        r#"export const user = "ops"; export const groups = #{ blue: ["b1"], green: ["g1"] }; export const settings = #{};"#,
     );
     let inventory = format!("inventory={}", test.path().join("fleet").display());
     test.args(&["-f", ROOT, "--set", &inventory, "prod:green", "hosts"])

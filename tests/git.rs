@@ -6,7 +6,7 @@ use std::process::Command;
 
 use crate::test::Test;
 
-fn git(dir: &Path, args: &[&str]) -> String {
+pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .args([
             "-c",
@@ -32,7 +32,7 @@ fn git(dir: &Path, args: &[&str]) -> String {
 
 /// The repository of SCENARIO.md: v3.0.0 (annotated), v3.0.1 (lightweight), v3.1.0-rc.1,
 /// a tag that is not semver, and `develop` one commit past v3.1.0-rc.1.
-fn scenario_repo(dir: &Path) {
+pub(crate) fn scenario_repo(dir: &Path) {
     std::fs::create_dir_all(dir.join("opensky/config")).expect("mkdir");
     git(dir, &["init", "-q"]);
     let commit = |version: &str, message: &str| {

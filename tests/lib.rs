@@ -9,6 +9,7 @@ mod test;
 mod api;
 mod authentication;
 mod cli;
+mod deploy;
 mod env;
 mod errors;
 mod examples;

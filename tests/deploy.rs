@@ -1,0 +1,264 @@
+//! Deploys with the root fabfile against real sshd hosts: the release layout, stable tags,
+//! downgrades, rollback, cleanup, locks, failing hooks.
+
+use std::path::{Path, PathBuf};
+
+use crate::git::{git, scenario_repo};
+use crate::sshd::Fleet;
+use crate::test::Test;
+
+const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fabfile.rhai");
+
+struct Site {
+    fleet: Fleet,
+    repo: PathBuf,
+    inventory: PathBuf,
+    deploy_to: PathBuf,
+}
+
+/// A fleet of `n` hosts in one group, the SCENARIO repository, and an inventory for them.
+fn site(n: usize, extra_settings: &str) -> Site {
+    let fleet = Fleet::start(n);
+    let repo = fleet.dir.path().join("opensky");
+    scenario_repo(&repo);
+    let deploy_to = fleet.dir.path().join("srv/opensky");
+    let hosts: Vec<String> = fleet
+        .hosts
+        .iter()
+        .map(|h| format!("\"{}\"", h.string()))
+        .collect();
+    let inventory = fleet.dir.path().join("inventory");
+    std::fs::write(
+        inventory.with_extension("rhai"),
+        format!(
+            "export const user = \"root\";\nexport const groups = #{{ group1: [{}] }};\n\
+             export const settings = #{{ repository: \"{}\", deploy_to: \"{}\", {extra_settings} }};\n",
+            hosts.join(", "),
+            repo.display(),
+            deploy_to.display()
+        ),
+    )
+    .expect("inventory");
+    Site {
+        fleet,
+        repo,
+        inventory,
+        deploy_to,
+    }
+}
+
+impl Site {
+    fn rfab(&self, args: &[&str]) -> Test {
+        let inventory = format!("inventory={}", self.inventory.display());
+        self.fleet
+            .test()
+            .args(&["-f", ROOT, "--set", &inventory])
+            .args(args)
+    }
+
+    fn live_tag(&self) -> String {
+        std::fs::read_to_string(self.deploy_to.join("current/REF"))
+            .unwrap_or_default()
+            .trim()
+            .to_owned()
+    }
+
+    fn releases(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.deploy_to.join("releases"))
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    fn commit(&self, reference: &str) -> String {
+        git(
+            &self.repo,
+            &["rev-parse", &format!("{reference}^{{commit}}")],
+        )
+    }
+}
+
+fn log_lines(path: &Path) -> usize {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .count()
+}
+
+#[test]
+fn deploy_stable_downgrade_force_and_rollback() {
+    let site = site(1, "");
+    let host = site.fleet.hosts[0].string();
+    let ran = site.rfab(&["prod", "deploy:stable"]).run();
+    assert_eq!(site.live_tag(), "v3.0.1", "{}", ran.stdout);
+    let revision =
+        std::fs::read_to_string(site.deploy_to.join("current/REVISION")).expect("REVISION");
+    assert_eq!(revision.trim(), site.commit("v3.0.1"));
+    assert_eq!(
+        std::fs::read_to_string(site.deploy_to.join("current/opensky/config/version.ini"))
+            .expect("the release's files"),
+        "[parameters]\nopensky.version = 3.0.1\n"
+    );
+    assert!(
+        ran.stdout.contains(&format!(
+            "[{host}] release: (nothing) -> v3.0.1 ({})\n",
+            &site.commit("v3.0.1")[..7]
+        )),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        !site.deploy_to.join("current/tests").exists(),
+        "export-ignore'd files were deployed"
+    );
+
+    site.rfab(&["prod", "deploy:v3.0.0"])
+        .status(1)
+        .stderr_starts_with(&format!(
+            "[{host}] Fatal error: refusing to go from v3.0.1 down to v3.0.0 on {host}; add force=true to do it anyway"
+        ))
+        .run();
+    assert_eq!(site.live_tag(), "v3.0.1");
+
+    site.rfab(&["prod", "deploy:v3.0.0,force=true"]).run();
+    assert_eq!(site.live_tag(), "v3.0.0");
+    let ran = site.rfab(&["prod", "deploy.rollback"]).run();
+    assert_eq!(site.live_tag(), "v3.0.1", "{}", ran.stdout);
+    let bad: Vec<String> = site
+        .releases()
+        .into_iter()
+        .filter(|r| site.deploy_to.join("releases").join(r).join("BAD").exists())
+        .collect();
+    assert_eq!(bad.len(), 1, "the rolled-back release is marked: {bad:?}");
+    assert!(bad[0].starts_with("v3.0.0-"), "{bad:?}");
+    assert_eq!(log_lines(&site.deploy_to.join("revisions.log")), 3);
+    assert!(
+        !site.deploy_to.join(".rfab-lock").exists(),
+        "the lock was left behind"
+    );
+}
+
+#[test]
+fn a_branch_deploys_and_old_releases_are_cleaned_up() {
+    let site = site(2, "keep_releases: 2");
+    for reference in ["v3.0.0", "v3.0.1", "develop"] {
+        site.rfab(&["prod", &format!("deploy:{reference}")]).run();
+    }
+    assert_eq!(site.live_tag(), "develop");
+    let releases = site.releases();
+    assert_eq!(releases.len(), 2, "{releases:?}");
+    assert!(
+        releases.iter().any(|r| r.starts_with("develop-"))
+            && releases.iter().any(|r| r.starts_with("v3.0.1-")),
+        "{releases:?}"
+    );
+}
+
+#[test]
+fn a_held_lock_refuses_the_deploy_and_names_the_holder() {
+    let site = site(1, "");
+    let host = site.fleet.hosts[0].string();
+    site.rfab(&["prod", "deploy:v3.0.0"]).run();
+    std::fs::create_dir_all(site.deploy_to.join(".rfab-lock")).expect("lock");
+    std::fs::write(
+        site.deploy_to.join(".rfab-lock/info"),
+        "ana@laptop pid 4242 since 2026-11-26T06:00:00Z: deploy v3.0.1\n",
+    )
+    .expect("info");
+    site.rfab(&["prod", "deploy:stable"])
+        .status(1)
+        .stderr_starts_with(&format!(
+            "[{host}] Fatal error: another deploy holds the lock on {host}: ana@laptop pid 4242 since 2026-11-26T06:00:00Z: deploy v3.0.1; \
+             wait with --set lock_wait=SECONDS, or break it with the deploy.unlock task"
+        ))
+        .run();
+    assert_eq!(site.live_tag(), "v3.0.0");
+    let ran = site.rfab(&["prod", "deploy.unlock"]).run();
+    assert!(
+        ran.stdout
+            .contains("broke the deploy lock held by ana@laptop pid 4242"),
+        "{}",
+        ran.stdout
+    );
+    site.rfab(&["prod", "deploy:stable"]).run();
+    assert_eq!(site.live_tag(), "v3.0.1");
+}
+
+#[test]
+fn a_failing_hook_leaves_the_live_release_serving() {
+    let site = site(1, "");
+    let host = site.fleet.hosts[0].string();
+    let settings = format!(
+        "repository={},deploy_to={}",
+        site.repo.display(),
+        site.deploy_to.display()
+    );
+    let fabfile = r#"
+        import "rfab/deploy" as release;
+        fn deploy(ref) { release::release(ref, false); }
+        fn migrate() { run("echo migrating; exit 1"); }
+        fn with_hooks() { env.hooks = #{ before_symlink: ["migrate"] }; }
+    "#;
+    site.fleet
+        .test()
+        .fabfile(fabfile)
+        .args(&["-H", &host, "--set", &settings, "deploy:v3.0.0"])
+        .run();
+    let ran = site
+        .fleet
+        .test()
+        .fabfile(fabfile)
+        .args(&[
+            "-H",
+            &host,
+            "--set",
+            &settings,
+            "with_hooks",
+            "deploy:stable",
+        ])
+        .status(1)
+        .run();
+    assert!(
+        ran.stderr.contains(&format!(
+            "run() failed on `{host}`: `echo migrating; exit 1`"
+        )),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(site.live_tag(), "v3.0.0", "a failed hook switched current");
+    let bad: Vec<String> = site
+        .releases()
+        .into_iter()
+        .filter(|r| site.deploy_to.join("releases").join(r).join("BAD").exists())
+        .collect();
+    assert_eq!(
+        bad.len(),
+        1,
+        "the failed release is marked: {:?}",
+        site.releases()
+    );
+    assert!(
+        !site.deploy_to.join(".rfab-lock").exists(),
+        "the lock was left behind"
+    );
+}
+
+#[test]
+fn no_stable_tag_changes_nothing() {
+    let site = site(1, "");
+    let host = site.fleet.hosts[0].string();
+    git(&site.repo, &["tag", "-d", "v3.0.0", "v3.0.1"]);
+    site.rfab(&["prod", "deploy:stable"])
+        .status(1)
+        .stderr_starts_with(&format!(
+            "[{host}] Fatal error: no stable semver tag in `{}` (found: nightly (not semver), v3.1.0-rc.1 (pre-release)); tag a release like `v1.0.0`",
+            site.repo.display()
+        ))
+        .run();
+    assert!(!site.deploy_to.exists(), "a failed deploy touched the host");
+}
