@@ -133,6 +133,8 @@ pub(crate) struct Context {
     pub(crate) scope: Arc<Mutex<ScopedSettings>>,
     /// Whether other hosts run at the same time: then no one is asked anything.
     pub(crate) parallel: bool,
+    /// Commands to run on this host if its task fails or is interrupted (`on_abort`).
+    pub(crate) on_abort: Arc<Mutex<Vec<String>>>,
 }
 
 impl Context {
@@ -148,6 +150,7 @@ impl Context {
             target,
             scope: Arc::default(),
             parallel: false,
+            on_abort: Arc::default(),
         }
     }
 

@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use rhai::{CallFnOptions, Dynamic, Engine, EvalAltResult, Scope};
 
-use crate::api::{abort_message, unreachable_message};
+use crate::api::{abort_message, run_on_abort, unreachable_message};
 use crate::context::{Context, Runtime, Target};
 use crate::diagnostic::ENTRY_SOURCE;
 use crate::error::{Error, Result};
@@ -191,7 +191,10 @@ impl Executor<'_> {
             self.runtime.output.executing(&target.host_string, &name);
         }
         let started = Instant::now();
-        let options = CallFnOptions::new().eval_ast(false).with_tag(context);
+        let on_abort = context.on_abort.clone();
+        let options = CallFnOptions::new()
+            .eval_ast(false)
+            .with_tag(context.clone());
         let result = self.engine.call_fn_with_options::<Dynamic>(
             options,
             &mut Scope::new(),
@@ -199,6 +202,10 @@ impl Executor<'_> {
             "__entry",
             args.to_vec(),
         );
+        let undo = std::mem::take(&mut *on_abort.lock().unwrap_or_else(PoisonError::into_inner));
+        if let (Err(_), Some(target), false) = (&result, &target, undo.is_empty()) {
+            run_on_abort(&context, target, &undo);
+        }
         if let Some(target) = &target {
             let outcome = outcome(&result, self.runtime.ssh.skip_bad_hosts);
             let seconds = started.elapsed().as_secs_f64();

@@ -32,6 +32,8 @@ pub(crate) struct Request<'a> {
     pub(crate) pty: bool,
     /// `-A`: let the command use the local ssh-agent.
     pub(crate) forward_agent: bool,
+    /// Runs to the end even after Ctrl-C: for the cleanup that Ctrl-C itself calls for.
+    pub(crate) ignore_interrupt: bool,
 }
 
 #[derive(Debug, Default)]
@@ -204,7 +206,7 @@ fn pump(
             break;
         }
         if !progressed {
-            if signals::interrupted() {
+            if signals::interrupted() && !request.ignore_interrupt {
                 return Err((Failure::Interrupted, pid));
             }
             if let Some((at, limit)) = deadline

@@ -262,3 +262,77 @@ fn no_stable_tag_changes_nothing() {
         .run();
     assert!(!site.deploy_to.exists(), "a failed deploy touched the host");
 }
+
+#[test]
+fn ctrl_c_mid_deploy_leaves_the_live_release_and_no_lock() {
+    let site = site(1, "");
+    let host = site.fleet.hosts[0].string();
+    let settings = format!(
+        "repository={},deploy_to={}",
+        site.repo.display(),
+        site.deploy_to.display()
+    );
+    let fabfile = r#"
+        import "rfab/deploy" as release;
+        fn deploy(ref) { release::release(ref, false); }
+        fn slow() { run("sleep 7373"); }
+        fn with_hooks() { env.hooks = #{ before_symlink: ["slow"] }; }
+    "#;
+    site.fleet
+        .test()
+        .fabfile(fabfile)
+        .args(&["-H", &host, "--set", &settings, "deploy:v3.0.0"])
+        .run();
+    let test = site.fleet.test().fabfile(fabfile).args(&[
+        "-H",
+        &host,
+        "--set",
+        &settings,
+        "with_hooks",
+        "deploy:stable",
+    ]);
+    let rfab = test
+        .command()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("rfab");
+    crate::sshd::eventually("the deploy to reach its hook", || {
+        crate::ssh::process_running("sleep 7373").then_some(())
+    });
+    assert!(
+        site.deploy_to.join(".rfab-lock").exists(),
+        "the deploy holds the lock"
+    );
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &rfab.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let output = rfab.wait_with_output().expect("rfab ends");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(130), "{stdout}");
+    assert!(
+        stdout.contains(&format!("[{host}] on abort: grep -qF")),
+        "{stdout}"
+    );
+    assert_eq!(site.live_tag(), "v3.0.0", "Ctrl-C switched current");
+    assert!(
+        !site.deploy_to.join(".rfab-lock").exists(),
+        "Ctrl-C left the lock"
+    );
+    let bad: Vec<String> = site
+        .releases()
+        .into_iter()
+        .filter(|r| site.deploy_to.join("releases").join(r).join("BAD").exists())
+        .collect();
+    assert_eq!(
+        bad.len(),
+        1,
+        "the interrupted release is marked: {:?}",
+        site.releases()
+    );
+    crate::sshd::eventually("the hook's command to stop", || {
+        (!crate::ssh::process_running("sleep 7373")).then_some(())
+    });
+}

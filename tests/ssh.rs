@@ -807,3 +807,32 @@ fn dash_u_and_port_fill_in_what_the_host_string_leaves_out() {
         .stdout(&format!("root@{}:{port} root\n", host.address))
         .run();
 }
+
+#[test]
+fn on_abort_runs_only_when_the_task_fails() {
+    let fleet = Fleet::start(1);
+    let flag = fleet.dir.path().join("maintenance");
+    let fabfile = format!(
+        r#"fn t(fail) {{ run("touch {0}"); on_abort("rm -f {0}"); if fail == "yes" {{ abort("broken"); }} }}"#,
+        flag.display()
+    );
+    fleet
+        .test()
+        .fabfile(&fabfile)
+        .args(&["-H", &fleet.hosts[0].string(), "t:no"])
+        .run();
+    assert!(flag.exists(), "on_abort ran although the task succeeded");
+    let ran = fleet
+        .test()
+        .fabfile(&fabfile)
+        .args(&["-H", &fleet.hosts[0].string(), "t:yes"])
+        .status(1)
+        .run();
+    assert!(!flag.exists(), "on_abort did not run: {}", ran.stdout);
+    assert!(
+        ran.stdout
+            .contains(&format!("] on abort: rm -f {}\n", flag.display())),
+        "{}",
+        ran.stdout
+    );
+}

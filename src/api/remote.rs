@@ -65,6 +65,26 @@ pub(crate) mod remote_api {
         super::command(&ctx, command, &options, false)
     }
 
+    /// Register a command to run on the current host if this task fails or is interrupted
+    /// there (Ctrl-C included), to undo what must not stay half-done: a lock, a maintenance
+    /// flag. It runs in the task's shell, outside any `cd`; on success it is dropped.
+    ///
+    /// ```rhai
+    /// run("touch /srv/app/maintenance");
+    /// on_abort("rm -f /srv/app/maintenance");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn on_abort(ctx: NativeCallContext, command: &str) -> Result<(), Box<EvalAltResult>> {
+        let context = super::Context::of(&ctx)?;
+        super::needs_host(&context, "on_abort")?;
+        context
+            .on_abort
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(command.into());
+        Ok(())
+    }
+
     /// Run a command as root (or another user) through `sudo` on the current host.
     ///
     /// When sudo asks for a password, rfab answers with `--sudo-password`, or the password
@@ -148,6 +168,7 @@ pub(super) fn command(
         sudo_password: sudo.then_some(&ask as &dyn Fn() -> Option<String>),
         pty: context.flag(options, "pty"),
         forward_agent: context.runtime.ssh.forward_agent,
+        ignore_interrupt: false,
     };
     let shows = (
         !quiet && context.shows(Level::Stdout),
@@ -317,4 +338,37 @@ fn seconds(value: &Dynamic) -> Option<Duration> {
             .map(f64::from)
     })?;
     (secs > 0.0).then(|| Duration::from_secs_f64(secs))
+}
+
+/// Runs the `on_abort` commands of a failed or interrupted task on its host, even after
+/// Ctrl-C; a command that fails is a warning.
+pub(crate) fn run_on_abort(context: &Context, target: &Target, commands: &[String]) {
+    let output = &context.runtime.output;
+    let Ok(connection) = connect(context, target) else {
+        return;
+    };
+    let connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
+    for command in commands {
+        output.command(&target.host_string, "on abort", command);
+        let request = Request {
+            command: format!("{DEFAULT_SHELL} {}", quote(command)),
+            timeout: Some(Duration::from_secs(60)),
+            sudo_password: None,
+            pty: false,
+            forward_agent: false,
+            ignore_interrupt: true,
+        };
+        let mut each = |is_err: bool, text: &str| output.line(&target.host_string, is_err, text);
+        match remote_command::run(&connection, &request, &mut each) {
+            Ok(done) if done.code == 0 => {}
+            Ok(done) => output.warning(
+                Some(&target.host_string),
+                &format!("on abort: `{command}` exited with status {}", done.code),
+            ),
+            Err(_) => output.warning(
+                Some(&target.host_string),
+                &format!("on abort: `{command}` could not run"),
+            ),
+        }
+    }
 }
