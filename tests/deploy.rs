@@ -336,3 +336,153 @@ fn ctrl_c_mid_deploy_leaves_the_live_release_and_no_lock() {
         (!crate::ssh::process_running("sleep 7373")).then_some(())
     });
 }
+
+/// A fabfile on `rfab/deploy` whose `hold` hook keeps a deploy open until `env.release_file` exists.
+const HOLDING_FABFILE: &str = r#"
+    import "rfab/deploy" as release;
+    fn deploy(ref) { release::release(ref, false); }
+    fn hold() { run("until [ -e " + env.release_file + " ]; do sleep 0.05; done"); }
+    fn with_hooks() { env.hooks = #{ before_symlink: ["hold"] }; }
+"#;
+
+#[test]
+fn two_deploys_at_once_the_second_is_refused_or_waits() {
+    let site = site(1, "");
+    let host = site.fleet.hosts[0].string();
+    let go = site.fleet.dir.path().join("go");
+    let settings = format!(
+        "repository={},deploy_to={},go={}",
+        site.repo.display(),
+        site.deploy_to.display(),
+        go.display()
+    );
+    let deploy = |args: &[&str]| {
+        site.fleet
+            .test()
+            .fabfile(HOLDING_FABFILE)
+            .args(&["-H", &host, "--set", &settings])
+            .args(args)
+    };
+    // The Test is kept beside its process: its temp dir holds the fabfile.
+    let spawn = |test: Test| {
+        let child = test
+            .command()
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("rfab");
+        (child, test)
+    };
+    let (mut first, _first_dir) = spawn(deploy(&["with_hooks", "deploy:v3.0.0"]));
+    let _stop = crate::signals::Cleanup(vec![first.id()]);
+    let info = site.deploy_to.join(".rfab-lock/info");
+    crate::sshd::eventually("the first deploy to hold the lock", || {
+        std::fs::read_to_string(&info)
+            .ok()
+            .filter(|i| i.contains("deploy v3.0.0"))
+            .map(|_| ())
+    });
+    let ran = deploy(&["deploy:stable"])
+        .status(1)
+        .stderr_starts_with(&format!(
+            "[{host}] Fatal error: another deploy holds the lock on {host}: tester@"
+        ))
+        .run();
+    assert!(
+        ran.stderr
+            .contains(": deploy v3.0.0; wait with --set lock_wait=SECONDS"),
+        "{}",
+        ran.stderr
+    );
+    // With lock_wait, a deploy waits for the one holding the lock, then goes ahead.
+    let (mut waiting, _waiting_dir) = spawn(deploy(&["--set", "lock_wait=60", "deploy:stable"]));
+    std::fs::write(&go, "").expect("let the first deploy finish");
+    assert_eq!(
+        first.wait().expect("first ends").code(),
+        Some(0),
+        "the first deploy failed"
+    );
+    assert_eq!(
+        waiting.wait().expect("waiting ends").code(),
+        Some(0),
+        "the waiting deploy failed"
+    );
+    assert_eq!(site.live_tag(), "v3.0.1");
+    assert!(!site.deploy_to.join(".rfab-lock").exists());
+}
+
+#[test]
+fn a_stale_lock_is_reported_not_broken() {
+    let site = site(1, "lock_ttl: 60");
+    let host = site.fleet.hosts[0].string();
+    let lock = site.deploy_to.join(".rfab-lock");
+    std::fs::create_dir_all(&lock).expect("lock");
+    std::fs::write(
+        lock.join("info"),
+        "bo@ci pid 1 since 2026-11-26T04:00:00Z: deploy v2.0.0\n",
+    )
+    .expect("info");
+    std::process::Command::new("touch")
+        .args(["-d", "2 hours ago"])
+        .arg(&lock)
+        .status()
+        .expect("touch");
+    let ran = site.rfab(&["prod", "deploy:stable"]).status(1).run();
+    assert!(
+        ran.stderr.contains(&format!("another deploy holds the lock on {host}: bo@ci pid 1 since 2026-11-26T04:00:00Z: deploy v2.0.0 (stale: older than 60 s; break it with deploy.unlock if no deploy runs)")),
+        "{}",
+        ran.stderr
+    );
+    assert!(lock.exists(), "a stale lock was broken silently");
+}
+
+/// A web server on loopback for health checks, stopped by PID when dropped.
+struct Web(std::process::Child, String);
+
+impl Web {
+    fn start(address: &str) -> Self {
+        let port = std::net::TcpListener::bind((address, 0))
+            .expect("port")
+            .local_addr()
+            .expect("addr")
+            .port();
+        let child = std::process::Command::new("python3")
+            .args(["-m", "http.server", "--bind", address, &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 http.server");
+        let url = format!("http://{address}:{port}/");
+        crate::sshd::eventually("the web server", || {
+            std::net::TcpStream::connect((address, port)).ok()
+        });
+        Self(child, url)
+    }
+}
+
+impl Drop for Web {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn health_check_passes_or_puts_the_old_release_back() {
+    let web = Web::start("127.77.251.1");
+    let site = site(1, &format!("health_url: \"{}\", health_timeout: 2", web.1));
+    site.rfab(&["prod", "deploy:v3.0.0"]).run();
+    assert_eq!(site.live_tag(), "v3.0.0");
+    drop(web);
+    let host = site.fleet.hosts[0].string();
+    let ran = site.rfab(&["prod", "deploy:stable"]).status(1).run();
+    assert!(
+        ran.stderr.contains(&format!(
+            "failed its health check on {host}; v3.0.0 serves again"
+        )),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(site.live_tag(), "v3.0.0");
+    assert!(!site.deploy_to.join(".rfab-lock").exists());
+}

@@ -35,7 +35,7 @@ fn alive(pid: u32) -> bool {
 }
 
 /// Kills what a test started if it fails halfway, by PID.
-struct Cleanup(Vec<u32>);
+pub(crate) struct Cleanup(pub(crate) Vec<u32>);
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
