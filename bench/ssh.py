@@ -172,4 +172,5 @@ def run(fleet):
         print()
 
 
-main()
+if __name__ == "__main__":
+    main()
