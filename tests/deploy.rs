@@ -486,3 +486,83 @@ fn health_check_passes_or_puts_the_old_release_back() {
     assert_eq!(site.live_tag(), "v3.0.0");
     assert!(!site.deploy_to.join(".rfab-lock").exists());
 }
+
+#[test]
+fn the_fetch_strategy_builds_the_release_on_the_host() {
+    let site = site(1, "strategy: \"fetch\"");
+    site.rfab(&["prod", "deploy:stable"]).run();
+    assert_eq!(site.live_tag(), "v3.0.1");
+    assert_eq!(
+        std::fs::read_to_string(site.deploy_to.join("current/opensky/config/version.ini"))
+            .expect("the release's files"),
+        "[parameters]\nopensky.version = 3.0.1\n"
+    );
+    assert!(
+        !site.deploy_to.join("current/tests").exists(),
+        "export-ignore'd files were deployed"
+    );
+    assert!(
+        site.deploy_to.join("repo/HEAD").exists(),
+        "no mirror kept on the host"
+    );
+    site.rfab(&["prod", "deploy:develop"]).run();
+    assert_eq!(site.live_tag(), "develop");
+}
+
+#[test]
+fn ctrl_c_during_the_upload_leaves_the_live_release() {
+    let site = site(1, "");
+    site.rfab(&["prod", "deploy:v3.0.0"]).run();
+    // A release big enough that the upload takes a while.
+    let big = site.repo.join("assets.bin");
+    let status = std::process::Command::new("head")
+        .args(["-c", "100000000", "/dev/urandom"])
+        .stdout(std::fs::File::create(&big).expect("create"))
+        .status()
+        .expect("head");
+    assert!(status.success());
+    git(&site.repo, &["checkout", "-q", "main"]);
+    git(&site.repo, &["add", "-A"]);
+    git(&site.repo, &["commit", "-q", "-m", "big assets"]);
+    git(&site.repo, &["tag", "v3.0.2"]);
+    let test = site.rfab(&["prod", "deploy:stable"]);
+    let rfab = test
+        .command()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("rfab");
+    let _stop = crate::signals::Cleanup(vec![rfab.id()]);
+    let releases = site.deploy_to.join("releases");
+    crate::sshd::eventually("the upload to start", || {
+        std::fs::read_dir(&releases)
+            .ok()?
+            .filter_map(Result::ok)
+            .find_map(|release| {
+                std::fs::read_dir(release.path())
+                    .ok()?
+                    .filter_map(Result::ok)
+                    .find(|f| {
+                        f.file_name()
+                            .to_string_lossy()
+                            .contains(".rfab-release.tar.gz.rfab-")
+                    })
+            })
+    });
+    std::process::Command::new("kill")
+        .args(["-INT", &rfab.id().to_string()])
+        .status()
+        .expect("kill");
+    let output = rfab.wait_with_output().expect("rfab ends");
+    assert_eq!(
+        output.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert_eq!(site.live_tag(), "v3.0.0", "Ctrl-C switched current");
+    assert!(
+        !site.deploy_to.join(".rfab-lock").exists(),
+        "Ctrl-C left the lock"
+    );
+}
