@@ -3,15 +3,23 @@
 //!
 //! A repository is a local path, or a URL queried without cloning (`ls-remote`): tags and
 //! refs work on both; `describe` and `archive` need the objects, so a local repository.
+//! `ssh://` URLs log in and check host keys by the rules of rfab's own SSH connections.
 
+use std::cell::RefCell;
 use std::fs::File;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use git2::{Direction, ObjectType, Oid, Remote, Repository, TreeWalkMode, TreeWalkResult};
+use git2::{
+    CertificateCheckStatus, Cred, CredentialType, Direction, ObjectType, Oid, Remote,
+    RemoteCallbacks, Repository, TreeWalkMode, TreeWalkResult,
+};
 use semver::Version;
+
+use crate::known_hosts::{self, HostKey, KeyProblem, fingerprint_of};
+use crate::ssh_options::KnownHostsPolicy;
 
 /// A tag and the commit it points at (annotated tags peeled).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,10 +28,21 @@ pub(crate) struct Tag {
     pub(crate) commit: String,
 }
 
+/// How to reach an `ssh://` repository: the same files and policy as an SSH connection.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Access {
+    pub(crate) user: String,
+    /// The port of the URL: libgit2 names only the host when it asks to check a key.
+    pub(crate) port: u16,
+    pub(crate) keys: Vec<PathBuf>,
+    pub(crate) known_hosts: Vec<PathBuf>,
+    pub(crate) policy: KnownHostsPolicy,
+}
+
 /// Every tag of `repo`, sorted by name.
-pub(crate) fn tags(repo: &str) -> Result<Vec<Tag>, String> {
+pub(crate) fn tags(repo: &str, access: &Access) -> Result<Vec<Tag>, String> {
     let mut tags = if is_url(repo) {
-        remote_refs(repo)?.tags
+        remote_refs(repo, access)?.tags
     } else {
         local_tags(&open(repo)?)?
     };
@@ -92,9 +111,9 @@ pub(crate) fn latest_stable<'a>(
 }
 
 /// The commit a ref names: a tag (annotated or not), a branch, or a commit id.
-pub(crate) fn resolve(repo: &str, reference: &str) -> Result<String, String> {
+pub(crate) fn resolve(repo: &str, reference: &str, access: &Access) -> Result<String, String> {
     if is_url(repo) {
-        let refs = remote_refs(repo)?;
+        let refs = remote_refs(repo, access)?;
         return refs
             .tags
             .iter()
@@ -335,18 +354,90 @@ fn commit_of(repository: &Repository, reference: &str) -> Result<Oid, String> {
         .ok_or_else(|| format!("`{reference}` is no tag, branch or commit of this repository"))
 }
 
+/// Login and host-key checks for libgit2's SSH transport. libgit2 asks for credentials
+/// again after each refusal, so each method is offered once (git2-rs#347).
+fn callbacks<'a>(access: &'a Access, problem: &'a RefCell<Option<String>>) -> RemoteCallbacks<'a> {
+    let mut callbacks = RemoteCallbacks::new();
+    let mut offered = 0;
+    callbacks.credentials(move |_url, user, allowed| {
+        let user = user.filter(|u| !u.is_empty()).unwrap_or(&access.user);
+        if allowed.contains(CredentialType::USERNAME) {
+            return Cred::username(user);
+        }
+        let agent = std::env::var_os("SSH_AUTH_SOCK").is_some_and(|s| !s.is_empty());
+        let keys: Vec<&PathBuf> = access.keys.iter().filter(|k| k.is_file()).collect();
+        offered += 1;
+        match (offered, agent) {
+            (1, true) => Cred::ssh_key_from_agent(user),
+            (n, agent) => match keys.get(n - 1 - usize::from(agent)) {
+                Some(key) => Cred::ssh_key(user, None, key, None),
+                None => Err(git2::Error::from_str(
+                    "no key was accepted (tried the agent and the SSH config's keys)",
+                )),
+            },
+        }
+    });
+    callbacks.certificate_check(move |cert, host| {
+        let Some(hostkey) = cert.as_hostkey() else { return Ok(CertificateCheckStatus::CertificatePassthrough) };
+        let (Some(key), Some(kind)) = (hostkey.hostkey(), hostkey.hostkey_type()) else {
+            return Err(git2::Error::from_str("the server sent no host key"));
+        };
+        let (host, port) = split_host_port(host);
+        let port = if port == 22 && access.port != 0 { access.port } else { port };
+        let presented = HostKey {
+            host,
+            port,
+            key,
+            algorithm: kind.name(),
+            fingerprint: hostkey.hash_sha256().map_or_else(|| "(unknown)".into(), |h| fingerprint_of(h)),
+        };
+        let refusal = match known_hosts::check(&presented, &access.known_hosts, access.policy) {
+            Ok(_) => return Ok(CertificateCheckStatus::CertificateOk),
+            Err(KeyProblem::Unknown { fingerprint }) => format!(
+                "the host key of `{host}` is not known: {fingerprint}; add it to known_hosts, or run with --known-hosts accept-new"
+            ),
+            Err(KeyProblem::Changed { fingerprint }) => format!(
+                "THE HOST KEY OF `{host}` HAS CHANGED (now {fingerprint}): someone could be intercepting the connection; not connecting"
+            ),
+            Err(KeyProblem::Other(message)) => message,
+        };
+        *problem.borrow_mut() = Some(refusal.clone());
+        Err(git2::Error::from_str(&refusal))
+    });
+    callbacks
+}
+
+/// `host:port` as libgit2 names the host it checks (port 22 left out).
+fn split_host_port(host: &str) -> (&str, u16) {
+    match host.rsplit_once(':') {
+        Some((name, port)) if !name.contains(':') || name.ends_with(']') => (
+            name.trim_start_matches('[').trim_end_matches(']'),
+            port.parse().unwrap_or(22),
+        ),
+        _ => (host, 22),
+    }
+}
+
 struct RemoteRefs {
     tags: Vec<Tag>,
     branches: Vec<(String, String)>,
 }
 
 /// `git ls-remote`: the refs of a repository by URL, without cloning it.
-fn remote_refs(url: &str) -> Result<RemoteRefs, String> {
+fn remote_refs(url: &str, access: &Access) -> Result<RemoteRefs, String> {
+    let problem = RefCell::new(None);
     let mut remote = Remote::create_detached(url)
         .map_err(|e| format!("bad repository URL `{url}`: {}", e.message()))?;
     let connection = remote
-        .connect_auth(Direction::Fetch, None, None)
-        .map_err(|e| format!("cannot list the refs of `{url}`: {}", e.message()))?;
+        .connect_auth(Direction::Fetch, Some(callbacks(access, &problem)), None)
+        .map_err(|e| {
+            // libgit2 puts its own words on a callback's refusal: say ours.
+            let why = problem
+                .borrow_mut()
+                .take()
+                .unwrap_or_else(|| e.message().to_owned());
+            format!("cannot list the refs of `{url}`: {why}")
+        })?;
     let heads = connection.list().map_err(|e| e.message().to_owned())?;
     let mut tags: Vec<Tag> = Vec::new();
     let mut branches = Vec::new();

@@ -28,13 +28,44 @@ pub(crate) fn verify(
     files: &[PathBuf],
     policy: KnownHostsPolicy,
 ) -> Result<Option<PathBuf>, KeyProblem> {
-    if policy == KnownHostsPolicy::Off {
-        return Ok(None);
-    }
     let (key, kind) = session
         .host_key()
         .ok_or_else(|| KeyProblem::Other("the server sent no host key".into()))?;
-    let fingerprint = fingerprint(session);
+    check(
+        &HostKey {
+            host,
+            port,
+            key,
+            algorithm: algorithm(kind),
+            fingerprint: fingerprint(session),
+        },
+        files,
+        policy,
+    )
+}
+
+/// A host's key as a connection presented it.
+pub(crate) struct HostKey<'a> {
+    pub(crate) host: &'a str,
+    pub(crate) port: u16,
+    pub(crate) key: &'a [u8],
+    /// As `known_hosts` names it: `ssh-ed25519`, ...
+    pub(crate) algorithm: &'a str,
+    pub(crate) fingerprint: String,
+}
+
+/// Checks a key against `files` under `policy`, whoever made the connection (rfab's SSH
+/// sessions, or libgit2's for `ssh://` repositories).
+pub(crate) fn check(
+    presented: &HostKey,
+    files: &[PathBuf],
+    policy: KnownHostsPolicy,
+) -> Result<Option<PathBuf>, KeyProblem> {
+    if policy == KnownHostsPolicy::Off {
+        return Ok(None);
+    }
+    // A session only to hold libssh2's known_hosts parser: it never connects.
+    let session = Session::new().map_err(|e| KeyProblem::Other(format!("known_hosts: {e}")))?;
     let mut known = session
         .known_hosts()
         .map_err(|e| KeyProblem::Other(format!("known_hosts: {e}")))?;
@@ -50,14 +81,15 @@ pub(crate) fn verify(
             let _ = known.read_str(line, KnownHostFileKind::OpenSSH);
         }
     }
-    match known.check_port(host, port, key) {
+    let fingerprint = presented.fingerprint.clone();
+    match known.check_port(presented.host, presented.port, presented.key) {
         CheckResult::Match => Ok(None),
         CheckResult::Mismatch => Err(KeyProblem::Changed { fingerprint }),
         CheckResult::NotFound if policy == KnownHostsPolicy::AcceptNew => {
             let file = files
                 .first()
                 .ok_or_else(|| KeyProblem::Other("no known_hosts file to add the key to".into()))?;
-            append(file, &entry(host, port, kind, key)).map_err(|e| {
+            append(file, &entry(presented)).map_err(|e| {
                 KeyProblem::Other(format!(
                     "cannot add the host key to `{}`: {e}",
                     file.display()
@@ -72,10 +104,9 @@ pub(crate) fn verify(
 
 /// `SHA256:...` as OpenSSH prints it.
 pub(crate) fn fingerprint(session: &Session) -> String {
-    session.host_key_hash(HashType::Sha256).map_or_else(
-        || "(unknown)".into(),
-        |hash| format!("SHA256:{}", STANDARD_NO_PAD.encode(hash)),
-    )
+    session
+        .host_key_hash(HashType::Sha256)
+        .map_or_else(|| "(unknown)".into(), fingerprint_of)
 }
 
 /// The algorithm names OpenSSH writes in `known_hosts` for each key type.
@@ -92,13 +123,18 @@ pub(crate) fn algorithm(kind: HostKeyType) -> &'static str {
 }
 
 /// `host keytype base64` for port 22, `[host]:port keytype base64` otherwise.
-fn entry(host: &str, port: u16, kind: HostKeyType, key: &[u8]) -> String {
-    let name = if port == 22 {
-        host.to_owned()
+fn entry(key: &HostKey) -> String {
+    let name = if key.port == 22 {
+        key.host.to_owned()
     } else {
-        format!("[{host}]:{port}")
+        format!("[{}]:{}", key.host, key.port)
     };
-    format!("{name} {} {}\n", algorithm(kind), STANDARD.encode(key))
+    format!("{name} {} {}\n", key.algorithm, STANDARD.encode(key.key))
+}
+
+/// `SHA256:...` of a raw key's SHA-256.
+pub(crate) fn fingerprint_of(sha256: &[u8]) -> String {
+    format!("SHA256:{}", STANDARD_NO_PAD.encode(sha256))
 }
 
 fn append(file: &Path, line: &str) -> std::io::Result<()> {

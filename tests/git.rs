@@ -209,3 +209,40 @@ fn a_repository_by_url_without_cloning() {
     let commit = git(Path::new(&repo), &["rev-parse", "v3.0.0^{commit}"]);
     assert_eq!(ran.stdout, format!("v3.0.1\n{commit}\n4\n\nDone.\n"));
 }
+
+#[test]
+fn a_repository_over_ssh_with_the_same_host_key_rules() {
+    let fleet = crate::sshd::Fleet::start(1);
+    let repo = fleet.dir.path().join("opensky");
+    scenario_repo(&repo);
+    let host = &fleet.hosts[0];
+    let url = format!(
+        "url=ssh://root@{}:{}{}",
+        host.address,
+        host.port,
+        repo.display()
+    );
+    let fabfile =
+        r#"fn t() { print(git::latest_stable(env.url)); print(git::tags(env.url).len()); }"#;
+    fleet
+        .test()
+        .fabfile(fabfile)
+        .args(&["--set", &url, "t"])
+        .stdout("v3.0.1\n4\n\nDone.\n")
+        .run();
+    std::fs::write(fleet.known_hosts(), "").expect("empty known_hosts");
+    let ran = fleet
+        .test()
+        .fabfile(fabfile)
+        .args(&["--set", &url, "t"])
+        .status(1)
+        .run();
+    assert!(
+        ran.stderr.contains(&format!(
+            "the host key of `{}` is not known: SHA256:",
+            host.address
+        )),
+        "{}",
+        ran.stderr
+    );
+}

@@ -3,25 +3,54 @@
 #![allow(unreachable_pub, clippy::wildcard_imports)]
 
 use rhai::plugin::*;
+use rhai::{EvalAltResult, NativeCallContext};
+
+use crate::context::{Context, Target};
+use crate::git::Access;
+use crate::host_config::HostConfig;
+
+/// How to reach `repo` if it is an `ssh://` URL: as `run()` would reach that host.
+fn access(ctx: &NativeCallContext, repo: &str) -> Result<Access, Box<EvalAltResult>> {
+    let Some(rest) = repo.strip_prefix("ssh://") else {
+        return Ok(Access::default());
+    };
+    let authority = rest.split('/').next().unwrap_or_default();
+    let context = Context::of(ctx)?;
+    let target = Target::hop(authority).map_err(|e| e.to_string())?;
+    let ssh = &context.runtime.ssh;
+    let config = HostConfig::resolve(&target, ssh.ssh_config.as_deref());
+    let mut keys = ssh.identities.clone();
+    keys.extend(config.identity_files);
+    Ok(Access {
+        user: config.user,
+        port: config.port,
+        keys,
+        known_hosts: config.known_hosts_files,
+        policy: ssh.known_hosts,
+    })
+}
 
 #[export_module]
 pub(crate) mod git_api {
     use std::path::Path;
 
-    use rhai::{Array, EvalAltResult, Map};
+    use rhai::{Array, EvalAltResult, Map, NativeCallContext};
 
     use crate::api::check_options;
     use crate::git::{self, Selection};
 
-    /// The tags of a repository (a local path, or a URL read without cloning), sorted by
-    /// name, each as `#{ name, commit }`.
+    use super::access;
+
+    /// The tags of a repository (a local path, or a `file://` or `ssh://` URL read without
+    /// cloning, with the host keys and logins of `run()`), sorted by name, each as
+    /// `#{ name, commit }`.
     ///
     /// ```rhai
     /// for tag in git::tags(".") { puts(`${tag.name} ${tag.commit}`); }
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn tags(repo: &str) -> Result<Array, Box<EvalAltResult>> {
-        Ok(git::tags(repo)?
+    pub fn tags(ctx: NativeCallContext, repo: &str) -> Result<Array, Box<EvalAltResult>> {
+        Ok(git::tags(repo, &access(&ctx, repo)?)?
             .into_iter()
             .map(|t| {
                 Dynamic::from_map(Map::from_iter([
@@ -37,11 +66,11 @@ pub(crate) mod git_api {
     /// A repository with no stable tag is an error that lists what it has.
     ///
     /// ```rhai
-    /// let release = git::latest_stable("/srv/git/shop.git");
+    /// let release = git::latest_stable("ssh://git@git.example.com/shop/app.git");
     /// ```
     #[rhai_fn(name = "latest_stable", return_raw)]
-    pub fn latest_stable(repo: &str) -> Result<String, Box<EvalAltResult>> {
-        latest_stable_with(repo, Map::new())
+    pub fn latest_stable(ctx: NativeCallContext, repo: &str) -> Result<String, Box<EvalAltResult>> {
+        latest_stable_with(ctx, repo, Map::new())
     }
 
     /// `latest_stable` with options: `prefix` (e.g. `"web-v"`: only tags with it, stripped
@@ -51,14 +80,18 @@ pub(crate) mod git_api {
     /// let web = git::latest_stable(".", #{ prefix: "web-v" });
     /// ```
     #[rhai_fn(name = "latest_stable", return_raw)]
-    pub fn latest_stable_with(repo: &str, options: Map) -> Result<String, Box<EvalAltResult>> {
+    pub fn latest_stable_with(
+        ctx: NativeCallContext,
+        repo: &str,
+        options: Map,
+    ) -> Result<String, Box<EvalAltResult>> {
         check_options("git::latest_stable", &options, &["prefix", "pattern"])?;
         let text = |key: &str| options.get(key).map(ToString::to_string);
         let selection = Selection {
             prefix: text("prefix"),
             pattern: text("pattern"),
         };
-        let tags = git::tags(repo)?;
+        let tags = git::tags(repo, &access(&ctx, repo)?)?;
         Ok(git::latest_stable(&tags, &selection, repo)?.name.clone())
     }
 
@@ -68,8 +101,12 @@ pub(crate) mod git_api {
     /// let commit = git::resolve(".", "v3.0.1");
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn resolve(repo: &str, reference: &str) -> Result<String, Box<EvalAltResult>> {
-        Ok(git::resolve(repo, reference)?)
+    pub fn resolve(
+        ctx: NativeCallContext,
+        repo: &str,
+        reference: &str,
+    ) -> Result<String, Box<EvalAltResult>> {
+        Ok(git::resolve(repo, reference, &access(&ctx, repo)?)?)
     }
 
     /// `git describe --tags` of a ref in a local repository: `v3.0.1`, or `v3.0.1-2-gabc1234`
