@@ -566,3 +566,30 @@ fn ctrl_c_during_the_upload_leaves_the_live_release() {
         "Ctrl-C left the lock"
     );
 }
+
+#[test]
+fn a_lock_whose_process_is_gone_is_reported_as_stale() {
+    let site = site(1, "");
+    let host = site.fleet.hosts[0].string();
+    let machine = std::process::Command::new("hostname")
+        .output()
+        .expect("hostname");
+    let machine = String::from_utf8_lossy(&machine.stdout).trim().to_owned();
+    let lock = site.deploy_to.join(".rfab-lock");
+    std::fs::create_dir_all(&lock).expect("lock");
+    // A pid above the kernel's limit: no process can have it.
+    std::fs::write(
+        lock.join("info"),
+        format!("tester@{machine} pid 99999999 since 2026-11-26T06:00:00Z: deploy v3.0.0\n"),
+    )
+    .expect("info");
+    let ran = site.rfab(&["prod", "deploy:stable"]).status(1).run();
+    assert!(
+        ran.stderr.contains(&format!(
+            "another deploy holds the lock on {host}: tester@{machine} pid 99999999 since 2026-11-26T06:00:00Z: deploy v3.0.0 (stale: that rfab process is gone; break it with deploy.unlock)"
+        )),
+        "{}",
+        ran.stderr
+    );
+    assert!(lock.exists(), "a stale lock was broken silently");
+}
