@@ -593,3 +593,35 @@ fn a_lock_whose_process_is_gone_is_reported_as_stale() {
     );
     assert!(lock.exists(), "a stale lock was broken silently");
 }
+
+#[test]
+fn shared_paths_are_linked_and_a_named_rollback_goes_there() {
+    let site = site(
+        1,
+        r#"shared_dirs: ["storage/logs"], shared_files: ["opensky/config/parameters.ini"]"#,
+    );
+    site.rfab(&["prod", "deploy:v3.0.0"]).run();
+    let first = site.releases().pop().expect("a release");
+    std::fs::write(
+        site.deploy_to.join("shared/opensky/config/parameters.ini"),
+        "secret = 1\n",
+    )
+    .expect("shared file");
+    site.rfab(&["prod", "deploy:v3.0.1"]).run();
+    site.rfab(&["prod", "deploy:develop"]).run();
+    let current = site.deploy_to.join("current");
+    assert_eq!(
+        std::fs::read_to_string(current.join("opensky/config/parameters.ini"))
+            .expect("linked file"),
+        "secret = 1\n"
+    );
+    assert!(
+        std::fs::symlink_metadata(current.join("storage/logs"))
+            .expect("linked dir")
+            .file_type()
+            .is_symlink()
+    );
+    site.rfab(&["prod", &format!("deploy.rollback:{first}")])
+        .run();
+    assert_eq!(site.live_tag(), "v3.0.0");
+}
