@@ -436,40 +436,9 @@ fn a_stale_lock_is_reported_not_broken() {
     assert!(lock.exists(), "a stale lock was broken silently");
 }
 
-/// A web server on loopback for health checks, stopped by PID when dropped.
-struct Web(std::process::Child, String);
-
-impl Web {
-    fn start(address: &str) -> Self {
-        let port = std::net::TcpListener::bind((address, 0))
-            .expect("port")
-            .local_addr()
-            .expect("addr")
-            .port();
-        let child = std::process::Command::new("python3")
-            .args(["-m", "http.server", "--bind", address, &port.to_string()])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("python3 http.server");
-        let url = format!("http://{address}:{port}/");
-        crate::sshd::eventually("the web server", || {
-            std::net::TcpStream::connect((address, port)).ok()
-        });
-        Self(child, url)
-    }
-}
-
-impl Drop for Web {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn health_check_passes_or_puts_the_old_release_back() {
-    let web = Web::start("127.77.251.1");
+    let web = crate::web::Web::start("127.77.251.1");
     let site = site(1, &format!("health_url: \"{}\", health_timeout: 2", web.1));
     site.rfab(&["prod", "deploy:v3.0.0"]).run();
     assert_eq!(site.live_tag(), "v3.0.0");

@@ -8,6 +8,7 @@ mod console;
 mod env;
 mod execute;
 mod git;
+mod lb;
 mod local;
 mod reference;
 mod remote;
@@ -37,6 +38,8 @@ pub(crate) fn register(engine: &mut Engine) {
         engine.register_global_module(module.into());
     }
     engine.register_static_module("git", exported_module!(git::git_api).into());
+    engine.register_type_with_name::<crate::load_balancer::LoadBalancer>("LoadBalancer");
+    engine.register_static_module("lb", exported_module!(lb::lb_api).into());
 }
 
 /// Rejects option keys a function does not know, naming the ones it does.

@@ -1,0 +1,290 @@
+//! Groups of web nodes behind a load balancer, and moving them in and out of rotation.
+//!
+//! What the operations guarantee: they never leave zero servers live; they bring a group
+//! live only when all its servers pass their health checks (and put back what they changed
+//! when one does not); they take a group out by draining it first, waiting until its open
+//! sessions end (or `drain_timeout`), then putting it in maintenance. Which group is out is
+//! asked of the load balancer every time, never remembered.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use crate::haproxy::{HaProxy, Server, State};
+
+#[derive(Clone, Debug)]
+pub(crate) struct LoadBalancer {
+    pub(crate) driver: HaProxy,
+    /// Group name to server names (as the backend names them).
+    pub(crate) groups: BTreeMap<String, Vec<String>>,
+    pub(crate) drain_timeout: Duration,
+    pub(crate) health_timeout: Duration,
+    /// HAProxy's `inter` for these servers: leaving maintenance, HAProxy shows the health
+    /// from before it until the next check, one interval later.
+    pub(crate) check_interval: Duration,
+}
+
+/// How often a wait asks the load balancer again.
+const POLL: Duration = Duration::from_millis(100);
+
+impl LoadBalancer {
+    /// Every server of the backend with the group it is in.
+    pub(crate) fn status(&self) -> Result<Vec<(Option<String>, Server)>, String> {
+        Ok(self
+            .driver
+            .servers()?
+            .into_iter()
+            .map(|s| (self.group_of(&s.name), s))
+            .collect())
+    }
+
+    /// The groups all of whose servers are live.
+    pub(crate) fn live_groups(&self) -> Result<Vec<String>, String> {
+        let servers = self.driver.servers()?;
+        Ok(self.groups_where(&servers, Server::is_live))
+    }
+
+    /// The one group out of rotation; an error when none or several are.
+    pub(crate) fn out_group(&self) -> Result<String, String> {
+        let servers = self.driver.servers()?;
+        let out = self.groups_where(&servers, Server::is_out);
+        match out.as_slice() {
+            [one] => Ok(one.clone()),
+            [] => Err(format!(
+                "no group is out of rotation ({}); take one out first, e.g. with only()",
+                describe(&servers)
+            )),
+            many => Err(format!(
+                "several groups are out of rotation ({}): {}",
+                many.join(", "),
+                describe(&servers)
+            )),
+        }
+    }
+
+    /// Makes `group` the only one live: it comes in (healthy, or nothing changes), then the
+    /// others drain and go to maintenance.
+    pub(crate) fn only(&self, group: &str, say: &dyn Fn(&str)) -> Result<(), String> {
+        let members = self.members(group)?;
+        self.bring_in(&members, say)?;
+        let others: Vec<String> = self
+            .groups
+            .iter()
+            .filter(|(name, _)| *name != group)
+            .flat_map(|(_, servers)| servers.clone())
+            .collect();
+        self.take_out(&others, say)
+    }
+
+    /// Swaps the live group and the out one; exactly one of each is needed.
+    pub(crate) fn flip(&self, say: &dyn Fn(&str)) -> Result<String, String> {
+        let out = self.out_group()?;
+        let live = self.live_groups()?;
+        if live.len() != 1 {
+            return Err(format!(
+                "flip needs one live group and one out, but live are: {}",
+                list(&live)
+            ));
+        }
+        self.only(&out, say)?;
+        Ok(out)
+    }
+
+    /// Brings every group live (each one healthy, or nothing changes).
+    pub(crate) fn all(&self, say: &dyn Fn(&str)) -> Result<(), String> {
+        let everyone: Vec<String> = self.groups.values().flatten().cloned().collect();
+        self.bring_in(&everyone, say)
+    }
+
+    /// Sets one server's state; refuses to take out the last live server.
+    pub(crate) fn set(&self, server: &str, state: State, say: &dyn Fn(&str)) -> Result<(), String> {
+        let servers = self.driver.servers()?;
+        let Some(current) = servers.iter().find(|s| s.name == server) else {
+            return Err(format!(
+                "the backend `{}` has no server `{server}` ({})",
+                self.driver.backend,
+                describe(&servers)
+            ));
+        };
+        if state != State::Ready
+            && current.is_live()
+            && servers.iter().filter(|s| s.is_live()).count() == 1
+        {
+            return Err(format!(
+                "refusing to take `{server}` out: it is the last live server"
+            ));
+        }
+        self.driver.set(server, state)?;
+        say(&format!("{server}: {} -> {}", current.status, state.name()));
+        Ok(())
+    }
+
+    /// Brings `servers` back into rotation only once each has passed a fresh health check:
+    /// they go to `drain` first (checked, but sent no traffic), and to `ready` when all pass.
+    /// If one does not within `health_timeout`, they all go back to maintenance.
+    fn bring_in(&self, servers: &[String], say: &dyn Fn(&str)) -> Result<(), String> {
+        let before = self.driver.servers()?;
+        let changed: Vec<&Server> = before
+            .iter()
+            .filter(|s| servers.contains(&s.name) && s.is_out())
+            .collect();
+        for server in &changed {
+            self.driver.set(&server.name, State::Drain)?;
+        }
+        let started = Instant::now();
+        let deadline = started + self.health_timeout.max(self.check_interval * 2);
+        loop {
+            let now = self.driver.servers()?;
+            let checked: Vec<&Server> = now
+                .iter()
+                .filter(|s| changed.iter().any(|c| c.name == s.name))
+                .collect();
+            // Checked since it left maintenance: only a full check interval later is sure.
+            let fresh = started.elapsed() > self.check_interval;
+            let healthy = fresh
+                && checked
+                    .iter()
+                    .all(|s| !s.check.is_empty() && s.status.starts_with("DRAIN"));
+            if healthy {
+                for server in &changed {
+                    self.driver.set(&server.name, State::Ready)?;
+                    say(&format!(
+                        "{}: {} -> ready ({})",
+                        server.name,
+                        server.status,
+                        self.group_label(&server.name)
+                    ));
+                }
+                return Ok(());
+            }
+            let failing: Vec<String> = checked
+                .iter()
+                .filter(|s| s.status.starts_with("DOWN"))
+                .map(|s| format!("{} {} {}", s.name, s.status, s.check))
+                .collect();
+            if Instant::now() >= deadline || !failing.is_empty() {
+                for server in &changed {
+                    self.driver.set(&server.name, State::Maint)?;
+                }
+                let failing = if failing.is_empty() {
+                    "no health check result in time".to_owned()
+                } else {
+                    failing.join(", ")
+                };
+                return Err(format!(
+                    "refusing to bring {} live: not all of it passes its health checks ({failing}); nothing else was changed",
+                    self.groups_of(servers),
+                ));
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+
+    /// Drains the live ones of `servers`, waits for their sessions to end (or the drain
+    /// timeout), then puts them in maintenance. Never leaves zero servers live.
+    fn take_out(&self, servers: &[String], say: &dyn Fn(&str)) -> Result<(), String> {
+        let now = self.driver.servers()?;
+        let staying = now
+            .iter()
+            .filter(|s| s.is_live() && !servers.contains(&s.name))
+            .count();
+        if staying == 0 {
+            return Err(format!(
+                "refusing to take {} out: no other server would be live",
+                self.groups_of(servers)
+            ));
+        }
+        let leaving: Vec<&Server> = now
+            .iter()
+            .filter(|s| servers.contains(&s.name) && !s.status.contains("MAINT"))
+            .collect();
+        for server in &leaving {
+            self.driver.set(&server.name, State::Drain)?;
+        }
+        let deadline = Instant::now() + self.drain_timeout;
+        loop {
+            let sessions: u64 = self
+                .driver
+                .servers()?
+                .iter()
+                .filter(|s| leaving.iter().any(|l| l.name == s.name))
+                .map(|s| s.sessions)
+                .sum();
+            if sessions == 0 || Instant::now() >= deadline {
+                if sessions > 0 {
+                    say(&format!(
+                        "{sessions} sessions still open after {}s of draining",
+                        self.drain_timeout.as_secs()
+                    ));
+                }
+                break;
+            }
+            std::thread::sleep(POLL);
+        }
+        for server in &leaving {
+            self.driver.set(&server.name, State::Maint)?;
+            say(&format!(
+                "{}: {} -> maint ({})",
+                server.name,
+                server.status,
+                self.group_label(&server.name)
+            ));
+        }
+        Ok(())
+    }
+
+    fn members(&self, group: &str) -> Result<Vec<String>, String> {
+        self.groups.get(group).cloned().ok_or_else(|| {
+            format!(
+                "no group `{group}` (groups: {})",
+                list(&self.groups.keys().cloned().collect::<Vec<_>>())
+            )
+        })
+    }
+
+    fn group_of(&self, server: &str) -> Option<String> {
+        self.groups
+            .iter()
+            .find(|(_, members)| members.iter().any(|m| m == server))
+            .map(|(g, _)| g.clone())
+    }
+
+    fn group_label(&self, server: &str) -> String {
+        self.group_of(server).unwrap_or_else(|| "no group".into())
+    }
+
+    /// `group1`, or `group1 and group2`: the groups `servers` belong to.
+    fn groups_of(&self, servers: &[String]) -> String {
+        let mut groups: Vec<String> = servers.iter().filter_map(|s| self.group_of(s)).collect();
+        groups.dedup();
+        groups.join(" and ")
+    }
+
+    fn groups_where(&self, servers: &[Server], test: fn(&Server) -> bool) -> Vec<String> {
+        self.groups
+            .iter()
+            .filter(|(_, members)| {
+                !members.is_empty()
+                    && members
+                        .iter()
+                        .all(|m| servers.iter().any(|s| s.name == *m && test(s)))
+            })
+            .map(|(g, _)| g.clone())
+            .collect()
+    }
+}
+
+fn describe(servers: &[Server]) -> String {
+    servers
+        .iter()
+        .map(|s| format!("{} {}", s.name, s.status))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn list(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".into()
+    } else {
+        items.join(", ")
+    }
+}

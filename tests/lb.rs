@@ -1,0 +1,182 @@
+//! `lb::haproxy` against a real HAProxy in front of four real web servers on loopback.
+
+use std::process::Command;
+
+use crate::sshd::eventually;
+use crate::test::Test;
+use crate::web::Web;
+
+/// HAProxy with backend `web` (web1..web4, health-checked every 100 ms) and its admin socket.
+struct Balancer {
+    dir: tempfile::TempDir,
+    pid: u32,
+    webs: Vec<Option<Web>>,
+}
+
+impl Balancer {
+    fn start(net: u8) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let webs: Vec<Web> = (1..=4)
+            .map(|i| Web::start(&format!("127.77.{net}.{i}")))
+            .collect();
+        let servers: Vec<String> = webs
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                format!(
+                    "  server web{} 127.77.{net}.{}:{} check inter 100ms fall 1 rise 1\n",
+                    i + 1,
+                    i + 1,
+                    w.port()
+                )
+            })
+            .collect();
+        let servers = servers.concat();
+        let front = std::net::TcpListener::bind((format!("127.77.{net}.100").as_str(), 0))
+            .expect("port")
+            .local_addr()
+            .expect("addr")
+            .port();
+        let config = format!(
+            "global\n  stats socket {d}/admin.sock mode 600 level admin\n  pidfile {d}/haproxy.pid\n\
+             defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n\
+             frontend fe\n  bind 127.77.{net}.100:{front}\n  default_backend web\n\
+             backend web\n  option httpchk GET /\n{servers}",
+            d = dir.path().display()
+        );
+        std::fs::write(dir.path().join("haproxy.cfg"), config).expect("haproxy.cfg");
+        let status = Command::new("haproxy")
+            .arg("-D")
+            .arg("-f")
+            .arg(dir.path().join("haproxy.cfg"))
+            .status()
+            .expect("haproxy runs");
+        assert!(status.success(), "haproxy failed to start");
+        let pid_file = dir.path().join("haproxy.pid");
+        let pid = eventually("haproxy's pid file", || {
+            std::fs::read_to_string(&pid_file).ok()?.trim().parse().ok()
+        });
+        let balancer = Self {
+            dir,
+            pid,
+            webs: webs.into_iter().map(Some).collect(),
+        };
+        eventually("every server to be UP", || {
+            let out = balancer.fabfile_output("for s in lb().status() { print(s.status); }")?;
+            (out.matches("UP").count() == 4).then_some(())
+        });
+        balancer
+    }
+
+    fn socket(&self) -> String {
+        self.dir.path().join("admin.sock").display().to_string()
+    }
+
+    /// A fabfile with `lb()` giving this balancer, groups group1 = web1, web2 and group2 = web3, web4.
+    fn fabfile(&self, body: &str) -> Test {
+        Test::new().fabfile(&format!(
+            "fn lb() {{ lb::haproxy(#{{ socket: \"{}\", backend: \"web\", groups: #{{ group1: [\"web1\", \"web2\"], group2: [\"web3\", \"web4\"] }}, \
+             drain_timeout: 5, health_timeout: 2, check_interval: 0.3 }}) }}\nfn t() {{ {body} }}",
+            self.socket()
+        ))
+    }
+
+    fn fabfile_output(&self, body: &str) -> Option<String> {
+        let test = self.fabfile(body).args(&["t"]);
+        let output = test.command().output().ok()?;
+        output
+            .status
+            .success()
+            .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+}
+
+impl Drop for Balancer {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg(self.pid.to_string()).status();
+    }
+}
+
+#[test]
+fn only_flip_and_all_move_groups_and_say_what_changed() {
+    let lb = Balancer::start(253);
+    let ran = lb
+        .fabfile(
+            r#"
+            let b = lb();
+            b.only("group2");
+            print(`out=${b.out_group()} live=${b.live_groups()}`);
+            print(b.flip());
+            print(`out=${b.out_group()} live=${b.live_groups()}`);
+            b.all();
+            print(`live=${b.live_groups()}`);
+            "#,
+        )
+        .args(&["t"])
+        .run();
+    assert_eq!(
+        ran.stdout,
+        "[lb] web1: UP -> maint (group1)\n[lb] web2: UP -> maint (group1)\n\
+         out=group1 live=[\"group2\"]\n\
+         [lb] web1: MAINT -> ready (group1)\n[lb] web2: MAINT -> ready (group1)\n\
+         [lb] web3: UP -> maint (group2)\n[lb] web4: UP -> maint (group2)\n\
+         group1\nout=group2 live=[\"group1\"]\n\
+         [lb] web3: MAINT -> ready (group2)\n[lb] web4: MAINT -> ready (group2)\n\
+         live=[\"group1\", \"group2\"]\n\nDone.\n"
+    );
+}
+
+#[test]
+fn an_unhealthy_group_is_not_brought_live() {
+    let mut lb = Balancer::start(254);
+    lb.fabfile(r#"lb().only("group1");"#).args(&["t"]).run();
+    lb.webs[2] = None; // web3's server stops: its health checks fail.
+    let ran = lb
+        .fabfile(r#"lb().only("group2");"#)
+        .args(&["t"])
+        .status(1)
+        .run();
+    assert!(
+        ran.stderr.starts_with("Fatal error: refusing to bring group2 live: not all of it passes its health checks (web3 "),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        ran.stderr.contains("nothing else was changed"),
+        "{}",
+        ran.stderr
+    );
+    let state = lb
+        .fabfile_output(r#"print(lb().live_groups()); print(lb().out_group());"#)
+        .expect("state");
+    assert_eq!(state, "[\"group1\"]\ngroup2\n\nDone.\n");
+}
+
+#[test]
+fn the_last_live_server_is_never_taken_out() {
+    let lb = Balancer::start(255);
+    let ran = lb
+        .fabfile(r#"let b = lb(); b.only("group1"); b.disable("web1"); b.disable("web2");"#)
+        .args(&["t"])
+        .status(1)
+        .run();
+    assert!(
+        ran.stderr
+            .starts_with("Fatal error: refusing to take `web2` out: it is the last live server"),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn a_dead_socket_is_a_clear_error() {
+    Test::new()
+        .fabfile(r#"fn t() { lb::haproxy(#{ socket: "/nonexistent/admin.sock", backend: "web", groups: #{ g: ["a"] } }).status(); }"#)
+        .args(&["t"])
+        .status(1)
+        .stderr_starts_with(
+            "Fatal error: cannot talk to HAProxy's runtime API at `/nonexistent/admin.sock`: No such file or directory (os error 2); \
+             check that HAProxy runs and haproxy.cfg has a `stats socket` there\n",
+        )
+        .run();
+}
