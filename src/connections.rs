@@ -35,7 +35,7 @@ impl Connections {
         output: &Output,
         may_ask: bool,
     ) -> Result<Arc<Mutex<Connection>>, String> {
-        let key = format!("{}@{}:{}", target.user, target.host.name, target.port);
+        let key = Self::key(target);
         if let Some(connection) = self.lock().get(&key) {
             return Ok(connection.clone());
         }
@@ -59,6 +59,15 @@ impl Connections {
         }
         let connection = Arc::new(Mutex::new(connection));
         Ok(self.lock().entry(key).or_insert(connection).clone())
+    }
+
+    /// Drops the connection to `target` after it broke, so that the next use reconnects.
+    pub(crate) fn forget(&self, target: &Target) {
+        self.lock().remove(&Self::key(target));
+    }
+
+    fn key(target: &Target) -> String {
+        format!("{}@{}:{}", target.user, target.host.name, target.port)
     }
 
     /// Closes every connection, Fabric's way: `Disconnecting from HOST... done.`

@@ -77,8 +77,9 @@ impl Target {
             .port
             .or_else(|| setting("port").and_then(|p| port_of(&p)))
             .unwrap_or(22);
-        let user_given = user != default_user || settings.contains_key("user");
-        let port_given = port != 22 || settings.contains_key("port");
+        let user_given =
+            host.user.is_some() || settings.contains_key("user") || user != default_user;
+        let port_given = host.port.is_some() || settings.contains_key("port") || port != 22;
         Ok(Self {
             host_string: host_string.into(),
             host,
@@ -215,5 +216,21 @@ impl Context {
             task: self.task.clone(),
             target: self.target.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_user_or_port_in_the_host_string_always_counts_as_given() {
+        // Regression (review finding 4): `alice@web1` run by alice let ~/.ssh/config's User win.
+        let me = local_user();
+        let target =
+            Target::new(&format!("{me}@web1:22"), Map::new(), &Env::default()).expect("a target");
+        assert!(target.user_given && target.port_given);
+        let bare = Target::new("web1", Map::new(), &Env::default()).expect("a target");
+        assert!(!bare.user_given && !bare.port_given);
     }
 }

@@ -77,7 +77,7 @@ impl Executor<'_> {
         own: &Selection,
     ) -> Result<()> {
         let mut failure = None;
-        for (target, result) in self.execute(task, overload, args, own)? {
+        for (target, result) in self.execute(task, overload, args, own, None)? {
             let Err(error) = result else { continue };
             if self.runtime.ssh.skip_bad_hosts && unreachable_message(&error).is_some() {
                 continue;
@@ -96,11 +96,17 @@ impl Executor<'_> {
         overload: &Overload,
         args: Vec<Dynamic>,
         own: &Selection,
+        caller: Option<&Arc<Target>>,
     ) -> Result<Vec<HostResult>> {
+        // A task run by `execute()` on its caller's own host is that same target, role
+        // settings (user, port, ...) included.
         let mut targets: Vec<Option<Arc<Target>>> =
             host_list::resolve(own, &overload.tags, self.runtime)?
                 .into_iter()
-                .map(|t| Some(Arc::new(t)))
+                .map(|t| match caller {
+                    Some(caller) if caller.host_string == t.host_string => Some(caller.clone()),
+                    _ => Some(Arc::new(t)),
+                })
                 .collect();
         if targets.is_empty() {
             targets.push(None);

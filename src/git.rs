@@ -155,7 +155,18 @@ pub(crate) fn archive(repo: &str, reference: &str, out: &Path) -> Result<String,
         .map_err(|e| e.message().to_owned())?;
     let tree = commit.tree().map_err(|e| e.message().to_owned())?;
     let ignored = export_ignored(&repository, &tree);
-    let file = File::create(out).map_err(|e| format!("cannot write `{}`: {e}", out.display()))?;
+    // Written beside `out` and renamed over it: hosts deploying in parallel may build the
+    // same archive at once, and one must never truncate the file another is uploading.
+    let temp = out.with_extension(
+        format!(
+            "rfab-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        )
+        .replace(['(', ')'], ""),
+    );
+    let file =
+        File::create(&temp).map_err(|e| format!("cannot write `{}`: {e}", temp.display()))?;
     let name = out.to_string_lossy();
     let sink: Box<dyn Write> = if name.ends_with(".gz") || name.ends_with(".tgz") {
         Box::new(GzEncoder::new(file, Compression::fast()))
@@ -188,6 +199,7 @@ pub(crate) fn archive(repo: &str, reference: &str, out: &Path) -> Result<String,
     tar.into_inner()
         .and_then(|mut w| w.flush())
         .map_err(|e| format!("cannot write `{}`: {e}", out.display()))?;
+    std::fs::rename(&temp, out).map_err(|e| format!("cannot write `{}`: {e}", out.display()))?;
     Ok(commit_id.to_string())
 }
 

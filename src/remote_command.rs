@@ -205,17 +205,18 @@ fn pump(
         if channel.eof() {
             break;
         }
+        // Checked on every pass: a command that never stops printing must still stop.
+        if signals::interrupted() && !request.ignore_interrupt {
+            return Err((Failure::Interrupted, pid));
+        }
+        if let Some((at, limit)) = deadline
+            && Instant::now() >= at
+        {
+            return Err((Failure::TimedOut(limit), pid));
+        }
+        // libssh2 only sends keepalives (`--keepalive`) when asked to, and only when due.
+        let _ = connection.session.keepalive_send();
         if !progressed {
-            if signals::interrupted() && !request.ignore_interrupt {
-                return Err((Failure::Interrupted, pid));
-            }
-            if let Some((at, limit)) = deadline
-                && Instant::now() >= at
-            {
-                return Err((Failure::TimedOut(limit), pid));
-            }
-            // libssh2 only sends keepalives (`--keepalive`) when asked to, and only when due.
-            let _ = connection.session.keepalive_send();
             connection.wait(Duration::from_millis(100));
         }
     }

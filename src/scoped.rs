@@ -70,7 +70,7 @@ pub(crate) fn quote(text: &str) -> String {
 }
 
 /// Quotes a path but keeps a leading `~` or `~/` unquoted, so the shell still expands it.
-fn quote_path(path: &str) -> String {
+pub(crate) fn quote_path(path: &str) -> String {
     match path.strip_prefix("~/") {
         Some(rest) => format!("~/{}", quote(rest)),
         None if path == "~" => "~".into(),

@@ -9,7 +9,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::path::Path;
 
 use crate::connection::Connection;
-use crate::scoped::quote;
+use crate::scoped::quote_path;
 use crate::signals;
 
 const CHUNK: usize = 1 << 20;
@@ -25,12 +25,19 @@ pub(crate) fn upload(
 ) -> Result<(), String> {
     let mut file =
         File::open(local).map_err(|e| format!("cannot read `{}`: {e}", local.display()))?;
+    let length = file
+        .metadata()
+        .map_err(|e| format!("cannot read `{}`: {e}", local.display()))?
+        .len();
     let temp = format!("{remote}.rfab-{}", std::process::id());
+    // A dropped connection ends `cat` with status 0: only a temp file of the full length may
+    // be renamed over the destination. The umask is for the temp file only, not the
+    // directories made on the way; `mv -T` never moves the file into a directory.
     let command = format!(
-        "umask 077; mkdir -p -- \"$(dirname -- {dest})\" && cat > {temp} && chmod {mode:o} {temp} && mv -f -- {temp} {dest} \
-         || {{ status=$?; rm -f -- {temp}; exit $status; }}",
-        dest = quote(remote),
-        temp = quote(&temp),
+        "mkdir -p -- \"$(dirname -- {dest})\" && (umask 077 && cat > {temp}) && [ \"$(wc -c < {temp})\" -eq {length} ] \
+         && chmod {mode:o} {temp} && mv -fT -- {temp} {dest} || {{ status=$?; rm -f -- {temp}; exit $(( status ? status : 1 )); }}",
+        dest = quote_path(remote),
+        temp = quote_path(&temp),
     );
     let session = &connection.session;
     session.set_blocking(true);
@@ -102,7 +109,7 @@ fn download_to(
     let ssh = |e: ssh2::Error| format!("download of `{remote}` failed: {e}");
     let mut channel = session.channel_session().map_err(ssh)?;
     channel
-        .exec(&format!("cat -- {}", quote(remote)))
+        .exec(&format!("cat -- {}", quote_path(remote)))
         .map_err(ssh)?;
     let mut buffer = vec![0_u8; CHUNK];
     loop {

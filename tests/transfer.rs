@@ -171,3 +171,44 @@ fn get_of_a_missing_file_fails_and_leaves_nothing() {
         .run();
     assert!(!out.exists());
 }
+
+#[test]
+fn put_onto_a_directory_fails_and_leaves_nothing_inside() {
+    // Regression (review finding 5): `mv -f` moved the temp file into the directory.
+    let fleet = Fleet::start(1);
+    let dir = fleet.dir.path().join("config");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let test = fleet
+        .test()
+        .fabfile(r#"fn t() { put("app.conf", env.dest); }"#)
+        .file("app.conf", "x = 1\n");
+    let dest = format!("dest={}", dir.display());
+    test.args(&["-H", &fleet.hosts[0].string(), "--set", &dest, "t"])
+        .status(1)
+        .run();
+    assert_eq!(
+        std::fs::read_dir(&dir).expect("dir").count(),
+        0,
+        "something was left in the directory"
+    );
+}
+
+#[test]
+fn tilde_paths_are_the_login_users_home() {
+    // Regression (review finding 6): `~/...` was quoted, so the shell never expanded it.
+    crate::sshd::ensure_sudo_user();
+    let fleet = Fleet::start(1);
+    let host = format!(
+        "{}@{}:{}",
+        crate::sshd::SUDO_USER,
+        fleet.hosts[0].address,
+        fleet.hosts[0].port
+    );
+    let name = format!("rfab-tilde-{}", std::process::id());
+    let test = fleet.test().fabfile(&format!(r#"fn t() {{ put("f.txt", "~/{name}/f.txt"); get("~/{name}/f.txt", "back.txt"); run("rm -rf ~/{name}"); }}"#)).file("f.txt", "home\n");
+    let ran = test.args(&["-H", &host, "--hide", "everything", "t"]).run();
+    assert_eq!(
+        std::fs::read_to_string(ran.dir.path().join("back.txt")).expect("back"),
+        "home\n"
+    );
+}

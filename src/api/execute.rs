@@ -106,7 +106,7 @@ fn execute(
         fabfile,
     };
     let results = executor
-        .execute(task, overload, args, &own)
+        .execute(task, overload, args, &own, context.target.as_ref())
         .map_err(|e| match e {
             Error::Interrupted => {
                 EvalAltResult::ErrorTerminated(Dynamic::UNIT, ctx.call_position()).into()

@@ -259,10 +259,10 @@ fn failed(
             return EvalAltResult::ErrorTerminated(Dynamic::UNIT, ctx.call_position());
         }
         Failure::Ssh(e) => {
-            return unreachable(
-                ctx,
-                format!("lost the connection to `{host}` while running `{command}`: {e}"),
-            );
+            // Not `Unreachable`: the task may have changed the host already, so
+            // --skip-bad-hosts must not pass over it. The dead connection is dropped.
+            context.runtime.connections.forget(target);
+            format!("lost the connection to `{host}` while running `{command}`: {e}")
         }
         Failure::TimedOut(limit) => {
             format!(
@@ -315,10 +315,6 @@ pub(super) fn connect(
         })
 }
 
-fn unreachable(ctx: &NativeCallContext, message: String) -> EvalAltResult {
-    EvalAltResult::ErrorRuntime(Dynamic::from(Unreachable(message)), ctx.call_position())
-}
-
 /// The message of an `Unreachable` at the root of `error`, if a host could not be reached.
 pub(crate) fn unreachable_message(error: &EvalAltResult) -> Option<String> {
     match error.unwrap_inner() {
@@ -348,10 +344,13 @@ pub(crate) fn run_on_abort(context: &Context, target: &Target, commands: &[Strin
         return;
     };
     let connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
+    let shell = context
+        .option(&Map::new(), "shell")
+        .map_or_else(|| DEFAULT_SHELL.to_owned(), |s| s.to_string());
     for command in commands {
         output.command(&target.host_string, "on abort", command);
         let request = Request {
-            command: format!("{DEFAULT_SHELL} {}", quote(command)),
+            command: format!("{shell} {}", quote(command)),
             timeout: Some(Duration::from_secs(60)),
             sudo_password: None,
             pty: false,

@@ -13,7 +13,7 @@ use crate::api::remote::{command, connect, needs_host};
 use crate::context::Context;
 use crate::output::Level;
 use crate::progress::{Shown, Unit};
-use crate::scoped::quote;
+use crate::scoped::{ScopedSettings, quote, quote_path};
 use crate::transfer;
 
 #[export_module]
@@ -132,20 +132,29 @@ fn put(
                 transfer::upload(&conn, &file, &staging, 0o600, &|n| bar.advance(n))
                     .map_err(|e| format!("put(): {e}"))?;
                 drop(conn);
-                let dest = quote(&destination);
-                let temp = quote(&format!("{destination}.rfab-{}", std::process::id()));
+                let dest = quote_path(&destination);
+                let temp = quote_path(&format!("{destination}.rfab-{}", std::process::id()));
                 let install = format!(
-                    "mkdir -p -- \"$(dirname -- {dest})\" && cp -- {staging} {temp} && chmod {mode:o} {temp} && mv -f -- {temp} {dest}; \
+                    "mkdir -p -- \"$(dirname -- {dest})\" && cp -- {staging} {temp} && chmod {mode:o} {temp} && mv -fT -- {temp} {dest}; \
                      status=$?; rm -f -- {staging} {temp}; exit $status",
                     staging = quote(&staging),
                 );
-                command(
+                // The destination already has `cd` in it: run the install outside the scope.
+                let saved = context.settings();
+                context.set_settings(ScopedSettings {
+                    cwd: Vec::new(),
+                    prefixes: Vec::new(),
+                    shell_env: Vec::new(),
+                    ..saved.clone()
+                });
+                let installed = command(
                     ctx,
                     &install,
                     &Map::from_iter([("quiet".into(), Dynamic::TRUE)]),
                     true,
-                )
-                .and_then(|r| {
+                );
+                context.set_settings(saved);
+                installed.and_then(|r| {
                     if r.ok() {
                         Ok(())
                     } else {
