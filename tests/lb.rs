@@ -7,14 +7,14 @@ use crate::test::Test;
 use crate::web::Web;
 
 /// HAProxy with backend `web` (web1..web4, health-checked every 100 ms) and its admin socket.
-struct Balancer {
+pub(crate) struct Balancer {
     dir: tempfile::TempDir,
     pid: u32,
     webs: Vec<Option<Web>>,
 }
 
 impl Balancer {
-    fn start(net: u8) -> Self {
+    pub(crate) fn start(net: u8) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let webs: Vec<Web> = (1..=4)
             .map(|i| Web::start(&format!("127.77.{net}.{i}")))
@@ -68,7 +68,7 @@ impl Balancer {
         balancer
     }
 
-    fn socket(&self) -> String {
+    pub(crate) fn socket(&self) -> String {
         self.dir.path().join("admin.sock").display().to_string()
     }
 
