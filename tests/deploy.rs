@@ -75,6 +75,28 @@ impl Site {
         names
     }
 
+    /// A fabfile on `rfab/deploy` for this site's first host, whose `hook` task is `body`;
+    /// the task `with_hooks` makes it run before the symlink switch.
+    fn hooked(&self, body: &str) -> Test {
+        let fabfile = format!(
+            "import \"rfab/deploy\" as release;\n\
+             fn deploy(ref) {{ release::release(ref, false); }}\n\
+             fn hook() {{ {body} }}\n\
+             fn with_hooks() {{ env.hooks = #{{ before_symlink: [\"hook\"] }}; }}\n"
+        );
+        let settings = format!(
+            "repository={},deploy_to={}",
+            self.repo.display(),
+            self.deploy_to.display()
+        );
+        self.fleet.test().fabfile(&fabfile).args(&[
+            "-H",
+            &self.fleet.hosts[0].string(),
+            "--set",
+            &settings,
+        ])
+    }
+
     fn commit(&self, reference: &str) -> String {
         git(
             &self.repo,
@@ -193,34 +215,10 @@ fn a_held_lock_refuses_the_deploy_and_names_the_holder() {
 fn a_failing_hook_leaves_the_live_release_serving() {
     let site = site(1, "");
     let host = site.fleet.hosts[0].string();
-    let settings = format!(
-        "repository={},deploy_to={}",
-        site.repo.display(),
-        site.deploy_to.display()
-    );
-    let fabfile = r#"
-        import "rfab/deploy" as release;
-        fn deploy(ref) { release::release(ref, false); }
-        fn migrate() { run("echo migrating; exit 1"); }
-        fn with_hooks() { env.hooks = #{ before_symlink: ["migrate"] }; }
-    "#;
-    site.fleet
-        .test()
-        .fabfile(fabfile)
-        .args(&["-H", &host, "--set", &settings, "deploy:v3.0.0"])
-        .run();
+    site.hooked("").args(&["deploy:v3.0.0"]).run();
     let ran = site
-        .fleet
-        .test()
-        .fabfile(fabfile)
-        .args(&[
-            "-H",
-            &host,
-            "--set",
-            &settings,
-            "with_hooks",
-            "deploy:stable",
-        ])
+        .hooked(r#"run("echo migrating; exit 1");"#)
+        .args(&["with_hooks", "deploy:stable"])
         .status(1)
         .run();
     assert!(
@@ -267,30 +265,10 @@ fn no_stable_tag_changes_nothing() {
 fn ctrl_c_mid_deploy_leaves_the_live_release_and_no_lock() {
     let site = site(1, "");
     let host = site.fleet.hosts[0].string();
-    let settings = format!(
-        "repository={},deploy_to={}",
-        site.repo.display(),
-        site.deploy_to.display()
-    );
-    let fabfile = r#"
-        import "rfab/deploy" as release;
-        fn deploy(ref) { release::release(ref, false); }
-        fn slow() { run("sleep 7373"); }
-        fn with_hooks() { env.hooks = #{ before_symlink: ["slow"] }; }
-    "#;
-    site.fleet
-        .test()
-        .fabfile(fabfile)
-        .args(&["-H", &host, "--set", &settings, "deploy:v3.0.0"])
-        .run();
-    let test = site.fleet.test().fabfile(fabfile).args(&[
-        "-H",
-        &host,
-        "--set",
-        &settings,
-        "with_hooks",
-        "deploy:stable",
-    ]);
+    site.hooked("").args(&["deploy:v3.0.0"]).run();
+    let test = site
+        .hooked(r#"run("sleep 7373");"#)
+        .args(&["with_hooks", "deploy:stable"]);
     let rfab = test
         .command()
         .stdout(std::process::Stdio::piped())
@@ -337,33 +315,15 @@ fn ctrl_c_mid_deploy_leaves_the_live_release_and_no_lock() {
     });
 }
 
-/// A fabfile on `rfab/deploy` whose `hold` hook keeps a deploy open until `env.release_file` exists.
-const HOLDING_FABFILE: &str = r#"
-    import "rfab/deploy" as release;
-    fn deploy(ref) { release::release(ref, false); }
-    fn hold() { run("until [ -e " + env.release_file + " ]; do sleep 0.05; done"); }
-    fn with_hooks() { env.hooks = #{ before_symlink: ["hold"] }; }
-"#;
-
 #[test]
 fn two_deploys_at_once_the_second_is_refused_or_waits() {
     let site = site(1, "");
     let host = site.fleet.hosts[0].string();
     let go = site.fleet.dir.path().join("go");
-    let settings = format!(
-        "repository={},deploy_to={},go={}",
-        site.repo.display(),
-        site.deploy_to.display(),
-        go.display()
-    );
-    let deploy = |args: &[&str]| {
-        site.fleet
-            .test()
-            .fabfile(HOLDING_FABFILE)
-            .args(&["-H", &host, "--set", &settings])
-            .args(args)
-    };
-    // The Test is kept beside its process: its temp dir holds the fabfile.
+    let release_file = format!("release_file={}", go.display());
+    // The first deploy's hook holds it open until `release_file` exists.
+    let hold = r#"run("until [ -e " + env.release_file + " ]; do sleep 0.05; done");"#;
+    let deploy = |args: &[&str]| site.hooked(hold).args(&["--set", &release_file]).args(args);
     let spawn = |test: Test| {
         let child = test
             .command()

@@ -836,3 +836,14 @@ fn on_abort_runs_only_when_the_task_fails() {
         ran.stdout
     );
 }
+
+#[test]
+fn commands_run_in_a_login_shell_by_default() {
+    let fleet = Fleet::start(1);
+    fleet
+        .login_shell_test()
+        .fabfile(r#"fn t() { print(run("shopt -q login_shell && echo login", #{ quiet: true }).stdout); }"#)
+        .args(&["-H", &fleet.hosts[0].string(), "--hide", "everything", "--show", "user", "t"])
+        .stdout("login\n")
+        .run();
+}

@@ -102,8 +102,16 @@ impl Fleet {
         self.home().join(".ssh/known_hosts")
     }
 
-    /// A `Test` whose rfab reaches this fleet: its HOME, SSH config and no agent.
+    /// A `Test` whose rfab reaches this fleet: its HOME, SSH config and no agent, and
+    /// commands in a non-login shell. The hosts log in as this machine's root, whose login
+    /// profile (pyenv, ...) is no part of what is tested and prints noise when many shells
+    /// start at once; `login_shell_test` keeps rfab's default.
     pub(crate) fn test(&self) -> Test {
+        self.login_shell_test().args(&["-s", "/bin/bash -c"])
+    }
+
+    /// The same, with rfab's default shell (`/bin/bash -l -c`).
+    pub(crate) fn login_shell_test(&self) -> Test {
         let config = self.ssh_config().display().to_string();
         Test::new()
             .env("HOME", &self.home().display().to_string())
