@@ -110,6 +110,21 @@ fn the_five_commands_roll_the_hotfix_out_one_group_at_a_time() {
         "not every host runs v3.0.1"
     );
 
+    let status = rfab(&["prod", "status"]).run();
+    for (host, group, state) in [(&hosts[0], "group1", "live"), (&hosts[2], "group2", "out")] {
+        assert!(
+            status
+                .stdout
+                .contains(&format!("[{host}] {group} {state}, v3.0.1 (")),
+            "{}",
+            status.stdout
+        );
+    }
+    assert!(
+        status.stdout.contains(", no deploy lock\n"),
+        "{}",
+        status.stdout
+    );
     let ran = rfab(&["prod", "proxy.all"]).run();
     assert_eq!(ran.stdout.matches(" live (UP").count(), 4, "{}", ran.stdout);
     rfab(&["prod:out", "hosts"])
