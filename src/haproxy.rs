@@ -2,7 +2,7 @@
 //!
 //! One command per connection, as the API expects without `prompt` mode: write the line,
 //! read until HAProxy closes. Reached through a unix socket or TCP (`stats socket` in
-//! haproxy.cfg).
+//! haproxy.cfg), or through a socket on another host, over SSH.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -15,6 +15,24 @@ use std::time::Duration;
 pub(crate) enum Endpoint {
     Unix(PathBuf),
     Tcp(String),
+    /// A socket on another host, reached by `exchange` (one command in, the answer out).
+    Remote {
+        place: String,
+        exchange: Exchange,
+    },
+}
+
+/// Sends one command to a remote socket and returns the answer.
+#[derive(Clone)]
+pub(crate) struct Exchange(pub(crate) std::sync::Arc<ExchangeFn>);
+
+/// One command in, the answer (or why not) out.
+pub(crate) type ExchangeFn = dyn Fn(&str) -> Result<String, String> + Send + Sync;
+
+impl std::fmt::Debug for Exchange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Exchange")
+    }
 }
 
 /// One server of the backend, as HAProxy reports it.
@@ -156,6 +174,14 @@ impl HaProxy {
                     .map_err(failed)?;
                 socket.read_to_string(&mut answer).map_err(failed)?;
             }
+            Endpoint::Remote { exchange, .. } => {
+                answer = (exchange.0)(command).map_err(|e| {
+                    format!(
+                        "cannot talk to HAProxy's runtime API at {}: {e}",
+                        self.place()
+                    )
+                })?;
+            }
         }
         Ok(answer)
     }
@@ -164,6 +190,7 @@ impl HaProxy {
         match &self.endpoint {
             Endpoint::Unix(path) => format!("`{}`", path.display()),
             Endpoint::Tcp(address) => format!("`{address}`"),
+            Endpoint::Remote { place, .. } => place.clone(),
         }
     }
 }

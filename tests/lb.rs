@@ -180,3 +180,37 @@ fn a_dead_socket_is_a_clear_error() {
         )
         .run();
 }
+
+#[test]
+fn the_socket_on_another_host_is_reached_over_ssh() {
+    let lb = Balancer::start(247);
+    let fleet = crate::sshd::Fleet::start(1);
+    let host = fleet.hosts[0].string();
+    let fabfile = format!(
+        "fn t() {{ let b = lb::haproxy(#{{ ssh: \"{host}\", socket: \"{}\", backend: \"web\", \
+         groups: #{{ group1: [\"web1\", \"web2\"], group2: [\"web3\", \"web4\"] }}, check_interval: 0.3 }}); \
+         b.only(\"group1\"); print(out_group(b)); b.all(); print(live_groups(b)); }}",
+        lb.socket()
+    );
+    let ran = fleet
+        .test()
+        .fabfile(&fabfile)
+        .args(&["--hide", "status", "t"])
+        .run();
+    assert!(
+        ran.stdout
+            .contains("group2\n[lb] web3: MAINT -> ready (group2)\n"),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stdout.ends_with("[\"group1\", \"group2\"]\n"),
+        "{}",
+        ran.stdout
+    );
+    assert_eq!(
+        fleet.hosts[0].log().matches("Accepted publickey").count(),
+        1,
+        "one SSH connection for every command"
+    );
+}

@@ -32,6 +32,51 @@ fn interval(options: &rhai::Map) -> Result<std::time::Duration, Box<EvalAltResul
     }
 }
 
+/// The runtime API's socket `path` on `host`, through the run's SSH connection to it
+/// (`direct-streamlocal`: sshd connects to the socket; nothing runs on the host).
+fn over_ssh(
+    ctx: &NativeCallContext,
+    host: &str,
+    path: &str,
+) -> Result<crate::haproxy::Endpoint, Box<EvalAltResult>> {
+    use std::io::{Read, Write};
+    let context = Context::of(ctx)?;
+    let runtime = context.runtime.clone();
+    let target = crate::context::Target::new(host, rhai::Map::new(), &runtime.env)
+        .map_err(|e| e.to_string())?;
+    let socket = path.to_owned();
+    let exchange = move |command: &str| -> Result<String, String> {
+        let connection = runtime.connections.get(
+            &target,
+            &runtime.ssh,
+            &runtime.credentials,
+            &runtime.output,
+            false,
+        )?;
+        let connection = connection
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        connection.session.set_blocking(true);
+        let mut channel = connection
+            .session
+            .channel_direct_streamlocal(&socket, None)
+            .map_err(|e| e.to_string())?;
+        channel
+            .write_all(format!("{command}\n").as_bytes())
+            .map_err(|e| e.to_string())?;
+        let mut answer = String::new();
+        channel
+            .read_to_string(&mut answer)
+            .map_err(|e| e.to_string())?;
+        let _ = channel.close();
+        Ok(answer)
+    };
+    Ok(crate::haproxy::Endpoint::Remote {
+        place: format!("`{path}` on `{host}`"),
+        exchange: crate::haproxy::Exchange(std::sync::Arc::new(exchange)),
+    })
+}
+
 #[export_module]
 pub(crate) mod lb_api {
     use std::collections::BTreeMap;
@@ -47,7 +92,9 @@ pub(crate) mod lb_api {
     use crate::load_balancer::LoadBalancer;
 
     /// An HAProxy load balancer, driven through its runtime API. Options:
-    /// - `socket` (a unix socket path) or `address` (`host:port`): the `stats socket`;
+    /// - `socket` (a unix socket path) or `address` (`host:port`): the `stats socket`; with
+    ///   `ssh` (a host string), the socket is on that host, reached over SSH with nothing
+    ///   to install there;
     /// - `backend`: the backend whose servers are the web nodes;
     /// - `groups`: group name to server names, e.g. `#{ group1: ["web1", "web2"], ... }`;
     /// - `drain_timeout` (30 s) and `health_timeout` (30 s);
@@ -60,12 +107,16 @@ pub(crate) mod lb_api {
     /// lb.only("group2");
     /// ```
     #[rhai_fn(return_raw)]
-    pub fn haproxy(options: Map) -> Result<LoadBalancer, Box<EvalAltResult>> {
+    pub fn haproxy(
+        ctx: NativeCallContext,
+        options: Map,
+    ) -> Result<LoadBalancer, Box<EvalAltResult>> {
         check_options(
             "lb::haproxy",
             &options,
             &[
                 "socket",
+                "ssh",
                 "address",
                 "backend",
                 "groups",
@@ -76,7 +127,10 @@ pub(crate) mod lb_api {
         )?;
         let text = |key: &str| options.get(key).map(ToString::to_string);
         let endpoint = match (text("socket"), text("address")) {
-            (Some(socket), None) => Endpoint::Unix(PathBuf::from(socket)),
+            (Some(socket), None) => match text("ssh") {
+                Some(host) => super::over_ssh(&ctx, &host, &socket)?,
+                None => Endpoint::Unix(PathBuf::from(socket)),
+            },
             (None, Some(address)) => Endpoint::Tcp(address),
             _ => return Err("lb::haproxy: give `socket` (a path) or `address` (host:port) of HAProxy's stats socket".into()),
         };
