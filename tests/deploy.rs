@@ -97,6 +97,14 @@ impl Site {
         ])
     }
 
+    /// The releases marked `BAD` (rolled back from, failed, interrupted).
+    fn bad_releases(&self) -> Vec<String> {
+        self.releases()
+            .into_iter()
+            .filter(|r| self.deploy_to.join("releases").join(r).join("BAD").exists())
+            .collect()
+    }
+
     fn commit(&self, reference: &str) -> String {
         git(
             &self.repo,
@@ -151,11 +159,7 @@ fn deploy_stable_downgrade_force_and_rollback() {
     assert_eq!(site.live_tag(), "v3.0.0");
     let ran = site.rfab(&["prod", "deploy.rollback"]).run();
     assert_eq!(site.live_tag(), "v3.0.1", "{}", ran.stdout);
-    let bad: Vec<String> = site
-        .releases()
-        .into_iter()
-        .filter(|r| site.deploy_to.join("releases").join(r).join("BAD").exists())
-        .collect();
+    let bad = site.bad_releases();
     assert_eq!(bad.len(), 1, "the rolled-back release is marked: {bad:?}");
     assert!(bad[0].starts_with("v3.0.0-"), "{bad:?}");
     assert_eq!(log_lines(&site.deploy_to.join("revisions.log")), 3);
@@ -229,11 +233,7 @@ fn a_failing_hook_leaves_the_live_release_serving() {
         ran.stderr
     );
     assert_eq!(site.live_tag(), "v3.0.0", "a failed hook switched current");
-    let bad: Vec<String> = site
-        .releases()
-        .into_iter()
-        .filter(|r| site.deploy_to.join("releases").join(r).join("BAD").exists())
-        .collect();
+    let bad = site.bad_releases();
     assert_eq!(
         bad.len(),
         1,
@@ -299,11 +299,7 @@ fn ctrl_c_mid_deploy_leaves_the_live_release_and_no_lock() {
         !site.deploy_to.join(".rfab-lock").exists(),
         "Ctrl-C left the lock"
     );
-    let bad: Vec<String> = site
-        .releases()
-        .into_iter()
-        .filter(|r| site.deploy_to.join("releases").join(r).join("BAD").exists())
-        .collect();
+    let bad = site.bad_releases();
     assert_eq!(
         bad.len(),
         1,
