@@ -9,7 +9,7 @@ import sys
 from fabric.api import abort, env, puts, runs_once, task
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-inventory = importlib.import_module(env.get("inventory", "inventory_demo"))
+inventory = importlib.import_module(env.get("inventory", "inventory_example"))
 
 
 def _all_hosts():

@@ -58,16 +58,16 @@ fn readme_fabfile_runs() {
 }
 
 #[test]
-fn root_fabfile_selects_a_group_of_the_demo_fleet() {
+fn root_fabfile_selects_a_group_of_the_example_inventory() {
     Test::new()
         .args(&["-f", ROOT, "prod:group2", "hosts"])
         .stdout(
             r#"
-            [127.0.1.3] Executing task 'hosts'
-            [127.0.1.3] production group2: ["127.0.1.3", "127.0.1.4"]
+            [web3.example.com] Executing task 'hosts'
+            [web3.example.com] production group2: ["web3.example.com", "web4.example.com"]
 
             Summary:
-                127.0.1.3  ok  TIME  hosts
+                web3.example.com  ok  TIME  hosts
 
             Done.
             "#,

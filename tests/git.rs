@@ -30,43 +30,11 @@ pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
-/// The repository of SCENARIO.md: v3.0.0 (annotated), v3.0.1 (lightweight), v3.1.0-rc.1,
-/// a tag that is not semver, and `develop` one commit past v3.1.0-rc.1.
+/// The repository of SCENARIO.md (the demo fleet's): v3.0.0 (annotated), v3.0.1
+/// (lightweight), v3.1.0-rc.1, a tag that is not semver, and `develop` one commit past
+/// v3.1.0-rc.1.
 pub(crate) fn scenario_repo(dir: &Path) {
-    std::fs::create_dir_all(dir.join("opensky/config")).expect("mkdir");
-    git(dir, &["init", "-q"]);
-    let commit = |version: &str, message: &str| {
-        std::fs::write(
-            dir.join("opensky/config/version.ini"),
-            format!("[parameters]\nopensky.version = {version}\n"),
-        )
-        .expect("write");
-        git(dir, &["add", "-A"]);
-        git(dir, &["commit", "-q", "-m", message]);
-    };
-    std::fs::write(
-        dir.join(".gitattributes"),
-        "tests export-ignore\n*.secret export-ignore\n",
-    )
-    .expect("attrs");
-    std::fs::create_dir_all(dir.join("tests")).expect("mkdir");
-    std::fs::write(dir.join("tests/smoke.sh"), "exit 0\n").expect("write");
-    std::fs::write(dir.join("keys.secret"), "hush\n").expect("write");
-    std::fs::write(dir.join("run.sh"), "#!/bin/sh\necho run\n").expect("write");
-    Command::new("chmod")
-        .arg("755")
-        .arg(dir.join("run.sh"))
-        .status()
-        .expect("chmod");
-    commit("3.0.0", "Release 3.0.0");
-    git(dir, &["tag", "-a", "v3.0.0", "-m", "3.0.0"]);
-    git(dir, &["tag", "nightly"]);
-    commit("3.0.1", "Hotfix 3.0.1");
-    git(dir, &["tag", "v3.0.1"]);
-    commit("3.1.0-rc.1", "Release candidate");
-    git(dir, &["tag", "-a", "v3.1.0-rc.1", "-m", "rc"]);
-    git(dir, &["checkout", "-q", "-b", "develop"]);
-    commit("3.1.0-dev", "Ahead of the tags");
+    rfab_fleet::repo::scenario(dir).expect("the scenario repository");
 }
 
 fn fabfile_test(body: &str) -> (Test, String) {

@@ -137,7 +137,7 @@ fn an_unhealthy_group_is_not_brought_live() {
         .status(1)
         .run();
     assert!(
-        ran.stderr.starts_with("Fatal error: refusing to bring group2 live: not all of it passes its health checks (web3 "),
+        ran.stderr.starts_with("Fatal error: refusing to bring group2 live: not all of it passes its health checks (web3: DOWN "),
         "{}",
         ran.stderr
     );

@@ -18,6 +18,7 @@ mod git;
 mod hosts;
 mod jump;
 mod lb;
+mod lb_drivers;
 mod listing;
 mod local;
 mod prompts;

@@ -1,194 +1,260 @@
-//! SCENARIO.md's rolling hotfix with the root fabfile: four sshd hosts in two groups behind
-//! a real HAProxy, and the five commands, one after the other.
+//! SCENARIO.md's rolling hotfix with the root fabfile, end to end, on the demo fleet
+//! (`rfab-fleet`: web nodes that are real sshd hosts with their own /srv, HAProxy in front)
+//! while a client keeps requesting pages through HAProxy: zero failed requests, and the
+//! faults that must stop a rollout with the live group serving.
 
-use crate::git::scenario_repo;
-use crate::lb::Balancer;
-use crate::sshd::Fleet;
-use crate::test::Test;
+use std::process::Output;
+use std::time::Duration;
+
+use rfab_fleet::{Fleet, Load, Options, Tally};
+
+use crate::test::RFAB;
 
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fabfile.rhai");
 
-/// Four sshd hosts in two groups behind a real HAProxy, the SCENARIO repository, and an
-/// inventory for the root fabfile naming them.
-struct Scenario {
-    fleet: Fleet,
-    _balancer: Balancer,
-    hosts: Vec<String>,
-    deploy_to: std::path::PathBuf,
-    inventory: std::path::PathBuf,
+/// Two groups of two nodes on 127.78.`net`.x, v3.0.0 everywhere, and a client requesting
+/// pages through HAProxy.
+fn fleet(net: u8) -> (Fleet, Load) {
+    let fleet = Fleet::start(Options {
+        per_group: 2,
+        network: [127, 78, net],
+        check_interval: Duration::from_millis(300),
+        fabfile: ROOT.into(),
+        rfab: RFAB.into(),
+    })
+    .unwrap_or_else(|e| panic!("the fleet did not start: {e}"));
+    let load = Load::start(fleet.balancer.frontend, 2, Duration::from_millis(5));
+    load.wait_for(20, Duration::from_secs(10))
+        .expect("traffic flows");
+    (fleet, load)
 }
 
-impl Scenario {
-    fn start(net: u8) -> Self {
-        let fleet = Fleet::start(4);
-        let balancer = Balancer::start(net);
-        let repo = fleet.dir.path().join("opensky");
-        scenario_repo(&repo);
-        let hosts: Vec<String> = fleet.hosts.iter().map(crate::sshd::Host::string).collect();
-        let deploy_to = fleet.dir.path().join("srv");
-        let inventory = fleet.dir.path().join("inventory");
-        std::fs::write(
-            inventory.with_extension("rhai"),
-            format!(
-                "export const user = \"root\";\n\
-                 export const groups = #{{ group1: [\"{h0}\", \"{h1}\"], group2: [\"{h2}\", \"{h3}\"] }};\n\
-                 export const lb = #{{ socket: \"{socket}\", backend: \"web\", health_timeout: 5, check_interval: 0.3, drain_timeout: 5,\n\
-                   servers: #{{ \"{h0}\": \"web1\", \"{h1}\": \"web2\", \"{h2}\": \"web3\", \"{h3}\": \"web4\" }} }};\n\
-                 export const settings = #{{ repository: \"{repo}\", deploy_to: \"{to}/{{host}}\" }};\n",
-                h0 = hosts[0],
-                h1 = hosts[1],
-                h2 = hosts[2],
-                h3 = hosts[3],
-                socket = balancer.socket(),
-                repo = repo.display(),
-                to = deploy_to.display(),
-            ),
-        )
-        .expect("inventory");
-        Self {
-            fleet,
-            _balancer: balancer,
-            hosts,
-            deploy_to,
-            inventory,
-        }
-    }
+/// Runs `rfab ARGS` on the fleet; its output, checked against the exit status expected.
+fn rfab(fleet: &Fleet, args: &[&str], status: i32) -> (String, String) {
+    let Output {
+        status: got,
+        stdout,
+        stderr,
+    } = fleet.rfab(args).output().expect("rfab runs");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    );
+    assert_eq!(
+        got.code(),
+        Some(status),
+        "rfab {args:?}\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    (stdout, stderr)
+}
 
-    fn rfab(&self, args: &[&str]) -> Test {
-        let set = format!("inventory={}", self.inventory.display());
-        self.fleet
-            .test()
-            .args(&["-f", ROOT, "--set", &set])
-            .args(args)
-    }
+/// Every node's live tag, in node order.
+fn tags(fleet: &Fleet) -> Vec<String> {
+    fleet
+        .nodes
+        .iter()
+        .map(|n| n.live_tag().unwrap_or_default())
+        .collect()
+}
 
-    fn live_tag(&self, host: &str) -> String {
-        std::fs::read_to_string(self.deploy_to.join(host).join("current/REF"))
-            .unwrap_or_default()
-            .trim()
-            .to_owned()
-    }
+/// The hosts a run executed `task` on, in order.
+fn executed_on(stdout: &str, task: &str) -> Vec<String> {
+    stdout
+        .lines()
+        .filter(|l| l.ends_with(&format!("] Executing task '{task}'")))
+        .map(|l| l[1..l.find(']').expect("a prefix")].to_owned())
+        .collect()
+}
+
+fn hosts_of(fleet: &Fleet, group: usize) -> Vec<String> {
+    fleet
+        .group(group)
+        .iter()
+        .map(|n| format!("root@{}", n.host()))
+        .collect()
+}
+
+/// The load balancer's view: `web1 UP, web2 MAINT, ...`.
+fn lb_state(fleet: &Fleet) -> String {
+    fleet.balancer.describe()
+}
+
+/// Stops the client after 20 more requests, and checks that none failed all along.
+fn no_failures(load: Load) -> Tally {
+    load.wait_for(20, Duration::from_secs(10))
+        .expect("traffic flows");
+    let tally = load.stop();
+    assert_eq!(
+        tally.failed, 0,
+        "requests failed: {tally}: {:?}",
+        tally.failures
+    );
+    tally
 }
 
 #[test]
-fn the_five_commands_roll_the_hotfix_out_one_group_at_a_time() {
-    let scenario = Scenario::start(250);
-    let hosts = &scenario.hosts;
-    let rfab = |args: &[&str]| scenario.rfab(args);
-    let live_tag = |host: &str| scenario.live_tag(host);
-
-    // Before: v3.0.0 everywhere.
-    rfab(&["prod", "deploy:v3.0.0"]).run();
-    let ran = rfab(&["prod", "proxy.group2"]).run();
+fn the_five_commands_roll_the_hotfix_out_under_load_without_a_failed_request() {
+    let (fleet, load) = fleet(1);
+    let (stdout, _) = rfab(&fleet, &["prod", "proxy.group2"], 0);
     assert!(
-        ran.stdout
-            .contains("[lb] web1: UP -> maint (group1)\n[lb] web2: UP -> maint (group1)\n"),
-        "{}",
-        ran.stdout
+        stdout.contains("[lb] web1: UP -> maint (group1)\n[lb] web2: UP -> maint (group1)\n"),
+        "{stdout}"
     );
+    assert_eq!(lb_state(&fleet), "web1 MAINT, web2 MAINT, web3 UP, web4 UP");
 
-    let ran = rfab(&["prod:out", "deploy:stable"]).run();
-    assert!(
-        !ran.stdout.contains(&format!("[{}] Executing", hosts[2])),
-        "deployed to the live group:\n{}",
-        ran.stdout
-    );
-    assert_eq!(
-        [
-            live_tag(&hosts[0]),
-            live_tag(&hosts[1]),
-            live_tag(&hosts[2]),
-            live_tag(&hosts[3])
-        ],
-        ["v3.0.1", "v3.0.1", "v3.0.0", "v3.0.0"]
-    );
+    let (stdout, _) = rfab(&fleet, &["prod:out", "deploy:stable"], 0);
+    assert_eq!(executed_on(&stdout, "deploy"), hosts_of(&fleet, 1));
+    assert_eq!(tags(&fleet), ["v3.0.1", "v3.0.1", "v3.0.0", "v3.0.0"]);
 
-    rfab(&["prod", "proxy.flip"]).run();
-    rfab(&["prod:out", "deploy:stable"]).run();
-    assert!(
-        hosts.iter().all(|h| live_tag(h) == "v3.0.1"),
-        "not every host runs v3.0.1"
-    );
+    rfab(&fleet, &["prod", "proxy.flip"], 0);
+    assert_eq!(lb_state(&fleet), "web1 UP, web2 UP, web3 MAINT, web4 MAINT");
+    let (stdout, _) = rfab(&fleet, &["prod:out", "deploy:stable"], 0);
+    assert_eq!(executed_on(&stdout, "deploy"), hosts_of(&fleet, 2));
+    assert_eq!(tags(&fleet), ["v3.0.1"; 4]);
 
-    let status = rfab(&["prod", "status"]).run();
-    for (host, group, state) in [(&hosts[0], "group1", "live"), (&hosts[2], "group2", "out")] {
+    let (stdout, _) = rfab(&fleet, &["prod", "status"], 0);
+    for host in hosts_of(&fleet, 1) {
         assert!(
-            status
-                .stdout
-                .contains(&format!("[{host}] {group} {state}, v3.0.1 (")),
-            "{}",
-            status.stdout
+            stdout.contains(&format!("[{host}] group1 live, v3.0.1 (")),
+            "{stdout}"
         );
     }
+    for host in hosts_of(&fleet, 2) {
+        assert!(
+            stdout.contains(&format!("[{host}] group2 out, v3.0.1 (")),
+            "{stdout}"
+        );
+    }
+    rfab(&fleet, &["prod", "proxy.all"], 0);
+    assert_eq!(lb_state(&fleet), "web1 UP, web2 UP, web3 UP, web4 UP");
+    let (_, stderr) = rfab(&fleet, &["prod:out", "hosts"], 1);
     assert!(
-        status.stdout.contains(", no deploy lock\n"),
-        "{}",
-        status.stdout
+        stderr.starts_with("Fatal error: no group is out of rotation (web1 UP, web2 UP, web3 UP, web4 UP); take one out first, e.g. with only()"),
+        "{stderr}"
     );
-    let ran = rfab(&["prod", "proxy.all"]).run();
-    assert_eq!(ran.stdout.matches(" live (UP").count(), 4, "{}", ran.stdout);
-    rfab(&["prod:out", "hosts"])
-        .status(1)
-        .stderr_starts_with("Fatal error: no group is out of rotation (web1 UP, web2 UP, web3 UP, web4 UP); take one out first, e.g. with only()")
-        .run();
+    let tally = no_failures(load);
+    assert!(
+        tally.versions.contains_key("3.0.0") && tally.versions.contains_key("3.0.1"),
+        "{tally}"
+    );
 }
 
 #[test]
-fn rolling_does_it_all_in_one_command() {
-    let scenario = Scenario::start(249);
-    scenario.rfab(&["prod", "deploy:v3.0.0"]).run();
-    let ran = scenario.rfab(&["prod", "rolling:stable"]).run();
+fn rolling_does_it_all_in_one_command_under_load() {
+    let (fleet, load) = fleet(2);
+    let (stdout, _) = rfab(&fleet, &["prod", "rolling:stable"], 0);
+    assert_eq!(tags(&fleet), ["v3.0.1"; 4], "{stdout}");
     assert!(
-        scenario
-            .hosts
-            .iter()
-            .all(|h| scenario.live_tag(h) == "v3.0.1"),
-        "{}",
-        ran.stdout
+        stdout.contains("deploying stable to group1, while [\"group2\"] serves"),
+        "{stdout}"
     );
     assert!(
-        ran.stdout
-            .contains("deploying stable to group1, while [\"group2\"] serves"),
-        "{}",
-        ran.stdout
+        stdout.contains("deploying stable to group2, while [\"group1\"] serves"),
+        "{stdout}"
     );
-    assert!(
-        ran.stdout
-            .contains("deploying stable to group2, while [\"group1\"] serves"),
-        "{}",
-        ran.stdout
-    );
-    assert_eq!(ran.stdout.matches(" live (UP").count(), 4, "{}", ran.stdout);
+    assert_eq!(lb_state(&fleet), "web1 UP, web2 UP, web3 UP, web4 UP");
+    no_failures(load);
 }
 
 #[test]
-fn rolling_stops_with_the_live_group_serving_when_a_deploy_fails() {
-    let scenario = Scenario::start(248);
-    scenario.rfab(&["prod", "deploy:v3.0.0"]).run();
-    // group1's first host cannot take the release: its deploy path is a file.
-    let blocked = scenario.deploy_to.join(&scenario.hosts[0]);
-    std::fs::remove_dir_all(&blocked).expect("remove");
-    std::fs::write(&blocked, "not a directory").expect("block");
-    let ran = scenario.rfab(&["prod", "rolling:stable"]).status(1).run();
+fn a_deploy_failing_on_one_node_stops_the_rollout_before_the_flip() {
+    let (fleet, load) = fleet(3);
+    rfab(&fleet, &["prod", "proxy.group2"], 0);
+    // web2 (group1, out of rotation) cannot take the release: its deploy path is a file.
+    let blocked = &fleet.nodes[1].deploy_to;
+    std::fs::remove_dir_all(blocked).expect("remove");
+    std::fs::write(blocked, "not a directory").expect("block");
+    let (stdout, stderr) = rfab(&fleet, &["prod", "rolling:stable"], 1);
+    let web2 = format!("root@{}", fleet.nodes[1].host());
+    assert!(stderr.contains(&format!("[{web2}]")), "{stderr}");
     assert!(
-        ran.stderr.contains(&format!("[{}]", scenario.hosts[0])),
-        "{}",
-        ran.stderr
+        !stdout.contains("-> ready"),
+        "something was flipped:\n{stdout}"
     );
-    let status = scenario.rfab(&["prod", "proxy.status"]).run();
-    assert!(
-        status.stdout.contains("group2 web3 live") && status.stdout.contains("group2 web4 live"),
-        "{}",
-        status.stdout
+    assert_eq!(lb_state(&fleet), "web1 MAINT, web2 MAINT, web3 UP, web4 UP");
+    assert_eq!(
+        tags(&fleet)[2..],
+        ["v3.0.0", "v3.0.0"],
+        "the live group changed"
     );
+    no_failures(load);
+}
+
+#[test]
+fn an_unreachable_lb_socket_is_a_clear_error_before_any_change() {
+    let (fleet, load) = fleet(4);
+    let inventory = std::fs::read_to_string(&fleet.inventory).expect("inventory");
+    let socket = fleet.balancer.socket.display().to_string();
+    std::fs::write(
+        &fleet.inventory,
+        inventory.replace(&socket, "/nonexistent/haproxy.sock"),
+    )
+    .expect("inventory");
+    for args in [
+        &["prod", "proxy.group2"][..],
+        &["prod:out", "deploy:stable"],
+        &["prod", "rolling:stable"],
+    ] {
+        let (_, stderr) = rfab(&fleet, args, 1);
+        assert!(
+            stderr.contains("cannot talk to HAProxy's runtime API at `/nonexistent/haproxy.sock`"),
+            "{args:?}: {stderr}"
+        );
+        assert!(stderr.contains("check that HAProxy runs"), "{stderr}");
+    }
+    assert_eq!(tags(&fleet), ["v3.0.0"; 4], "a node was deployed to");
+    assert_eq!(lb_state(&fleet), "web1 UP, web2 UP, web3 UP, web4 UP");
+    no_failures(load);
+}
+
+#[test]
+fn a_node_lost_mid_rollout_stops_it_with_the_live_group_serving() {
+    let (mut fleet, load) = fleet(5);
+    let rollout = fleet
+        .rfab(&["prod", "rolling:stable"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("rfab runs");
+    // Right after the flip (group1 live on v3.0.1, group2 out), web4's sshd dies.
+    rfab_fleet::process::eventually("the flip", Duration::from_secs(60), || {
+        (lb_state(&fleet) == "web1 UP, web2 UP, web3 MAINT, web4 MAINT").then_some(())
+    })
+    .expect("the rollout reaches the flip");
+    fleet.nodes[3].kill_sshd();
+    let done = rollout.wait_with_output().expect("rfab ends");
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    assert_eq!(done.status.code(), Some(1), "{stderr}");
     assert!(
-        status.stdout.contains("group1 web1 out") && status.stdout.contains("group1 web2 out"),
-        "{}",
-        status.stdout
+        stderr.contains(&format!("cannot connect to {}", fleet.nodes[3].host())),
+        "{stderr}"
     );
     assert_eq!(
-        scenario.live_tag(&scenario.hosts[2]),
-        "v3.0.0",
-        "the live group was deployed to"
+        lb_state(&fleet),
+        "web1 UP, web2 UP, web3 MAINT, web4 MAINT",
+        "the live group must keep serving"
     );
+    assert_eq!(tags(&fleet)[..2], ["v3.0.1", "v3.0.1"]);
+    no_failures(load);
+}
+
+#[test]
+fn only_and_flip_refuse_to_bring_an_unhealthy_group_live() {
+    let (fleet, load) = fleet(6);
+    rfab(&fleet, &["prod", "proxy.group2"], 0);
+    // group1's web1 has no live release any more: its health checks fail.
+    std::fs::remove_file(fleet.nodes[0].deploy_to.join("current")).expect("unlink");
+    for task in ["proxy.flip", "proxy.group1"] {
+        let (_, stderr) = rfab(&fleet, &["prod", task], 1);
+        assert!(
+            stderr.contains("Fatal error: refusing to bring group1 live: not all of it passes its health checks (web1: DOWN"),
+            "{task}: {stderr}"
+        );
+        assert_eq!(
+            lb_state(&fleet),
+            "web1 MAINT, web2 MAINT, web3 UP, web4 UP",
+            "{task} changed the balancer"
+        );
+    }
+    no_failures(load);
 }

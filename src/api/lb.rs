@@ -1,4 +1,5 @@
-//! `lb::haproxy(...)`: a load balancer's groups of web nodes, for scripts.
+//! A load balancer's groups of web nodes, for scripts: `only`, `flip`, `all`, `status`...
+//! on what `lb::haproxy`, `lb::nginx` or `lb::command` made.
 // The plugin macro expects its prelude glob-imported and makes `pub` items.
 #![allow(unreachable_pub, clippy::wildcard_imports)]
 
@@ -13,162 +14,17 @@ fn say(ctx: &NativeCallContext) -> Result<impl Fn(&str), Box<EvalAltResult>> {
     Ok(move |text: &str| context.runtime.output.user(Some("lb"), text))
 }
 
-/// `check_interval`, in seconds (fractions allowed).
-fn interval(options: &rhai::Map) -> Result<std::time::Duration, Box<EvalAltResult>> {
-    match options.get("check_interval") {
-        None => Ok(std::time::Duration::from_secs(2)),
-        Some(v) => v
-            .as_float()
-            .ok()
-            .or_else(|| {
-                v.as_int()
-                    .ok()
-                    .and_then(|i| i32::try_from(i).ok())
-                    .map(f64::from)
-            })
-            .filter(|s| *s >= 0.0)
-            .map(std::time::Duration::from_secs_f64)
-            .ok_or_else(|| "lb::haproxy: `check_interval` must be seconds".into()),
-    }
-}
-
-/// The runtime API's socket `path` on `host`, through the run's SSH connection to it
-/// (`direct-streamlocal`: sshd connects to the socket; nothing runs on the host).
-fn over_ssh(
-    ctx: &NativeCallContext,
-    host: &str,
-    path: &str,
-) -> Result<crate::haproxy::Endpoint, Box<EvalAltResult>> {
-    use std::io::{Read, Write};
-    let context = Context::of(ctx)?;
-    let runtime = context.runtime.clone();
-    let target = crate::context::Target::new(host, rhai::Map::new(), &runtime.env)
-        .map_err(|e| e.to_string())?;
-    let socket = path.to_owned();
-    let exchange = move |command: &str| -> Result<String, String> {
-        let connection = runtime.connections.get(
-            &target,
-            &runtime.ssh,
-            &runtime.credentials,
-            &runtime.output,
-            false,
-        )?;
-        let connection = connection
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        connection.session.set_blocking(true);
-        let mut channel = connection
-            .session
-            .channel_direct_streamlocal(&socket, None)
-            .map_err(|e| e.to_string())?;
-        channel
-            .write_all(format!("{command}\n").as_bytes())
-            .map_err(|e| e.to_string())?;
-        let mut answer = String::new();
-        channel
-            .read_to_string(&mut answer)
-            .map_err(|e| e.to_string())?;
-        let _ = channel.close();
-        Ok(answer)
-    };
-    Ok(crate::haproxy::Endpoint::Remote {
-        place: format!("`{path}` on `{host}`"),
-        exchange: crate::haproxy::Exchange(std::sync::Arc::new(exchange)),
-    })
-}
-
 #[export_module]
 pub(crate) mod lb_api {
-    use std::collections::BTreeMap;
-    use std::path::PathBuf;
-    use std::time::Duration;
-
     use rhai::{Array, Map};
 
     use super::{NativeCallContext, say};
-    use crate::api::check_options;
-    use crate::env::strings;
-    use crate::haproxy::{Endpoint, HaProxy, State};
-    use crate::load_balancer::LoadBalancer;
-
-    /// An HAProxy load balancer, driven through its runtime API. Options:
-    /// - `socket` (a unix socket path) or `address` (`host:port`): the `stats socket`; with
-    ///   `ssh` (a host string), the socket is on that host, reached over SSH with nothing
-    ///   to install there;
-    /// - `backend`: the backend whose servers are the web nodes;
-    /// - `groups`: group name to server names, e.g. `#{ group1: ["web1", "web2"], ... }`;
-    /// - `drain_timeout` (30 s) and `health_timeout` (30 s);
-    /// - `check_interval` (2 s, HAProxy's default `inter`): how long a server coming back
-    ///   is checked (drained: no traffic) before it counts as healthy.
-    ///
-    /// ```rhai
-    /// let lb = lb::haproxy(#{ socket: "/run/haproxy/admin.sock", backend: "web",
-    ///                         groups: #{ group1: ["web1", "web2"], group2: ["web3", "web4"] } });
-    /// lb.only("group2");
-    /// ```
-    #[rhai_fn(return_raw)]
-    pub fn haproxy(
-        ctx: NativeCallContext,
-        options: Map,
-    ) -> Result<LoadBalancer, Box<EvalAltResult>> {
-        check_options(
-            "lb::haproxy",
-            &options,
-            &[
-                "socket",
-                "ssh",
-                "address",
-                "backend",
-                "groups",
-                "drain_timeout",
-                "health_timeout",
-                "check_interval",
-            ],
-        )?;
-        let text = |key: &str| options.get(key).map(ToString::to_string);
-        let endpoint = match (text("socket"), text("address")) {
-            (Some(socket), None) => match text("ssh") {
-                Some(host) => super::over_ssh(&ctx, &host, &socket)?,
-                None => Endpoint::Unix(PathBuf::from(socket)),
-            },
-            (None, Some(address)) => Endpoint::Tcp(address),
-            _ => return Err("lb::haproxy: give `socket` (a path) or `address` (host:port) of HAProxy's stats socket".into()),
-        };
-        let backend =
-            text("backend").ok_or("lb::haproxy: give the `backend` that holds the web nodes")?;
-        let mut groups = BTreeMap::new();
-        let given = options
-            .get("groups")
-            .and_then(|g| g.clone().try_cast::<Map>())
-            .ok_or("lb::haproxy: give `groups`, a map of group names to server names")?;
-        for (name, servers) in given {
-            groups.insert(
-                name.to_string(),
-                strings(&format!("groups.{name}"), servers).map_err(|e| e.to_string())?,
-            );
-        }
-        let seconds = |key: &str| -> Result<Duration, Box<EvalAltResult>> {
-            match options.get(key) {
-                None => Ok(Duration::from_secs(30)),
-                Some(v) => v
-                    .as_int()
-                    .ok()
-                    .and_then(|s| u64::try_from(s).ok())
-                    .map(Duration::from_secs)
-                    .ok_or_else(|| format!("lb::haproxy: `{key}` must be whole seconds").into()),
-            }
-        };
-        Ok(LoadBalancer {
-            driver: HaProxy { endpoint, backend },
-            groups,
-            drain_timeout: seconds("drain_timeout")?,
-            health_timeout: seconds("health_timeout")?,
-            check_interval: super::interval(&options)?,
-        })
-    }
+    use crate::lb::LoadBalancer;
+    use crate::lb::driver::State;
 
     /// Each server of the backend: `#{ server, group, status, check, sessions, live }`
-    /// (`check` is the last health check's result, such as `L7OK`).
+    /// (`status` is the load balancer's word, such as HAProxy's `UP` or `MAINT`; `check` the
+    /// last health check's result, such as `L7OK`, where it tells).
     ///
     /// ```rhai
     /// for s in lb.status() { puts(`${s.server} (${s.group}): ${s.status}, ${s.sessions} sessions`); }

@@ -9,6 +9,7 @@ mod env;
 mod execute;
 mod git;
 mod lb;
+mod lb_drivers;
 mod local;
 mod reference;
 mod remote;
@@ -38,8 +39,10 @@ pub(crate) fn register(engine: &mut Engine) {
         engine.register_global_module(module.into());
     }
     engine.register_static_module("git", exported_module!(git::git_api).into());
-    engine.register_type_with_name::<crate::load_balancer::LoadBalancer>("LoadBalancer");
-    engine.register_static_module("lb", exported_module!(lb::lb_api).into());
+    engine.register_type_with_name::<crate::lb::LoadBalancer>("LoadBalancer");
+    let mut lb = exported_module!(lb_drivers::lb_drivers_api);
+    lb.combine(exported_module!(lb::lb_api));
+    engine.register_static_module("lb", lb.into());
 }
 
 /// Rejects option keys a function does not know, naming the ones it does.

@@ -6,21 +6,25 @@
 //! sessions end (or `drain_timeout`), then putting it in maintenance. Which group is out is
 //! asked of the load balancer every time, never remembered.
 
+pub(crate) mod command;
+pub(crate) mod driver;
+pub(crate) mod haproxy;
+pub(crate) mod nginx;
+pub(crate) mod shell;
+
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::haproxy::{HaProxy, Server, State};
+use driver::{Driver, Health, Rotation, Server, State};
 
 #[derive(Clone, Debug)]
 pub(crate) struct LoadBalancer {
-    pub(crate) driver: HaProxy,
+    pub(crate) driver: Arc<dyn Driver>,
     /// Group name to server names (as the backend names them).
     pub(crate) groups: BTreeMap<String, Vec<String>>,
     pub(crate) drain_timeout: Duration,
     pub(crate) health_timeout: Duration,
-    /// HAProxy's `inter` for these servers: leaving maintenance, HAProxy shows the health
-    /// from before it until the next check, one interval later.
-    pub(crate) check_interval: Duration,
 }
 
 /// How often a wait asks the load balancer again.
@@ -100,8 +104,8 @@ impl LoadBalancer {
         let servers = self.driver.servers()?;
         let Some(current) = servers.iter().find(|s| s.name == server) else {
             return Err(format!(
-                "the backend `{}` has no server `{server}` ({})",
-                self.driver.backend,
+                "the {} has no server `{server}` ({})",
+                self.driver.name(),
                 describe(&servers)
             ));
         };
@@ -113,40 +117,34 @@ impl LoadBalancer {
                 "refusing to take `{server}` out: it is the last live server"
             ));
         }
-        self.driver.set(server, state)?;
+        self.driver.set(&[(server, state)])?;
         say(&format!("{server}: {} -> {}", current.status, state.name()));
         Ok(())
     }
 
     /// Brings `servers` back into rotation only once each has passed a fresh health check:
     /// they go to `drain` first (checked, but sent no traffic), and to `ready` when all pass.
-    /// If one does not within `health_timeout`, they all go back to maintenance.
+    /// If one fails, or none says within `health_timeout`, they all go back to maintenance.
     fn bring_in(&self, servers: &[String], say: &dyn Fn(&str)) -> Result<(), String> {
         let before = self.driver.servers()?;
         let changed: Vec<&Server> = before
             .iter()
             .filter(|s| servers.contains(&s.name) && s.is_out())
             .collect();
-        for server in &changed {
-            self.driver.set(&server.name, State::Drain)?;
-        }
+        let names: Vec<&str> = changed.iter().map(|s| s.name.as_str()).collect();
+        self.driver.set(&changes(&names, State::Drain))?;
         let started = Instant::now();
-        let deadline = started + self.health_timeout.max(self.check_interval * 2);
+        let deadline = started + self.health_timeout;
         loop {
             let now = self.driver.servers()?;
-            let checked: Vec<&Server> = now
-                .iter()
-                .filter(|s| changed.iter().any(|c| c.name == s.name))
+            let checked: Vec<Server> = now
+                .into_iter()
+                .filter(|s| names.contains(&s.name.as_str()))
                 .collect();
-            // Checked since it left maintenance: only a full check interval later is sure.
-            let fresh = started.elapsed() > self.check_interval;
-            let healthy = fresh
-                && checked
-                    .iter()
-                    .all(|s| !s.check.is_empty() && s.status.starts_with("DRAIN"));
-            if healthy {
+            let health = self.driver.health(&checked, started)?;
+            if health.iter().all(|h| *h == Health::Passing) {
+                self.driver.set(&changes(&names, State::Ready))?;
                 for server in &changed {
-                    self.driver.set(&server.name, State::Ready)?;
                     say(&format!(
                         "{}: {} -> ready ({})",
                         server.name,
@@ -158,13 +156,14 @@ impl LoadBalancer {
             }
             let failing: Vec<String> = checked
                 .iter()
-                .filter(|s| s.status.starts_with("DOWN"))
-                .map(|s| format!("{} {} {}", s.name, s.status, s.check))
+                .zip(&health)
+                .filter_map(|(s, h)| match h {
+                    Health::Failing(why) => Some(format!("{}: {why}", s.name)),
+                    _ => None,
+                })
                 .collect();
             if Instant::now() >= deadline || !failing.is_empty() {
-                for server in &changed {
-                    self.driver.set(&server.name, State::Maint)?;
-                }
+                self.driver.set(&changes(&names, State::Maint))?;
                 let failing = if failing.is_empty() {
                     "no health check result in time".to_owned()
                 } else {
@@ -195,11 +194,10 @@ impl LoadBalancer {
         }
         let leaving: Vec<&Server> = now
             .iter()
-            .filter(|s| servers.contains(&s.name) && !s.status.contains("MAINT"))
+            .filter(|s| servers.contains(&s.name) && s.rotation != Rotation::Maint)
             .collect();
-        for server in &leaving {
-            self.driver.set(&server.name, State::Drain)?;
-        }
+        let names: Vec<&str> = leaving.iter().map(|s| s.name.as_str()).collect();
+        self.driver.set(&changes(&names, State::Drain))?;
         let deadline = Instant::now() + self.drain_timeout;
         loop {
             let sessions: u64 = self
@@ -220,8 +218,8 @@ impl LoadBalancer {
             }
             std::thread::sleep(POLL);
         }
+        self.driver.set(&changes(&names, State::Maint))?;
         for server in &leaving {
-            self.driver.set(&server.name, State::Maint)?;
             say(&format!(
                 "{}: {} -> maint ({})",
                 server.name,
@@ -271,6 +269,10 @@ impl LoadBalancer {
             .map(|(g, _)| g.clone())
             .collect()
     }
+}
+
+fn changes<'a>(servers: &[&'a str], state: State) -> Vec<(&'a str, State)> {
+    servers.iter().map(|s| (*s, state)).collect()
 }
 
 fn describe(servers: &[Server]) -> String {

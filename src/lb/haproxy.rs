@@ -8,7 +8,9 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use super::driver::{Driver, Health, Rotation, Server, State};
 
 /// Where the runtime API listens.
 #[derive(Clone, Debug)]
@@ -35,61 +37,24 @@ impl std::fmt::Debug for Exchange {
     }
 }
 
-/// One server of the backend, as HAProxy reports it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Server {
-    pub(crate) name: String,
-    /// `UP`, `DOWN`, `MAINT`, `DRAIN`, `no check`, ... (HAProxy's `status` column).
-    pub(crate) status: String,
-    /// Sessions open right now.
-    pub(crate) sessions: u64,
-    /// The last health check's result (`L7OK`, `L4CON`, ...); empty until one has run since
-    /// the server left maintenance (HAProxy checks no server in maintenance).
-    pub(crate) check: String,
-}
-
-impl Server {
-    /// Taking traffic: ready and passing a health check made since it left maintenance
-    /// (right after `ready`, HAProxy still reports the state from before), or not checked.
-    pub(crate) fn is_live(&self) -> bool {
-        (self.status.starts_with("UP") && !self.check.is_empty()) || self.status == "no check"
-    }
-
-    /// Out of rotation on purpose: in maintenance or draining.
-    pub(crate) fn is_out(&self) -> bool {
-        self.status.contains("MAINT") || self.status.starts_with("DRAIN")
-    }
-}
-
-/// The administrative states the runtime API sets.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum State {
-    Ready,
-    Drain,
-    Maint,
-}
-
-impl State {
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Self::Ready => "ready",
-            Self::Drain => "drain",
-            Self::Maint => "maint",
-        }
-    }
-}
-
 #[derive(Clone, Debug)]
 pub(crate) struct HaProxy {
     pub(crate) endpoint: Endpoint,
     pub(crate) backend: String,
+    /// The servers' `inter`: leaving maintenance, HAProxy shows the health from before it
+    /// until the next check, one interval later.
+    pub(crate) check_interval: Duration,
 }
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 
-impl HaProxy {
+impl Driver for HaProxy {
+    fn name(&self) -> String {
+        format!("HAProxy backend `{}`", self.backend)
+    }
+
     /// The backend's servers, from `show stat`.
-    pub(crate) fn servers(&self) -> Result<Vec<Server>, String> {
+    fn servers(&self) -> Result<Vec<Server>, String> {
         let csv = self.command("show stat")?;
         let mut lines = csv.lines();
         let header: Vec<&str> = lines
@@ -115,11 +80,16 @@ impl HaProxy {
             .map(|line| line.split(',').collect::<Vec<_>>())
             .filter(|f| f.get(proxy) == Some(&self.backend.as_str()))
             .filter(|f| !matches!(f.get(server), Some(&"FRONTEND" | &"BACKEND")))
-            .map(|f| Server {
-                name: f[server].to_owned(),
-                status: f.get(status).copied().unwrap_or_default().to_owned(),
-                sessions: f.get(sessions).and_then(|s| s.parse().ok()).unwrap_or(0),
-                check: f.get(check).copied().unwrap_or_default().to_owned(),
+            .map(|f| {
+                let status = f.get(status).copied().unwrap_or_default();
+                let check = f.get(check).copied().unwrap_or_default();
+                Server {
+                    name: f[server].to_owned(),
+                    status: status.to_owned(),
+                    rotation: rotation(status, check),
+                    sessions: f.get(sessions).and_then(|s| s.parse().ok()).unwrap_or(0),
+                    check: check.to_owned(),
+                }
             })
             .collect();
         if servers.is_empty() {
@@ -131,8 +101,54 @@ impl HaProxy {
         Ok(servers)
     }
 
-    /// `set server BACKEND/SERVER state STATE`.
-    pub(crate) fn set(&self, server: &str, state: State) -> Result<(), String> {
+    /// `set server BACKEND/SERVER state STATE`, one server at a time.
+    fn set(&self, changes: &[(&str, State)]) -> Result<(), String> {
+        for (server, state) in changes {
+            self.set_one(server, *state)?;
+        }
+        Ok(())
+    }
+
+    /// Passing once a check has run since the servers left maintenance: drained servers
+    /// are checked but sent no traffic, and only a full check interval later is the
+    /// reported health their own.
+    fn health(&self, servers: &[Server], since: Instant) -> Result<Vec<Health>, String> {
+        let fresh = since.elapsed() > self.check_interval;
+        Ok(servers
+            .iter()
+            .map(|s| {
+                if !fresh {
+                    Health::Pending
+                } else if s.status.starts_with("DOWN") {
+                    Health::Failing(format!("{} {}", s.status, s.check))
+                } else if !s.check.is_empty() && s.status.starts_with("DRAIN") {
+                    Health::Passing
+                } else {
+                    Health::Pending
+                }
+            })
+            .collect())
+    }
+}
+
+/// Where HAProxy's `status` and `check_status` columns put a server. Right after `ready`,
+/// HAProxy still reports the health from before maintenance, with no check result.
+fn rotation(status: &str, check: &str) -> Rotation {
+    if status.contains("MAINT") {
+        Rotation::Maint
+    } else if status.starts_with("DRAIN") {
+        Rotation::Draining
+    } else if status == "no check" || (status.starts_with("UP") && !check.is_empty()) {
+        Rotation::Live
+    } else if status.starts_with("DOWN") {
+        Rotation::Failing
+    } else {
+        Rotation::Pending
+    }
+}
+
+impl HaProxy {
+    fn set_one(&self, server: &str, state: State) -> Result<(), String> {
         let answer = self.command(&format!(
             "set server {}/{server} state {}",
             self.backend,

@@ -1,0 +1,287 @@
+//! `rfab-demo`: SCENARIO.md's rolling hotfix, for real, on a local fleet, with traffic flowing.
+//!
+//! Starts the demo fleet (web nodes behind HAProxy, v3.0.0 everywhere), keeps a client
+//! requesting pages through HAProxy, and runs the rollout with rfab: the five commands of
+//! SCENARIO.md (or `--rolling`: `rfab prod rolling:stable`). It prints each step, the load
+//! balancer's state and the tally of requests, then tears everything down (also on Ctrl-C).
+//!
+//! `rfab-demo bench [--per-group N] [--runs N] NAME=COMMAND...` times each shell COMMAND
+//! as a rollout on the same fleet, under the same load, resetting the fleet to v3.0.0 first.
+
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use rfab_fleet::{Fleet, Load, Options};
+
+const USAGE: &str = "usage: rfab-demo [--per-group N] [--rolling]\n       rfab-demo bench [--per-group N] [--runs N] NAME=COMMAND...";
+
+/// The five commands of SCENARIO.md.
+const SCENARIO: [&str; 5] = [
+    "prod proxy.group2",
+    "prod:out deploy:stable",
+    "prod proxy.flip",
+    "prod:out deploy:stable",
+    "prod proxy.all",
+];
+
+fn main() -> ExitCode {
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = interrupted.clone();
+    // The fleet's daemons have their own process groups: Ctrl-C reaches rfab and this
+    // program, which then stops them in order.
+    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("bench") => bench(&args[1..], &interrupted),
+        Some("-h" | "--help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => demo(&args, &interrupted),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Interrupted) => {
+            eprintln!("rfab-demo: interrupted; the fleet is torn down");
+            ExitCode::from(130)
+        }
+        Err(Failure::Error(message)) => {
+            eprintln!("rfab-demo: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+enum Failure {
+    Interrupted,
+    Error(String),
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Self::Error(message)
+    }
+}
+
+fn demo(args: &[String], interrupted: &AtomicBool) -> Result<(), Failure> {
+    let per_group = option(args, "--per-group", 2)?;
+    let rolling = args.iter().any(|a| a == "--rolling");
+    say(&format!(
+        "Starting the demo fleet: {} web nodes (each a real sshd with its own /srv, and an app serving its live VERSION), HAProxy in front, the SCENARIO repository, and v3.0.0 deployed everywhere...",
+        per_group * 2
+    ));
+    let started = Instant::now();
+    let fleet = start(per_group)?;
+    say(&format!(
+        "Fleet up in {:.1}s: HAProxy on {} ({}), nodes {}; files in {}",
+        started.elapsed().as_secs_f64(),
+        fleet.balancer.frontend,
+        fleet.balancer.describe(),
+        fleet
+            .nodes
+            .iter()
+            .map(|n| format!("{} {}", n.name, n.host()))
+            .collect::<Vec<_>>()
+            .join(", "),
+        fleet.dir().display()
+    ));
+    let load = Load::start(fleet.balancer.frontend, 2, Duration::from_millis(5));
+    load.wait_for(20, Duration::from_secs(10))?;
+    say(&format!(
+        "A client keeps requesting pages through HAProxy: {}",
+        load.tally()
+    ));
+    let steps: Vec<&str> = if rolling {
+        vec!["prod rolling:stable"]
+    } else {
+        SCENARIO.to_vec()
+    };
+    let rollout = Instant::now();
+    for step in steps {
+        say(&format!("\n==> rfab {step}"));
+        let args: Vec<&str> = step.split(' ').collect();
+        let status = fleet
+            .rfab(&args)
+            .status()
+            .map_err(|e| format!("cannot run rfab: {e}"))?;
+        if interrupted.load(Ordering::SeqCst) {
+            return Err(Failure::Interrupted);
+        }
+        say(&format!("    load balancer: {}", fleet.balancer.describe()));
+        say(&format!("    traffic: {}", load.tally()));
+        if !status.success() {
+            return Err(format!("`rfab {step}` failed ({status}); the fleet is torn down").into());
+        }
+    }
+    let took = rollout.elapsed();
+    say("\n==> rfab prod status");
+    fleet
+        .rfab(&["prod", "status"])
+        .status()
+        .map_err(|e| format!("cannot run rfab: {e}"))?;
+    let tally = load.stop();
+    let lagging: Vec<String> = fleet
+        .nodes
+        .iter()
+        .filter(|n| n.live_tag().as_deref() != Some("v3.0.1"))
+        .map(|n| format!("{} ({})", n.name, n.live_tag().unwrap_or_default()))
+        .collect();
+    say(&format!(
+        "\nRollout done in {:.1}s. Requests: {tally}.",
+        took.as_secs_f64()
+    ));
+    for failure in &tally.failures {
+        say(&format!("    failed request: {failure}"));
+    }
+    if !lagging.is_empty() {
+        return Err(format!("not every node runs v3.0.1: {}", lagging.join(", ")).into());
+    }
+    if tally.failed > 0 {
+        return Err(format!("{} requests failed during the rollout", tally.failed).into());
+    }
+    say(&format!(
+        "Every node runs v3.0.1, and not one of {} requests failed. Tearing the fleet down.",
+        tally.sent
+    ));
+    Ok(())
+}
+
+/// Each `NAME=COMMAND` as a rollout on one fleet, `--runs` times, after putting v3.0.0 back
+/// everywhere; prints one line per run: name, nodes, seconds, requests sent and failed.
+/// COMMAND runs in `sh -c` with `RFAB_FLEET_*` variables describing the fleet.
+fn bench(args: &[String], interrupted: &AtomicBool) -> Result<(), Failure> {
+    let per_group = option(args, "--per-group", 2)?;
+    let runs = option(args, "--runs", 1)?;
+    let commands: Vec<(&str, &str)> = args
+        .iter()
+        .filter_map(|a| a.split_once('='))
+        .filter(|(name, _)| !name.starts_with('-'))
+        .collect();
+    if commands.is_empty() {
+        return Err(format!("give NAME=COMMAND rollouts to time\n{USAGE}").into());
+    }
+    let fleet = start(per_group)?;
+    for run in 1..=runs {
+        for (name, command) in &commands {
+            reset(&fleet)?;
+            let load = Load::start(fleet.balancer.frontend, 2, Duration::from_millis(5));
+            load.wait_for(20, Duration::from_secs(10))?;
+            let started = Instant::now();
+            let status = Command::new("/bin/sh")
+                .args(["-c", command])
+                .envs(variables(&fleet))
+                .stdout(std::process::Stdio::null())
+                .status()
+                .map_err(|e| format!("cannot run `{command}`: {e}"))?;
+            let took = started.elapsed();
+            let tally = load.stop();
+            if interrupted.load(Ordering::SeqCst) {
+                return Err(Failure::Interrupted);
+            }
+            let on_hotfix = fleet
+                .nodes
+                .iter()
+                .all(|n| n.live_tag().as_deref() == Some("v3.0.1"));
+            println!(
+                "{name}\tnodes={}\trun={run}\tseconds={:.3}\tsent={}\tfailed={}\tall_v3.0.1={on_hotfix}\tstatus={}",
+                fleet.nodes.len(),
+                took.as_secs_f64(),
+                tally.sent,
+                tally.failed,
+                status.code().unwrap_or(-1)
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Back to SCENARIO's "before": v3.0.0 everywhere, every node live.
+fn reset(fleet: &Fleet) -> Result<(), String> {
+    let out = fleet
+        .rfab(&["prod", "proxy.all", "deploy:v3.0.0,force=true"])
+        .output()
+        .map_err(|e| format!("cannot run rfab: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "resetting the fleet to v3.0.0 failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    fleet.balancer.wait_all_up(fleet.nodes.len())
+}
+
+/// What a benchmarked command needs to reach the fleet.
+fn variables(fleet: &Fleet) -> Vec<(String, String)> {
+    let hosts = |group: usize| {
+        fleet
+            .group(group)
+            .iter()
+            .map(|n| format!("root@{}", n.host()))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let servers: Vec<String> = fleet
+        .nodes
+        .iter()
+        .map(|n| format!("root@{}={}", n.host(), n.name))
+        .collect();
+    vec![
+        ("RFAB_FLEET_DIR".into(), fleet.dir().display().to_string()),
+        (
+            "RFAB_FLEET_INVENTORY".into(),
+            fleet.inventory.display().to_string(),
+        ),
+        (
+            "RFAB_FLEET_SOCKET".into(),
+            fleet.balancer.socket.display().to_string(),
+        ),
+        ("RFAB_FLEET_GROUP1".into(), hosts(1)),
+        ("RFAB_FLEET_GROUP2".into(), hosts(2)),
+        ("RFAB_FLEET_SERVERS".into(), servers.join(",")),
+        ("RFAB_FLEET_REPO".into(), fleet.repo.display().to_string()),
+        (
+            "RFAB_FLEET_RFAB".into(),
+            fleet.options.rfab.display().to_string(),
+        ),
+        (
+            "RFAB_FLEET_FABFILE".into(),
+            fleet.options.fabfile.display().to_string(),
+        ),
+    ]
+}
+
+fn start(per_group: usize) -> Result<Fleet, String> {
+    let here = std::env::current_exe().map_err(|e| format!("where am I: {e}"))?;
+    let rfab = here.with_file_name("rfab");
+    if !rfab.exists() {
+        return Err(format!(
+            "no rfab binary beside {}: build it first (bin/demo does)",
+            here.display()
+        ));
+    }
+    Fleet::start(Options {
+        per_group,
+        network: [127, 0, 0],
+        check_interval: Duration::from_millis(500),
+        fabfile: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../fabfile.rhai")),
+        rfab,
+    })
+}
+
+fn option(args: &[String], name: &str, fallback: usize) -> Result<usize, String> {
+    match args.iter().position(|a| a == name) {
+        None => Ok(fallback),
+        Some(i) => args
+            .get(i + 1)
+            .and_then(|v| v.parse().ok())
+            .filter(|n| *n > 0)
+            .ok_or_else(|| format!("{name} takes a number above 0\n{USAGE}")),
+    }
+}
+
+fn say(text: &str) {
+    println!("{text}");
+}

@@ -1,0 +1,198 @@
+//! A web node: a real `sshd` on its own loopback address with its own `/srv` (a private
+//! mount namespace binds the node's directory there), and the web app serving the release
+//! deployed under it.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::app::App;
+use crate::process::{Daemon, eventually, run};
+
+const SSHD: &str = "/usr/sbin/sshd";
+
+/// Where the app's release is deployed, seen from inside a node.
+pub const DEPLOY_TO: &str = "/srv/opensky";
+
+pub struct Node {
+    /// `web1`: the load balancer's name for it.
+    pub name: String,
+    pub address: String,
+    pub ssh_port: u16,
+    /// The node's own directory; its `srv/` is the node's `/srv`.
+    pub dir: PathBuf,
+    /// The node's deploy path, as seen from outside it.
+    pub deploy_to: PathBuf,
+    sshd: Daemon,
+    pub app: App,
+}
+
+/// How the nodes each get their own `/srv`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Isolation {
+    /// `unshare --mount`: `/srv` inside the node is its own directory.
+    MountNamespace,
+    /// No mount namespaces here (an unprivileged container): each node deploys to its own
+    /// directory, named by its address.
+    Directory,
+}
+
+impl Isolation {
+    /// Mount namespaces when this machine allows them.
+    pub fn detect() -> Self {
+        let works = Command::new("unshare")
+            .args(["--mount", "--propagation", "private", "true"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if works && Path::new("/srv").is_dir() {
+            Self::MountNamespace
+        } else {
+            Self::Directory
+        }
+    }
+}
+
+/// What the nodes of one fleet share.
+pub struct NodeSetup<'a> {
+    pub authorized_keys: &'a Path,
+    pub ssh_port: u16,
+    pub app_port: u16,
+    pub isolation: Isolation,
+}
+
+impl Node {
+    /// Starts node `name` on `address`, its files under `dir`, its app serving the release
+    /// under `deploy_to` (as seen from outside the node).
+    pub fn start(
+        name: &str,
+        address: &str,
+        dir: &Path,
+        deploy_to: PathBuf,
+        setup: &NodeSetup,
+    ) -> Result<Self, String> {
+        let srv = dir.join("srv");
+        std::fs::create_dir_all(&srv).map_err(|e| format!("{}: {e}", srv.display()))?;
+        let host_key = dir.join("host_ed25519");
+        run(Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+            .arg(&host_key))?;
+        let config = dir.join("sshd_config");
+        std::fs::write(
+            &config,
+            format!(
+                "ListenAddress {address}:{port}\n\
+                 HostKey {key}\n\
+                 AuthorizedKeysFile {keys}\n\
+                 PidFile none\n\
+                 StrictModes no\n\
+                 PermitRootLogin prohibit-password\n\
+                 PasswordAuthentication no\n\
+                 KbdInteractiveAuthentication no\n\
+                 UsePAM no\n\
+                 LogLevel VERBOSE\n\
+                 MaxStartups 100\n\
+                 Subsystem sftp /usr/lib/openssh/sftp-server\n",
+                port = setup.ssh_port,
+                key = host_key.display(),
+                keys = setup.authorized_keys.display(),
+            ),
+        )
+        .map_err(|e| format!("{}: {e}", config.display()))?;
+        std::fs::create_dir_all("/run/sshd").map_err(|e| format!("/run/sshd: {e}"))?;
+        let log = dir.join("sshd.log");
+        let mut command = match setup.isolation {
+            Isolation::MountNamespace => {
+                let mut c = Command::new("unshare");
+                c.args(["--mount", "--propagation", "private", "--", "/bin/sh", "-c"])
+                    .arg(format!(
+                        "mount --bind \"$0\" /srv && exec {SSHD} -D -f \"$1\" -E \"$2\""
+                    ))
+                    .arg(&srv)
+                    .arg(&config)
+                    .arg(&log);
+                c
+            }
+            Isolation::Directory => {
+                let mut c = Command::new(SSHD);
+                c.arg("-D").arg("-f").arg(&config).arg("-E").arg(&log);
+                c
+            }
+        };
+        let mut sshd = Daemon::spawn(&format!("sshd of {name}"), &mut command, &log)?;
+        let socket: SocketAddr = format!("{address}:{}", setup.ssh_port)
+            .parse()
+            .map_err(|e| format!("{address}: {e}"))?;
+        eventually(
+            &format!("sshd of {name} on {socket}"),
+            Duration::from_secs(20),
+            || {
+                if let Err(exited) = sshd.check_running() {
+                    return Some(Err(format!(
+                        "{exited}: {}",
+                        std::fs::read_to_string(&log).unwrap_or_default().trim()
+                    )));
+                }
+                std::net::TcpStream::connect_timeout(&socket, Duration::from_secs(1))
+                    .ok()
+                    .map(|_| Ok(()))
+            },
+        )??;
+        let app = App::start(
+            name,
+            format!("{address}:{}", setup.app_port)
+                .parse()
+                .map_err(|e| format!("{address}: {e}"))?,
+            deploy_to.clone(),
+        )?;
+        Ok(Self {
+            name: name.to_owned(),
+            address: address.to_owned(),
+            ssh_port: setup.ssh_port,
+            dir: dir.to_owned(),
+            deploy_to,
+            sshd,
+            app,
+        })
+    }
+
+    /// `127.0.0.11:2222`: the host string the inventory names it by.
+    pub fn host(&self) -> String {
+        format!("{}:{}", self.address, self.ssh_port)
+    }
+
+    /// The tag of the live release (`current/REF`), if any.
+    pub fn live_tag(&self) -> Option<String> {
+        std::fs::read_to_string(self.deploy_to.join("current/REF"))
+            .ok()
+            .map(|t| t.trim().to_owned())
+    }
+
+    /// The line `ssh-keyscan` would print for the node's host key.
+    pub fn known_hosts_line(&self) -> Result<String, String> {
+        let key = std::fs::read_to_string(self.dir.join("host_ed25519.pub"))
+            .map_err(|e| format!("host key of {}: {e}", self.name))?;
+        let key: Vec<&str> = key.split_whitespace().take(2).collect();
+        Ok(format!(
+            "[{}]:{} {}",
+            self.address,
+            self.ssh_port,
+            key.join(" ")
+        ))
+    }
+
+    /// The sshd log: the connections it accepted.
+    pub fn sshd_log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("sshd.log")).unwrap_or_default()
+    }
+
+    /// Stops the node's sshd (and every session it runs), as a crash would.
+    pub fn kill_sshd(&mut self) {
+        self.sshd.stop();
+    }
+
+    /// The sshd's process id.
+    pub fn sshd_pid(&self) -> u32 {
+        self.sshd.pid()
+    }
+}

@@ -1,0 +1,90 @@
+//! What every load-balancer driver does: report the servers of one backend, change their
+//! states, and say whether servers coming back pass their health checks.
+
+use std::time::Instant;
+
+/// A load balancer's backend (HAProxy), upstream (nginx) or anything a command can drive.
+pub(crate) trait Driver: Send + Sync + std::fmt::Debug {
+    /// The backend, for messages: "HAProxy backend `web`".
+    fn name(&self) -> String;
+
+    /// The backend's servers, asked of the load balancer now.
+    fn servers(&self) -> Result<Vec<Server>, String>;
+
+    /// Sets each server to its state, as one change where the load balancer allows it.
+    fn set(&self, changes: &[(&str, State)]) -> Result<(), String>;
+
+    /// Whether each of `servers`, out of rotation since `since` (set to drain to come
+    /// back), passes its health checks now.
+    fn health(&self, servers: &[Server], since: Instant) -> Result<Vec<Health>, String>;
+}
+
+/// One server of the backend, as the load balancer reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Server {
+    pub(crate) name: String,
+    /// The load balancer's own word for its state (HAProxy: `UP`, `DOWN`, `MAINT`, `DRAIN`...).
+    pub(crate) status: String,
+    pub(crate) rotation: Rotation,
+    /// Sessions open right now (0 where the load balancer does not tell).
+    pub(crate) sessions: u64,
+    /// The last health check's result (HAProxy: `L7OK`, `L4CON`, ...), if any.
+    pub(crate) check: String,
+}
+
+/// Where a server stands, whatever the load balancer calls it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Rotation {
+    /// Taking traffic, and passing its health checks.
+    Live,
+    /// Out of rotation on purpose, finishing its open sessions.
+    Draining,
+    /// Out of rotation on purpose.
+    Maint,
+    /// Meant to be live, but failing its health checks.
+    Failing,
+    /// Meant to be live; no health check has run since it came back.
+    Pending,
+}
+
+impl Server {
+    pub(crate) fn is_live(&self) -> bool {
+        self.rotation == Rotation::Live
+    }
+
+    /// Out of rotation on purpose: in maintenance or draining.
+    pub(crate) fn is_out(&self) -> bool {
+        matches!(self.rotation, Rotation::Maint | Rotation::Draining)
+    }
+}
+
+/// The administrative states a driver sets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum State {
+    /// In rotation.
+    Ready,
+    /// No new sessions; open ones finish (health checks go on).
+    Drain,
+    /// Out of rotation.
+    Maint,
+}
+
+impl State {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Ready => "ready",
+            Self::Drain => "drain",
+            Self::Maint => "maint",
+        }
+    }
+}
+
+/// A server's health check, as far as it is known.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Health {
+    Passing,
+    /// Failing, and why.
+    Failing(String),
+    /// No result yet.
+    Pending,
+}
