@@ -101,7 +101,9 @@ impl Connection {
         via: Option<UnixStream>,
     ) -> Result<Self, String> {
         let tunneled = via.is_some();
-        let who = format!("{}@{name}", config.user);
+        // `name` is the host string, which may name the user already.
+        let host = name.split_once('@').map_or(name, |(_, host)| host);
+        let who = format!("{}@{host}", config.user);
         let transport = match via {
             Some(stream) => Transport::Tunnel(stream),
             None => Transport::Tcp(connect_tcp(config, options)?),

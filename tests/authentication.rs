@@ -109,7 +109,7 @@ fn failed_login_says_what_was_tried() {
         .run();
     assert!(
         ran.stderr.starts_with(&format!(
-            "[{host}] Fatal error: authentication failed for `root@{host}` (tried key "
+            "[{host}] Fatal error: authentication failed for `{host}` (tried key "
         )),
         "{}",
         ran.stderr

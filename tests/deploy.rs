@@ -458,20 +458,13 @@ fn ctrl_c_during_the_upload_leaves_the_live_release() {
         .spawn()
         .expect("rfab");
     let _stop = crate::signals::Cleanup(vec![rfab.id()]);
-    let releases = site.deploy_to.join("releases");
     crate::sshd::eventually("the upload to start", || {
-        std::fs::read_dir(&releases)
+        std::fs::read_dir(&site.deploy_to)
             .ok()?
             .filter_map(Result::ok)
-            .find_map(|release| {
-                std::fs::read_dir(release.path())
-                    .ok()?
-                    .filter_map(Result::ok)
-                    .find(|f| {
-                        f.file_name()
-                            .to_string_lossy()
-                            .contains(".rfab-release.tar.gz.rfab-")
-                    })
+            .find(|f| {
+                let name = f.file_name().to_string_lossy().into_owned();
+                name.starts_with(".rfab-upload-v3.0.2-") && name.contains(".tar.gz.rfab-")
             })
     });
     std::process::Command::new("kill")
@@ -490,6 +483,13 @@ fn ctrl_c_during_the_upload_leaves_the_live_release() {
         !site.deploy_to.join(".rfab-lock").exists(),
         "Ctrl-C left the lock"
     );
+    let left: Vec<String> = std::fs::read_dir(&site.deploy_to)
+        .expect("deploy_to")
+        .filter_map(Result::ok)
+        .map(|f| f.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(".rfab-upload-"))
+        .collect();
+    assert!(left.is_empty(), "Ctrl-C left the upload: {left:?}");
 }
 
 #[test]
