@@ -70,7 +70,7 @@ fn hosts_of(fleet: &Fleet, group: usize) -> Vec<String> {
     fleet
         .group(group)
         .iter()
-        .map(|n| format!("root@{}", n.host()))
+        .map(|n| Fleet::host_string(n))
         .collect()
 }
 
@@ -165,7 +165,7 @@ fn a_deploy_failing_on_one_node_stops_the_rollout_before_the_flip() {
     std::fs::remove_dir_all(blocked).expect("remove");
     std::fs::write(blocked, "not a directory").expect("block");
     let (stdout, stderr) = rfab(&fleet, &["prod", "rolling:stable"], 1);
-    let web2 = format!("root@{}", fleet.nodes[1].host());
+    let web2 = Fleet::host_string(&fleet.nodes[1]);
     assert!(stderr.contains(&format!("[{web2}]")), "{stderr}");
     assert!(
         !stdout.contains("-> ready"),

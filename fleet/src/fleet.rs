@@ -13,6 +13,7 @@ use crate::balancer::Balancer;
 use crate::node::{DEPLOY_TO, Isolation, Node, NodeSetup};
 use crate::process::{common_free_port, run};
 use crate::repo;
+use crate::user::{self, DEPLOY_USER};
 
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -37,6 +38,10 @@ pub struct Fleet {
     pub repo: PathBuf,
     /// The inventory module for the root fabfile (`--set inventory=...`).
     pub inventory: PathBuf,
+    /// The deploy path on every node, as the inventory gives it (`{host}`: the host string).
+    pub deploy_to: String,
+    /// The URL each node's app answers health checks on (`{host}`: the node's address).
+    pub health_url: String,
     pub isolation: Isolation,
     // Last: the files go once every process has stopped.
     dir: TempDir,
@@ -56,15 +61,8 @@ impl Fleet {
             .collect();
         let lb_address = format!("{a}.{b}.{c}.10");
 
-        let ssh = dir.path().join("home/.ssh");
-        std::fs::create_dir_all(&ssh).map_err(|e| format!("{}: {e}", ssh.display()))?;
-        run(Command::new("ssh-keygen")
-            .args(["-q", "-t", "ed25519", "-N", "", "-C", "rfab-demo", "-f"])
-            .arg(ssh.join("id_ed25519")))?;
-        let authorized_keys = dir.path().join("authorized_keys");
-        std::fs::copy(ssh.join("id_ed25519.pub"), &authorized_keys)
-            .map_err(|e| format!("authorized_keys: {e}"))?;
-
+        let (ssh, authorized_keys) = client_identity(dir.path())?;
+        let owner = user::ensure(DEPLOY_USER)?;
         let ssh_port = common_free_port(&addresses)?;
         let app_port = loop {
             let port = common_free_port(&addresses)?;
@@ -88,25 +86,16 @@ impl Fleet {
                 Isolation::Directory => dir
                     .path()
                     .join("hosts")
-                    .join(format!("root@{address}:{ssh_port}"))
+                    .join(format!("{DEPLOY_USER}@{address}:{ssh_port}"))
                     .join(deploy_dir()),
             };
+            // The deploy user's own, as on a real fleet.
+            std::fs::create_dir_all(&deploy_to)
+                .map_err(|e| format!("{}: {e}", deploy_to.display()))?;
+            user::give(&deploy_to, owner)?;
             nodes.push(Node::start(&name, address, &node_dir, deploy_to, &setup)?);
         }
-        let known: Vec<String> = nodes
-            .iter()
-            .map(Node::known_hosts_line)
-            .collect::<Result<_, _>>()?;
-        write(&ssh.join("known_hosts"), &(known.join("\n") + "\n"))?;
-        // `ssh -G` expands `~` to the passwd home, not $HOME: name the files outright.
-        write(
-            &dir.path().join("ssh_config"),
-            &format!(
-                "Host *\n  UserKnownHostsFile {ssh}/known_hosts\n  IdentityFile {ssh}/id_ed25519\n",
-                ssh = ssh.display()
-            ),
-        )?;
-
+        write_ssh_config(dir.path(), &ssh, &nodes)?;
         let repo = dir.path().join("opensky.git");
         repo::scenario(&repo)?;
 
@@ -118,30 +107,43 @@ impl Fleet {
         );
         let balancer = Balancer::start(frontend, &nodes, options.check_interval, dir.path())?;
         let inventory = dir.path().join("inventory.rhai");
+        let deploy_to = match isolation {
+            Isolation::MountNamespace => DEPLOY_TO.to_owned(),
+            Isolation::Directory => {
+                format!("{}/hosts/{{host}}/{}", dir.path().display(), deploy_dir())
+            }
+        };
         let fleet = Self {
             options,
             nodes,
             balancer,
             repo,
             inventory,
+            deploy_to,
+            health_url: format!("http://{{host}}:{app_port}/health"),
             isolation,
             dir,
         };
-        write(&fleet.inventory, &fleet.inventory_text(app_port))?;
-        let deployed = fleet.rfab(&["prod", "deploy:v3.0.0"]).output();
-        match deployed {
-            Ok(out) if out.status.success() => {}
-            Ok(out) => {
-                return Err(format!(
-                    "the first deploy (v3.0.0) failed:\n{}{}",
-                    String::from_utf8_lossy(&out.stdout),
-                    String::from_utf8_lossy(&out.stderr)
-                ));
-            }
-            Err(e) => return Err(format!("cannot run {}: {e}", fleet.options.rfab.display())),
-        }
+        write(&fleet.inventory, &fleet.inventory_text())?;
+        fleet.deploy_first()?;
         fleet.balancer.wait_all_up(fleet.nodes.len())?;
         Ok(fleet)
+    }
+
+    /// SCENARIO's "before": v3.0.0 on every node.
+    fn deploy_first(&self) -> Result<(), String> {
+        let out = self
+            .rfab(&["prod", "deploy:v3.0.0"])
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", self.options.rfab.display()))?;
+        if out.status.success() {
+            return Ok(());
+        }
+        Err(format!(
+            "the first deploy (v3.0.0) failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
     }
 
     /// The fleet's directory (logs, keys, repository, inventory).
@@ -150,8 +152,7 @@ impl Fleet {
     }
 
     /// `rfab ARGS` on this fleet: the root fabfile with this inventory, its SSH identity and
-    /// known hosts, and no ssh-agent. Commands run in `/bin/bash -c`: the nodes log in as
-    /// this machine's root, whose login profile is no part of the demo.
+    /// known hosts, and no ssh-agent.
     pub fn rfab(&self, args: &[&str]) -> Command {
         let mut command = Command::new(&self.options.rfab);
         command
@@ -163,19 +164,23 @@ impl Fleet {
             .arg(self.dir.path().join("ssh_config"))
             .arg("--set")
             .arg(format!("inventory={}", self.inventory.display()))
-            .args(["-s", "/bin/bash -c"])
             .args(args);
         command
     }
 
-    /// The host strings of the nodes of `group` (`group1`, `group2`).
+    /// The host string of `node`, as the inventory names it: `rfab-deploy@127.0.0.11:2222`.
+    pub fn host_string(node: &Node) -> String {
+        format!("{DEPLOY_USER}@{}", node.host())
+    }
+
+    /// The nodes of `group` (1 or 2).
     pub fn group(&self, group: usize) -> Vec<&Node> {
         let n = self.options.per_group;
         self.nodes[(group - 1) * n..group * n].iter().collect()
     }
 
-    fn inventory_text(&self, app_port: u16) -> String {
-        let host = |n: &Node| format!("root@{}", n.host());
+    fn inventory_text(&self) -> String {
+        let host = |n: &Node| format!("{DEPLOY_USER}@{}", n.host());
         let list = |group: usize| {
             self.group(group)
                 .iter()
@@ -188,23 +193,15 @@ impl Fleet {
             .iter()
             .map(|n| format!("\"{}\": \"{}\"", host(n), n.name))
             .collect();
-        let deploy_to = match self.isolation {
-            Isolation::MountNamespace => DEPLOY_TO.to_owned(),
-            Isolation::Directory => format!(
-                "{}/hosts/{{host}}/{}",
-                self.dir.path().display(),
-                deploy_dir()
-            ),
-        };
         format!(
             "//! The local demo fleet (generated by rfab-fleet): {nodes} web nodes in two groups behind HAProxy.\n\
              \n\
-             export const user = \"root\";\n\
+             export const user = \"{DEPLOY_USER}\";\n\
              export const groups = #{{ group1: [{g1}], group2: [{g2}] }};\n\
              export const lb = #{{ socket: \"{socket}\", backend: \"web\", check_interval: {interval}, health_timeout: 20, drain_timeout: 10,\n\
              \x20   servers: #{{ {servers} }} }};\n\
              export const settings = #{{ repository: \"{repo}\", deploy_to: \"{deploy_to}\", keep_releases: 5,\n\
-             \x20   health_url: \"http://{{host}}:{app_port}/health\", health_timeout: 10 }};\n",
+             \x20   health_url: \"{health_url}\", health_timeout: 10 }};\n",
             nodes = self.nodes.len(),
             g1 = list(1),
             g2 = list(2),
@@ -212,8 +209,43 @@ impl Fleet {
             interval = self.options.check_interval.as_secs_f64(),
             servers = servers.join(", "),
             repo = self.repo.display(),
+            deploy_to = self.deploy_to,
+            health_url = self.health_url,
         )
     }
+}
+
+/// rfab's key pair in `DIR/home/.ssh`, and the nodes' `authorized_keys` naming it (readable
+/// by the deploy user, as sshd reads it as that user).
+fn client_identity(dir: &Path) -> Result<(PathBuf, PathBuf), String> {
+    std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    let ssh = dir.join("home/.ssh");
+    std::fs::create_dir_all(&ssh).map_err(|e| format!("{}: {e}", ssh.display()))?;
+    run(Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "rfab-demo", "-f"])
+        .arg(ssh.join("id_ed25519")))?;
+    let authorized_keys = dir.join("authorized_keys");
+    std::fs::copy(ssh.join("id_ed25519.pub"), &authorized_keys)
+        .map_err(|e| format!("authorized_keys: {e}"))?;
+    Ok((ssh, authorized_keys))
+}
+
+/// `known_hosts` naming every node's key, and an `ssh_config` using it and rfab's key.
+fn write_ssh_config(dir: &Path, ssh: &Path, nodes: &[Node]) -> Result<(), String> {
+    let known: Vec<String> = nodes
+        .iter()
+        .map(Node::known_hosts_line)
+        .collect::<Result<_, _>>()?;
+    write(&ssh.join("known_hosts"), &(known.join("\n") + "\n"))?;
+    // `ssh -G` expands `~` to the passwd home, not $HOME: name the files outright.
+    write(
+        &dir.join("ssh_config"),
+        &format!(
+            "Host *\n  UserKnownHostsFile {ssh}/known_hosts\n  IdentityFile {ssh}/id_ed25519\n",
+            ssh = ssh.display()
+        ),
+    )
 }
 
 /// `opensky`: the deploy path's last part.

@@ -11,6 +11,7 @@ pub mod load;
 pub mod node;
 pub mod process;
 pub mod repo;
+pub mod user;
 
 pub use fleet::{Fleet, Options};
 pub use load::{Load, Tally};

@@ -5,10 +5,11 @@
 //! SCENARIO.md (or `--rolling`: `rfab prod rolling:stable`). It prints each step, the load
 //! balancer's state and the tally of requests, then tears everything down (also on Ctrl-C).
 //!
-//! `rfab-demo bench [--per-group N] [--runs N] NAME=COMMAND...` times each shell COMMAND
-//! as a rollout on the same fleet, under the same load, resetting the fleet to v3.0.0 first.
+//! `rfab-demo up [--per-group N]` starts the fleet and keeps it up until Ctrl-C, printing how
+//! to point rfab at it. `rfab-demo bench [--per-group N] [--runs N] NAME=COMMAND...` times
+//! each shell COMMAND as a rollout on the same fleet, under the same load, resetting the
+//! fleet to v3.0.0 first.
 
-use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use rfab_fleet::{Fleet, Load, Options};
 
-const USAGE: &str = "usage: rfab-demo [--per-group N] [--rolling]\n       rfab-demo bench [--per-group N] [--runs N] NAME=COMMAND...";
+const USAGE: &str = "usage: rfab-demo [--per-group N] [--rolling]\n       rfab-demo up [--per-group N]\n       rfab-demo bench [--per-group N] [--runs N] NAME=COMMAND...";
 
 /// The five commands of SCENARIO.md.
 const SCENARIO: [&str; 5] = [
@@ -36,6 +37,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("bench") => bench(&args[1..], &interrupted),
+        Some("up") => up(&args[1..], &interrupted),
         Some("-h" | "--help") => {
             println!("{USAGE}");
             Ok(())
@@ -149,6 +151,47 @@ fn demo(args: &[String], interrupted: &AtomicBool) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Starts the fleet and keeps it up until Ctrl-C.
+fn up(args: &[String], interrupted: &AtomicBool) -> Result<(), Failure> {
+    let fleet = start(option(args, "--per-group", 2)?)?;
+    let command = fleet.rfab(&[]);
+    let words: Vec<String> = command
+        .get_args()
+        .map(|a| shell_word(&a.to_string_lossy()))
+        .collect();
+    let exports: Vec<String> = variables(&fleet)
+        .iter()
+        .map(|(key, value)| format!("export {key}={}", shell_word(value)))
+        .collect();
+    let env_file = fleet.dir().join("fleet.env");
+    std::fs::write(&env_file, exports.join("\n") + "\n")
+        .map_err(|e| format!("{}: {e}", env_file.display()))?;
+    say(&format!(
+        "The demo fleet is up: HAProxy on {} ({}); v3.0.0 everywhere.\nPoint rfab at it with:\n\n  HOME={} SSH_AUTH_SOCK= {} {} prod status\n\n{} describes it for scripts (RFAB_FLEET_*). Ctrl-C tears it down.",
+        fleet.balancer.frontend,
+        fleet.balancer.describe(),
+        fleet.dir().join("home").display(),
+        fleet.options.rfab.display(),
+        words.join(" "),
+        env_file.display(),
+    ));
+    while !interrupted.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(())
+}
+
+fn shell_word(word: &str) -> String {
+    if word
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/.=_-:@,".contains(c))
+    {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
 /// Each `NAME=COMMAND` as a rollout on one fleet, `--runs` times, after putting v3.0.0 back
 /// everywhere; prints one line per run: name, nodes, seconds, requests sent and failed.
 /// COMMAND runs in `sh -c` with `RFAB_FLEET_*` variables describing the fleet.
@@ -219,17 +262,25 @@ fn variables(fleet: &Fleet) -> Vec<(String, String)> {
         fleet
             .group(group)
             .iter()
-            .map(|n| format!("root@{}", n.host()))
+            .map(|n| Fleet::host_string(n))
             .collect::<Vec<_>>()
             .join(",")
     };
     let servers: Vec<String> = fleet
         .nodes
         .iter()
-        .map(|n| format!("root@{}={}", n.host(), n.name))
+        .map(|n| format!("{}={}", Fleet::host_string(n), n.name))
         .collect();
     vec![
         ("RFAB_FLEET_DIR".into(), fleet.dir().display().to_string()),
+        (
+            "RFAB_FLEET_HOME".into(),
+            fleet.dir().join("home").display().to_string(),
+        ),
+        (
+            "RFAB_FLEET_SSH_CONFIG".into(),
+            fleet.dir().join("ssh_config").display().to_string(),
+        ),
         (
             "RFAB_FLEET_INVENTORY".into(),
             fleet.inventory.display().to_string(),
@@ -242,6 +293,12 @@ fn variables(fleet: &Fleet) -> Vec<(String, String)> {
         ("RFAB_FLEET_GROUP2".into(), hosts(2)),
         ("RFAB_FLEET_SERVERS".into(), servers.join(",")),
         ("RFAB_FLEET_REPO".into(), fleet.repo.display().to_string()),
+        ("RFAB_FLEET_DEPLOY_TO".into(), fleet.deploy_to.clone()),
+        ("RFAB_FLEET_HEALTH_URL".into(), fleet.health_url.clone()),
+        (
+            "RFAB_FLEET_CHECK_INTERVAL".into(),
+            fleet.options.check_interval.as_secs_f64().to_string(),
+        ),
         (
             "RFAB_FLEET_RFAB".into(),
             fleet.options.rfab.display().to_string(),
@@ -266,7 +323,8 @@ fn start(per_group: usize) -> Result<Fleet, String> {
         per_group,
         network: [127, 0, 0],
         check_interval: Duration::from_millis(500),
-        fabfile: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../fabfile.rhai")),
+        fabfile: std::fs::canonicalize(concat!(env!("CARGO_MANIFEST_DIR"), "/../fabfile.rhai"))
+            .map_err(|e| format!("the root fabfile.rhai: {e}"))?,
         rfab,
     })
 }

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# rfab's side of bench/rollout: SCENARIO.md's five commands, or `rolling` for the one
+# command, on the fleet `rfab-demo bench` describes in RFAB_FLEET_* variables.
+set -euo pipefail
+rfab() {
+    HOME="$RFAB_FLEET_HOME" SSH_AUTH_SOCK= "$RFAB_FLEET_RFAB" -f "$RFAB_FLEET_FABFILE" \
+        --ssh-config-path "$RFAB_FLEET_SSH_CONFIG" --set "inventory=$RFAB_FLEET_INVENTORY" "$@"
+}
+if [ "${1:-}" = rolling ]; then
+    rfab prod rolling:stable
+else
+    rfab prod proxy.group2
+    rfab prod:out deploy:stable
+    rfab prod proxy.flip
+    rfab prod:out deploy:stable
+    rfab prod proxy.all
+fi
