@@ -31,6 +31,7 @@ mod load_balancer;
 mod output;
 mod progress;
 mod remote_command;
+mod repl;
 mod run;
 mod scoped;
 mod search;
