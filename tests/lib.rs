@@ -21,6 +21,7 @@ mod lb;
 mod listing;
 mod local;
 mod prompts;
+mod repl;
 mod rollout;
 mod signals;
 mod ssh;

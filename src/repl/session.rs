@@ -29,8 +29,9 @@ pub(crate) struct Session {
     script: Script,
     /// The script API's function names, for completion.
     api: Vec<String>,
-    /// The task word that last changed the selection (`prod:out`), shown in the prompt.
-    label: String,
+    /// The task word that last changed the selection (`prod:out`) and the hosts it chose:
+    /// the prompt names the task while those hosts stay selected.
+    label: Option<(String, Vec<String>)>,
 }
 
 impl Session {
@@ -50,7 +51,7 @@ impl Session {
             sources,
             script: Script::new(),
             api,
-            label: String::new(),
+            label: None,
         }
     }
 
@@ -72,8 +73,10 @@ impl Session {
     /// `rfab prod [2 hosts]> `; `(dry)` while dry-run is on.
     pub(crate) fn prompt(&self) -> String {
         let mut prompt = String::from("rfab");
-        if !self.label.is_empty() {
-            let _ = write!(prompt, " {}", self.label);
+        if let Some((word, hosts)) = &self.label
+            && self.selected_host_strings().as_ref() == Some(hosts)
+        {
+            let _ = write!(prompt, " {word}");
         }
         match self.selection().map(|targets| targets.len()) {
             Ok(0) => {}
@@ -104,8 +107,9 @@ impl Session {
         for invocation in invocations {
             let before = self.selected_host_strings();
             executor.run(std::slice::from_ref(invocation))?;
-            if self.selected_host_strings() != before {
-                self.label.clone_from(&invocation.word);
+            let after = self.selected_host_strings();
+            if let Some(hosts) = after.filter(|after| Some(after) != before.as_ref()) {
+                self.label = Some((invocation.word.clone(), hosts));
             }
         }
         Ok(())
@@ -123,19 +127,14 @@ impl Session {
 
     /// Runs Rhai on the selected hosts (see `script`).
     pub(crate) fn run_script(&mut self, text: &str) -> Result<()> {
-        let before = self.selected_host_strings();
         let targets = self.selection()?;
-        let result = self.script.run(
+        self.script.run(
             &self.engine,
             &self.runtime,
             &mut self.sources,
             text,
             targets,
-        );
-        if self.selected_host_strings() != before {
-            self.label.clear();
-        }
-        result
+        )
     }
 
     /// Reads the fabfile again into a new engine; env, variables, functions typed at the
