@@ -186,7 +186,8 @@ fn piped_entries_run_on_every_host_over_one_connection_each() {
         .test()
         .fabfile(FABFILE)
         .args(&["--set", &format!("fleet={one}\\,{two}"), "prod", "repl"])
-        .stdin("run(\"echo first\"); ()\nlet name = run(\"echo $((6 * 7))\").stdout;\nname\n")
+        .stdin("run(\"echo first\"); ()\nlet name = run(\"echo $((6 * 7))\").stdout;\nname\nrun(\"exit 3\")\n")
+        .status(1)
         .run();
     let lines: Vec<&str> = ran.stdout.lines().collect();
     let prompt = "rfab prod [2 hosts]> ";

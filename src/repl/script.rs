@@ -40,6 +40,8 @@ pub(crate) struct Script {
     origins: HashMap<String, String>,
     /// `import` statements of the entries that ran, in order.
     imports: Vec<Stmt>,
+    /// `fn __rfab_done() {}`, part of every program.
+    done: AST,
     local: Scope<'static>,
     hosts: HashMap<String, Scope<'static>>,
     /// How many entries were compiled: each is a source of its own, `<input N>`.
@@ -60,6 +62,9 @@ impl Script {
             functions: AST::empty(),
             origins: HashMap::new(),
             imports: Vec::new(),
+            done: Engine::new_raw()
+                .compile(format!("fn {DONE}() {{}}"))
+                .expect("an empty function compiles"),
             local: Scope::new(),
             hosts: HashMap::new(),
             entries: 0,
@@ -107,7 +112,8 @@ impl Script {
                 Ok(_) => {}
                 Err(error) => {
                     let error = self.relabel(*error);
-                    failure.get_or_insert_with(|| report(runtime, sources, &entry, host, &error));
+                    let reported = report(runtime, sources, &entry, host, &error);
+                    failure.get_or_insert(reported);
                 }
             }
         }
@@ -140,13 +146,10 @@ impl Script {
             .cloned()
             .collect();
         let shows_value = keep_value(&mut statements);
-        let done = engine
-            .compile(format!("fn {DONE}() {{}}"))
-            .expect("an empty function compiles");
         let statements = self.imports.iter().cloned().chain(statements);
         let mut program = AST::new(statements, Module::new())
             .merge(&self.functions)
-            .merge(&done);
+            .merge(&self.done);
         program.set_source(source.as_str());
         Ok(Entry {
             program,
