@@ -127,6 +127,11 @@ fn history_is_kept_across_sessions() {
 
     let mut second = terminal(&test);
     ready(&mut second, PROMPT);
+    // What was typed before is hinted as soon as an entry starts like it.
+    second.send("let rem").expect("type");
+    expect(&mut second, "embered = 40 + 2; remembered");
+    second.send(ControlCode::EndOfText).expect("Ctrl-C");
+    ready(&mut second, PROMPT);
     second.send("\x1b[A").expect("Up");
     expect(&mut second, "let remembered = 40 + 2; remembered");
     second.send("\r").expect("enter");
@@ -308,6 +313,35 @@ fn a_task_that_selects_hosts_names_the_prompt() {
             db1
             rfab [1 host]> :env hosts
             ["db1"]
+            "#,
+        )
+        .run();
+}
+
+#[test]
+fn roles_tasks_and_quit() {
+    Test::new()
+        .fabfile(
+            r#"
+            fn prod() {
+                env.roledefs = #{ web: ["web1", "web2"], db: #{ hosts: ["db1"], user: "postgres" } };
+                env.roles = ["web"];
+            }
+            "#,
+        )
+        .args(&["repl"])
+        .stdin("prod\n:roles\n:tasks\n:quit\nthrow \"not reached\";\n")
+        .stdout(
+            r#"
+            rfab> prod
+            rfab prod [2 hosts]> :roles
+              db: #{"hosts": ["db1"], "user": "postgres"}
+            * web: ["web1", "web2"]
+            rfab prod [2 hosts]> :tasks
+            Available commands:
+
+                prod
+            rfab prod [2 hosts]> :quit
             "#,
         )
         .run();
