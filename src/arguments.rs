@@ -22,7 +22,7 @@ use crate::ssh_options::KnownHostsPolicy;
                   Example: rfab prod:out deploy:stable"
 )]
 pub(crate) struct Arguments {
-    /// Tasks to run, in order, as TASK[:ARGS]
+    /// Tasks to run, in order, as TASK[:ARGS]; `repl` last opens a prompt after them
     #[arg(value_name = "TASK[:ARGS]")]
     pub(crate) tasks: Vec<String>,
 

@@ -26,6 +26,7 @@ pub(crate) struct Config {
     pub(crate) abort_on_prompts: bool,
     pub(crate) task_words: Vec<String>,
     pub(crate) ssh: SshOptions,
+    pub(crate) dry_run: bool,
     pub(crate) levels: Levels,
     pub(crate) user: Option<String>,
     pub(crate) port: Option<u16>,
@@ -83,7 +84,6 @@ impl Config {
             skip_bad_hosts: arguments.skip_bad_hosts,
             parallel: arguments.parallel,
             pool_size: arguments.pool_size.filter(|n| *n > 0),
-            dry_run: arguments.dry_run,
         };
         let command = (!arguments.command.is_empty()).then(|| arguments.command.join(" "));
         let subcommand = if let Some(shell) = arguments.completions {
@@ -117,6 +117,7 @@ impl Config {
             abort_on_prompts: arguments.abort_on_prompts,
             task_words: arguments.tasks,
             ssh,
+            dry_run: arguments.dry_run,
             levels,
             user: arguments.user,
             port: arguments.port,

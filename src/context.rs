@@ -4,7 +4,8 @@
 //! Per-host state lives here and travels with each call, so hosts running in parallel never
 //! share it; `env` holds only what the whole run shares.
 
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use rhai::{Dynamic, EvalAltResult, Map, NativeCallContext};
 
@@ -28,17 +29,57 @@ pub(crate) struct CliHosts {
 }
 
 /// Shared by every call of one run.
+///
+/// A run of the command line sets it up once; `rfab repl` changes a few parts of it between
+/// lines (the fabfile on `:reload`, dry-run on `:dry`, the hosts of `-H`/`-R`), which is why
+/// those sit behind locks.
 #[derive(Debug)]
 pub(crate) struct Runtime {
     pub(crate) output: Output,
     pub(crate) env: Env,
-    pub(crate) cli: CliHosts,
+    pub(crate) cli: RwLock<CliHosts>,
     pub(crate) ssh: SshOptions,
+    /// `--dry-run`: print commands and transfers, connect nowhere.
+    pub(crate) dry_run: AtomicBool,
     pub(crate) credentials: Credentials,
     pub(crate) connections: Connections,
     pub(crate) summary: Summary,
     /// Set once the fabfile is loaded; `execute()` finds tasks through it.
-    pub(crate) fabfile: OnceLock<Arc<Fabfile>>,
+    pub(crate) fabfile: RwLock<Option<Arc<Fabfile>>>,
+}
+
+impl Runtime {
+    /// The hosts, roles and exclusions of `-H`, `-R` and `-x`.
+    pub(crate) fn cli(&self) -> CliHosts {
+        self.cli
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(crate) fn set_cli(&self, cli: CliHosts) {
+        *self.cli.write().unwrap_or_else(PoisonError::into_inner) = cli;
+    }
+
+    pub(crate) fn dry_run(&self) -> bool {
+        self.dry_run.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_dry_run(&self, dry_run: bool) {
+        self.dry_run.store(dry_run, Ordering::Relaxed);
+    }
+
+    /// The fabfile, once loaded.
+    pub(crate) fn fabfile(&self) -> Option<Arc<Fabfile>> {
+        self.fabfile
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(crate) fn set_fabfile(&self, fabfile: Arc<Fabfile>) {
+        *self.fabfile.write().unwrap_or_else(PoisonError::into_inner) = Some(fabfile);
+    }
 }
 
 /// One host a task runs on, with the user and port it will be reached as.

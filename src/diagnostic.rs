@@ -1,6 +1,7 @@
 //! Renders Rhai errors the way a reader wants them: the cause, `file:line:col`, the source
 //! line with a caret, then the chain of calls that led there.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -13,6 +14,8 @@ use crate::stdlib;
 pub(crate) struct Sources {
     /// The fabfile's directory: imports resolve against it.
     pub(crate) base: PathBuf,
+    /// Code that never was a file (what is typed into `rfab repl`), by source name.
+    typed: HashMap<String, String>,
 }
 
 /// A source file as shown to the user.
@@ -22,7 +25,25 @@ struct Source {
 }
 
 impl Sources {
+    pub(crate) fn new(base: PathBuf) -> Self {
+        Self {
+            base,
+            typed: HashMap::new(),
+        }
+    }
+
+    /// Keeps `text`, typed rather than read from a file, for errors that point into it.
+    pub(crate) fn add_typed(&mut self, id: &str, text: &str) {
+        self.typed.insert(id.into(), text.into());
+    }
+
     fn find(&self, id: &str) -> Source {
+        if let Some(text) = self.typed.get(id) {
+            return Source {
+                name: id.into(),
+                text: Some(text.clone()),
+            };
+        }
         if id.starts_with(stdlib::SOURCE_PREFIX) {
             return Source {
                 name: id.into(),

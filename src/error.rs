@@ -87,6 +87,26 @@ pub(crate) enum Error {
 
     #[error("interrupted")]
     Interrupted,
+
+    #[error(
+        "`repl` starts the interactive prompt, so it comes after the tasks to run first\nusage: rfab [TASK[:ARGS]]... repl"
+    )]
+    ReplNotLast,
+
+    #[error("unknown command `:{name}`{}\nhint: `:help` lists the commands", did_you_mean(.suggestion.as_deref()))]
+    UnknownMeta {
+        name: String,
+        suggestion: Option<String>,
+    },
+
+    #[error("{message}\nusage: {usage}")]
+    MetaUsage {
+        message: String,
+        usage: &'static str,
+    },
+
+    #[error("cannot read from the terminal: {message}")]
+    Terminal { message: String },
 }
 
 impl Error {
@@ -102,7 +122,10 @@ impl Error {
             | Self::Set { .. }
             | Self::HostString { .. }
             | Self::OutputLevel { .. }
-            | Self::NoTask => 2,
+            | Self::NoTask
+            | Self::ReplNotLast
+            | Self::UnknownMeta { .. }
+            | Self::MetaUsage { .. } => 2,
             Self::Interrupted => 130,
             _ => 1,
         }

@@ -33,7 +33,7 @@ pub(crate) type HostResult = (
 );
 
 /// Rhai recursion is stack-hungry; host threads get room for deep recipes.
-const HOST_THREAD_STACK: usize = 8 << 20;
+pub(crate) const HOST_THREAD_STACK: usize = 8 << 20;
 
 pub(crate) struct Executor<'a> {
     pub(crate) engine: &'a Engine,

@@ -35,9 +35,10 @@ pub(crate) fn resolve(own: &Selection, tags: &Tags, runtime: &Runtime) -> Result
         roles: tags.roles.clone(),
         exclude_hosts: Vec::new(),
     };
+    let cli_hosts = runtime.cli();
     let cli = Selection {
-        hosts: runtime.cli.hosts.clone(),
-        roles: runtime.cli.roles.clone(),
+        hosts: cli_hosts.hosts,
+        roles: cli_hosts.roles,
         exclude_hosts: Vec::new(),
     };
     let from_env = Selection {
@@ -60,7 +61,7 @@ pub(crate) fn resolve(own: &Selection, tags: &Tags, runtime: &Runtime) -> Result
     }
     let excluded: Vec<String> = [
         own.exclude_hosts.clone(),
-        runtime.cli.exclude_hosts.clone(),
+        cli_hosts.exclude_hosts,
         env.strings("exclude_hosts")?,
     ]
     .concat();

@@ -30,6 +30,7 @@ mod listing;
 mod output;
 mod progress;
 mod remote_command;
+mod repl;
 mod run;
 mod scoped;
 mod search;

@@ -1,5 +1,6 @@
 //! Ctrl-C: the first stops starting new work and cancels the running script and commands;
-//! the second exits at once with status 130.
+//! the second exits at once with status 130. `rfab repl` resets the flag once the
+//! interrupted line has stopped, and goes back to its prompt.
 //!
 //! Signals belong to the process, so the flag is process-wide. Scripts see it through the
 //! engine's progress hook, long-running native functions (`local`, later SSH reads) poll it.
@@ -26,4 +27,10 @@ pub(crate) fn install() {
 /// Whether Ctrl-C (or SIGTERM, SIGHUP) has been received.
 pub(crate) fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::Relaxed)
+}
+
+/// Forgets an earlier Ctrl-C once its work has stopped, so that the next piece of work
+/// runs (`rfab repl` goes back to its prompt after one).
+pub(crate) fn reset() {
+    INTERRUPTED.store(false, Ordering::SeqCst);
 }

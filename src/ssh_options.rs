@@ -34,7 +34,6 @@ pub(crate) struct SshOptions {
     pub(crate) skip_bad_hosts: bool,
     pub(crate) parallel: bool,
     pub(crate) pool_size: Option<usize>,
-    pub(crate) dry_run: bool,
 }
 
 impl Default for SshOptions {
@@ -52,7 +51,6 @@ impl Default for SshOptions {
             skip_bad_hosts: false,
             parallel: false,
             pool_size: None,
-            dry_run: false,
         }
     }
 }

@@ -1,10 +1,12 @@
 //! What rfab was asked to do, and doing it.
 
-use std::sync::{Arc, OnceLock};
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, RwLock};
 
 use clap::CommandFactory;
 use clap_complete::Shell;
-use rhai::{Array, Dynamic, Map};
+use rhai::{Array, Dynamic, Engine, Map};
 
 use crate::api;
 use crate::arguments::Arguments;
@@ -21,6 +23,7 @@ use crate::fabfile::{Fabfile, MODULE_NAME};
 use crate::invocation::Invocation;
 use crate::listing;
 use crate::output::Output;
+use crate::repl::{self, Session};
 use crate::search;
 use crate::signals;
 use crate::summary::Summary;
@@ -74,24 +77,16 @@ impl Subcommand {
             .as_deref()
             .and_then(std::path::Path::parent)
             .map_or_else(|| config.cwd.clone(), std::path::Path::to_path_buf);
-        let sources = Sources { base };
+        let sources = Sources::new(base);
         let runtime = runtime(config, output, seed_env(config, path.as_deref()));
-        let mut engine = engine::build(&runtime, &sources.base);
-        let fabfile = Arc::new(match &path {
-            Some(path) => Fabfile::load(&engine, path, &sources)?,
-            None => Fabfile::none(&sources),
-        });
-        engine.register_static_module(MODULE_NAME, fabfile.module.clone());
-        runtime
-            .fabfile
-            .set(fabfile.clone())
-            .expect("the fabfile is loaded once");
+        let (engine, fabfile) = load(&runtime, path.as_deref(), &sources)?;
         match self {
             Self::List => output.say(listing::list(&fabfile).trim_end()),
             Self::Shortlist => output.say(listing::shortlist(&fabfile).trim_end()),
             Self::Display(name) => output.say(listing::display(fabfile.task(name)?).trim_end()),
             Self::Run(invocations) => {
-                if invocations.is_empty() && config.command.is_none() {
+                let (invocations, interactive) = repl::requested(invocations, &fabfile)?;
+                if invocations.is_empty() && config.command.is_none() && !interactive {
                     output.say(listing::list(&fabfile).trim_end());
                     return Err(Error::NoTask);
                 }
@@ -103,6 +98,11 @@ impl Subcommand {
                 runtime
                     .credentials
                     .ask_up_front(config.ask_up_front.0, config.ask_up_front.1);
+                if interactive {
+                    let path = path.expect("`repl` is a task word, so a fabfile was loaded");
+                    let session = Session::new(runtime, engine, fabfile, path, sources);
+                    return repl::run(session, invocations, config.command.as_deref());
+                }
                 let executor = Executor {
                     engine: &engine,
                     runtime: &runtime,
@@ -129,14 +129,32 @@ impl Subcommand {
     }
 }
 
+/// An engine with the fabfile at `path` loaded and registered, so that tasks and
+/// `execute()` find it; without a path, an empty fabfile.
+pub(crate) fn load(
+    runtime: &Arc<Runtime>,
+    path: Option<&Path>,
+    sources: &Sources,
+) -> Result<(Engine, Arc<Fabfile>)> {
+    let mut engine = engine::build(runtime, &sources.base);
+    let fabfile = Arc::new(match path {
+        Some(path) => Fabfile::load(&engine, path, sources)?,
+        None => Fabfile::none(sources),
+    });
+    engine.register_static_module(MODULE_NAME, fabfile.module.clone());
+    runtime.set_fabfile(fabfile.clone());
+    Ok((engine, fabfile))
+}
+
 fn runtime(config: &Config, output: &Output, env: Env) -> Arc<Runtime> {
     let mut output = output.clone();
     output.levels = config.levels;
     Arc::new(Runtime {
         output,
         env,
-        cli: config.cli.clone(),
+        cli: RwLock::new(config.cli.clone()),
         ssh: config.ssh.clone(),
+        dry_run: AtomicBool::new(config.dry_run),
         credentials: Credentials::new(
             config.password.clone(),
             config.sudo_password.clone(),
@@ -144,7 +162,7 @@ fn runtime(config: &Config, output: &Output, env: Env) -> Arc<Runtime> {
         ),
         connections: Connections::default(),
         summary: Summary::default(),
-        fabfile: OnceLock::new(),
+        fabfile: RwLock::new(None),
     })
 }
 

@@ -22,6 +22,7 @@ mod lb_drivers;
 mod listing;
 mod local;
 mod prompts;
+mod repl;
 mod rollout;
 mod signals;
 mod ssh;

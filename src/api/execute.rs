@@ -95,15 +95,14 @@ fn execute(
     let context = Context::of(ctx)?;
     let runtime = &context.runtime;
     let fabfile = runtime
-        .fabfile
-        .get()
+        .fabfile()
         .ok_or("execute() runs tasks, so it cannot be called while the fabfile loads")?;
     let task = fabfile.task(name).map_err(|e| e.to_string())?;
     let overload = task.overload(args.len()).map_err(|e| e.to_string())?;
     let executor = Executor {
         engine: ctx.engine(),
         runtime,
-        fabfile,
+        fabfile: &fabfile,
     };
     let results = executor
         .execute(task, overload, args, &own, context.target.as_ref())

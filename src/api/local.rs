@@ -85,7 +85,7 @@ fn run(
     if !quiet && context.shows(Level::Running) {
         output.command("localhost", "local", command);
     }
-    if context.runtime.ssh.dry_run {
+    if context.runtime.dry_run() {
         return Ok(CommandResult {
             command: command.into(),
             dry: true,

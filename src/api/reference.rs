@@ -57,6 +57,41 @@ pub(crate) fn reference(engine: &Engine, name: Option<&str>) -> Option<String> {
     Some(out)
 }
 
+/// The names of the documented script functions, as scripts call them: `run`, `git::tags`.
+pub(crate) fn function_names(engine: &Engine) -> Vec<String> {
+    let Some(metadata) = engine
+        .gen_fn_metadata_to_json(false)
+        .ok()
+        .and_then(|json| serde_json::from_str::<Value>(&json).ok())
+    else {
+        return Vec::new();
+    };
+    let global = metadata["functions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| (String::new(), f));
+    let modules = metadata["modules"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .flat_map(|(module, body)| {
+            body["functions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(move |f| (format!("{module}::"), f))
+        });
+    let mut names: Vec<String> = global
+        .chain(modules)
+        .filter_map(|(namespace, function)| Some(format!("{namespace}{}", title(function)?)))
+        .filter(|title| !title.contains(['.', '[', ' ']))
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
 /// The heading an entry goes under: `local`, `Env[key]`, `CommandResult.stdout`.
 fn title(function: &Value) -> Option<String> {
     let name = function["name"].as_str()?;

@@ -138,7 +138,7 @@ pub(super) fn command(
             .output
             .command(&target.host_string, name, command);
     }
-    if context.runtime.ssh.dry_run {
+    if context.runtime.dry_run() {
         return Ok(CommandResult {
             command: command.into(),
             dry: true,

@@ -96,7 +96,7 @@ fn put(
     };
     let use_sudo = context.flag(options, "use_sudo");
     let mut placed = Array::new();
-    let connection = if context.runtime.ssh.dry_run {
+    let connection = if context.runtime.dry_run() {
         None
     } else {
         Some(connect(&context, &target)?)
@@ -106,7 +106,7 @@ fn put(
         .filter_map(|(f, _)| std::fs::metadata(f).ok())
         .map(|m| m.len())
         .sum();
-    let bar = if total >= BIG_TRANSFER && !context.runtime.ssh.dry_run && !context.parallel {
+    let bar = if total >= BIG_TRANSFER && !context.runtime.dry_run() && !context.parallel {
         context.runtime.output.progress(
             total,
             &Unit::Bytes,
@@ -194,7 +194,7 @@ fn get(ctx: &NativeCallContext, remote: &str, local: &str) -> Result<Array, Box<
             &format!("{remote} -> {}", local.display()),
         );
     }
-    if !context.runtime.ssh.dry_run {
+    if !context.runtime.dry_run() {
         let connection = connect(&context, &target)?;
         let conn = connection.lock().unwrap_or_else(PoisonError::into_inner);
         transfer::download(&conn, &remote, &local, &|_| {}).map_err(|e| format!("get(): {e}"))?;

@@ -1,0 +1,117 @@
+//! `rfab repl`: the fabfile loaded, a prompt, and one run that lasts the whole session.
+//!
+//! An entry is a meta-command (`:hosts`, `:help`, ...; see `meta`), task invocations in the
+//! command line's grammar (`prod:out deploy:stable`), or Rhai, which runs like the body of a
+//! task on every selected host (see `line` for how an entry is told apart, `script` for how
+//! Rhai runs). Env, connections, variables, functions and imports last from one entry to
+//! the next.
+//!
+//! No error ends an interactive session: it is printed as on the command line and the
+//! prompt comes back; Ctrl-C stops what runs (remote commands included) and comes back
+//! too. With stdin piped, entries are read and echoed like a script, which stops at the
+//! first failure with its exit status, as `sh -e` would.
+//!
+//! `-H` and `-R` give the first selection (they are in `env.hosts`/`env.roles` already) but
+//! do not pin it, as they would on the command line: tasks, `:hosts` and `env` change it.
+
+mod completion;
+mod helper;
+mod history;
+mod input;
+mod line;
+mod meta;
+mod script;
+mod session;
+
+pub(crate) use session::Session;
+
+use crate::context::CliHosts;
+use crate::error::{Error, Result};
+use crate::fabfile::Fabfile;
+use crate::invocation::Invocation;
+use crate::signals;
+use input::Input;
+use line::Line;
+use meta::Flow;
+
+/// The word that asks for the REPL.
+const WORD: &str = "repl";
+
+/// Whether the command line asks for the REPL (`rfab prod repl`): its last word is `repl`
+/// and the fabfile has no task of that name. Gives the tasks to run first.
+pub(crate) fn requested<'a>(
+    invocations: &'a [Invocation],
+    fabfile: &Fabfile,
+) -> Result<(&'a [Invocation], bool)> {
+    if fabfile.task(WORD).is_ok() {
+        return Ok((invocations, false));
+    }
+    match invocations.iter().position(|i| i.word == WORD) {
+        None => Ok((invocations, false)),
+        Some(last) if last + 1 == invocations.len() => Ok((&invocations[..last], true)),
+        Some(_) => Err(Error::ReplNotLast),
+    }
+}
+
+/// Runs the tasks and the command given before `repl`, then the session; closes every
+/// connection at the end, whatever happened.
+pub(crate) fn run(mut session: Session, first: &[Invocation], command: Option<&str>) -> Result<()> {
+    let cli = session.runtime.cli();
+    session.runtime.set_cli(CliHosts {
+        hosts: Vec::new(),
+        roles: Vec::new(),
+        exclude_hosts: cli.exclude_hosts,
+    });
+    let result = session
+        .run_invocations(first)
+        .and_then(|()| command.map_or(Ok(()), |command| session.run_command(command)))
+        .and_then(|()| Input::open(session.words(), &session.runtime.output))
+        .and_then(|mut input| prompt(&mut session, &mut input));
+    session
+        .runtime
+        .connections
+        .close_all(&session.runtime.output);
+    result
+}
+
+/// Reads and runs entries until the end of the input or `:quit`.
+fn prompt(session: &mut Session, input: &mut Input) -> Result<()> {
+    if !input.is_piped() {
+        session.say(
+            "Tasks as on the command line, or Rhai: run(\"uptime\") runs on every selected host. \
+             :help for more, Ctrl-D to leave.",
+        );
+    }
+    loop {
+        let Some(text) = input.read(&session.prompt(), &session.runtime.output)? else {
+            return Ok(());
+        };
+        let result = entry(session, &text);
+        // The interrupted entry has stopped: the next one runs.
+        signals::reset();
+        input.set_words(session.words());
+        match result {
+            Ok(Flow::Continue) => {}
+            Ok(Flow::Quit) => return Ok(()),
+            Err(error) if input.is_piped() => return Err(error),
+            Err(error) => report(session, &error),
+        }
+    }
+}
+
+fn entry(session: &mut Session, text: &str) -> Result<Flow> {
+    match line::classify(text, |name| session.fabfile.task(name).is_ok())? {
+        Line::Empty => {}
+        Line::Meta { name, argument } => return meta::run(session, &name, &argument),
+        Line::Invocations(invocations) => session.run_invocations(&invocations)?,
+        Line::Script(text) => session.run_script(&text)?,
+    }
+    Ok(Flow::Continue)
+}
+
+/// Prints an error that is not on the terminal already; Ctrl-C said its piece itself.
+fn report(session: &Session, error: &Error) {
+    if !error.is_reported() && !matches!(error, Error::Interrupted) {
+        session.runtime.output.error(&error.to_string());
+    }
+}

@@ -1,0 +1,328 @@
+//! Rhai typed at the prompt, run like the body of a task without host tags: once on each
+//! selected host, in parallel, or once locally when no host is selected.
+//!
+//! What persists from one entry to the next:
+//! - functions, shared by every host;
+//! - `import`s, replayed before each entry: Rhai forgets them when an evaluation ends
+//!   (rhai#934), and the module resolvers' caches make the replay cheap;
+//! - variables, which each host keeps for itself (`let r = run("hostname")` holds that host's
+//!   result there); a host's first entry starts from the local variables.
+//!
+//! The value of a final expression is shown per host, unless it is `()` or a command's
+//! result, whose output has just been shown.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rhai::{
+    AST, ASTFlags, CallFnOptions, Dynamic, Engine, EvalAltResult, Expr, Ident, Module, Scope, Stmt,
+};
+
+use crate::api::{CommandResult, abort_message, run_on_abort, unreachable_message};
+use crate::context::{Context, Runtime, Target};
+use crate::diagnostic::Sources;
+use crate::error::{Error, Result};
+use crate::executor::HOST_THREAD_STACK;
+use crate::signals;
+
+/// The variable an entry's final expression is kept in, to be shown.
+const VALUE: &str = "__rfab_value";
+/// An empty function: Rhai runs statements with a call tag only on the way to calling one.
+const DONE: &str = "__rfab_done";
+
+type Outcome = std::result::Result<Dynamic, Box<EvalAltResult>>;
+
+pub(crate) struct Script {
+    /// Functions defined at the prompt; a later definition replaces an earlier one.
+    functions: AST,
+    /// The entry each of those functions was defined in, by name, for errors: Rhai names
+    /// the running program's source instead.
+    origins: HashMap<String, String>,
+    /// `import` statements of the entries that ran, in order.
+    imports: Vec<Stmt>,
+    /// `fn __rfab_done() {}`, part of every program.
+    done: AST,
+    local: Scope<'static>,
+    hosts: HashMap<String, Scope<'static>>,
+    /// How many entries were compiled: each is a source of its own, `<input N>`.
+    entries: usize,
+}
+
+/// One entry, ready to run.
+struct Entry {
+    program: AST,
+    source: String,
+    imports: Vec<Stmt>,
+    shows_value: bool,
+}
+
+impl Script {
+    pub(crate) fn new() -> Self {
+        Self {
+            functions: AST::empty(),
+            origins: HashMap::new(),
+            imports: Vec::new(),
+            done: Engine::new_raw()
+                .compile(format!("fn {DONE}() {{}}"))
+                .expect("an empty function compiles"),
+            local: Scope::new(),
+            hosts: HashMap::new(),
+            entries: 0,
+        }
+    }
+
+    /// The functions defined at the prompt, for completion.
+    pub(crate) fn function_names(&self) -> Vec<String> {
+        self.functions
+            .iter_functions()
+            .map(|f| f.name.to_owned())
+            .filter(|name| name != DONE)
+            .collect()
+    }
+
+    /// Runs `text` on `targets` (none: locally); every failure is reported, the first is
+    /// returned.
+    pub(crate) fn run(
+        &mut self,
+        engine: &Engine,
+        runtime: &Arc<Runtime>,
+        sources: &mut Sources,
+        text: &str,
+        targets: Vec<Target>,
+    ) -> Result<()> {
+        let entry = self.compile(engine, sources, text)?;
+        let outcomes = if targets.is_empty() {
+            let outcome = evaluate(
+                engine,
+                runtime,
+                &entry.program,
+                &mut self.local,
+                None,
+                false,
+            );
+            vec![(None, outcome)]
+        } else {
+            self.on_hosts(engine, runtime, &entry.program, targets)
+        };
+        let mut failure = None;
+        for (target, outcome) in outcomes {
+            let host = target.as_deref().map(|t| t.host_string.as_str());
+            match outcome {
+                Ok(value) if entry.shows_value => show(engine, runtime, host, value),
+                Ok(_) => {}
+                Err(error) => {
+                    let error = self.relabel(*error);
+                    let reported = report(runtime, sources, &entry, host, &error);
+                    failure.get_or_insert(reported);
+                }
+            }
+        }
+        if let Some(error) = failure {
+            return Err(error);
+        }
+        self.imports.extend(entry.imports);
+        Ok(())
+    }
+
+    /// Parses `text`, keeps its functions, and builds the program: the imports so far, the
+    /// entry's statements with the final expression kept in [`VALUE`], every function.
+    fn compile(&mut self, engine: &Engine, sources: &mut Sources, text: &str) -> Result<Entry> {
+        self.entries += 1;
+        let source = format!("<input {}>", self.entries);
+        sources.add_typed(&source, text);
+        let mut ast = engine.compile(text).map_err(|e| Error::Script {
+            rendered: sources.parse_error(&e, &source),
+        })?;
+        ast.set_source(source.as_str());
+        for function in ast.iter_functions() {
+            self.origins
+                .insert(function.name.to_owned(), source.clone());
+        }
+        self.functions = self.functions.merge(&ast.clone_functions_only());
+        let mut statements = ast.statements().to_vec();
+        let imports = statements
+            .iter()
+            .filter(|s| matches!(s, Stmt::Import(..)))
+            .cloned()
+            .collect();
+        let shows_value = keep_value(&mut statements);
+        let statements = self.imports.iter().cloned().chain(statements);
+        let mut program = AST::new(statements, Module::new())
+            .merge(&self.functions)
+            .merge(&self.done);
+        program.set_source(source.as_str());
+        Ok(Entry {
+            program,
+            source,
+            imports,
+            shows_value,
+        })
+    }
+
+    /// Names, in each call of a function defined at the prompt, the entry that defined it.
+    fn relabel(&self, error: EvalAltResult) -> EvalAltResult {
+        match error {
+            EvalAltResult::ErrorInFunctionCall(name, source, inner, pos) => {
+                let source = self.origins.get(&name).cloned().unwrap_or(source);
+                let inner = Box::new(self.relabel(*inner));
+                EvalAltResult::ErrorInFunctionCall(name, source, inner, pos)
+            }
+            EvalAltResult::ErrorInModule(path, inner, pos) => {
+                EvalAltResult::ErrorInModule(path, Box::new(self.relabel(*inner)), pos)
+            }
+            other => other,
+        }
+    }
+
+    /// Runs `program` on every target, at most `-z` at a time, and gives the outcomes in
+    /// the targets' order.
+    fn on_hosts(
+        &mut self,
+        engine: &Engine,
+        runtime: &Arc<Runtime>,
+        program: &AST,
+        targets: Vec<Target>,
+    ) -> Vec<(Option<Arc<Target>>, Outcome)> {
+        let parallel = targets.len() > 1;
+        let pool = runtime
+            .ssh
+            .pool_size
+            .unwrap_or(targets.len())
+            .clamp(1, targets.len());
+        let queue: VecDeque<(usize, Arc<Target>, Scope<'static>)> = targets
+            .into_iter()
+            .enumerate()
+            .map(|(index, target)| {
+                let scope = self
+                    .hosts
+                    .remove(&target.host_string)
+                    .unwrap_or_else(|| self.local.clone());
+                (index, Arc::new(target), scope)
+            })
+            .collect();
+        let queue = Mutex::new(queue);
+        let done = Mutex::new(Vec::new());
+        std::thread::scope(|threads| {
+            for _ in 0..pool {
+                let worker = || {
+                    while let Some((index, target, mut scope)) = lock(&queue).pop_front() {
+                        let outcome = if signals::interrupted() {
+                            Err(
+                                EvalAltResult::ErrorTerminated(Dynamic::UNIT, rhai::Position::NONE)
+                                    .into(),
+                            )
+                        } else {
+                            let target = Some(target.clone());
+                            evaluate(engine, runtime, program, &mut scope, target, parallel)
+                        };
+                        lock(&done).push((index, target, scope, outcome));
+                    }
+                };
+                std::thread::Builder::new()
+                    .stack_size(HOST_THREAD_STACK)
+                    .spawn_scoped(threads, worker)
+                    .expect("a thread for a host");
+            }
+        });
+        let mut done = done.into_inner().unwrap_or_else(PoisonError::into_inner);
+        done.sort_by_key(|(index, ..)| *index);
+        done.into_iter()
+            .map(|(_, target, scope, outcome)| {
+                self.hosts.insert(target.host_string.clone(), scope);
+                (Some(target), outcome)
+            })
+            .collect()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Turns a final expression into `let __rfab_value = EXPRESSION;`; says whether there was one.
+fn keep_value(statements: &mut Vec<Stmt>) -> bool {
+    let expression = match statements.pop() {
+        Some(Stmt::Expr(expression)) => *expression,
+        Some(Stmt::FnCall(call, pos)) => Expr::FnCall(call, pos),
+        Some(other) => {
+            statements.push(other);
+            return false;
+        }
+        None => return false,
+    };
+    let pos = expression.position();
+    let name = Ident {
+        name: VALUE.into(),
+        pos,
+    };
+    statements.push(Stmt::Var(
+        Box::new((name, expression, None)),
+        ASTFlags::NONE,
+        pos,
+    ));
+    true
+}
+
+/// Runs the program's statements in `scope`, on `target`, the way a task runs there.
+fn evaluate(
+    engine: &Engine,
+    runtime: &Arc<Runtime>,
+    program: &AST,
+    scope: &mut Scope<'static>,
+    target: Option<Arc<Target>>,
+    parallel: bool,
+) -> Outcome {
+    let context = Context::new(runtime.clone(), None, target.clone()).in_parallel(parallel);
+    let options = CallFnOptions::new()
+        .eval_ast(true)
+        .rewind_scope(false)
+        .with_tag(context.clone());
+    let result = engine.call_fn_with_options::<()>(options, scope, program, DONE, ());
+    let value = scope.remove::<Dynamic>(VALUE).unwrap_or(Dynamic::UNIT);
+    let undo = std::mem::take(&mut *lock(&context.on_abort));
+    if let (Err(_), Some(target), false) = (&result, &target, undo.is_empty()) {
+        run_on_abort(&context, target, &undo);
+    }
+    result.map(|()| value)
+}
+
+/// Prints an entry's value, `[host]`-prefixed on a host: strings as they are, anything else
+/// the way Rhai's `to_debug` writes it.
+fn show(engine: &Engine, runtime: &Runtime, host: Option<&str>, value: Dynamic) {
+    if value.is_unit() || value.is::<CommandResult>() {
+        return;
+    }
+    let text = if value.is_string() {
+        value.to_string()
+    } else {
+        let options = CallFnOptions::new().eval_ast(false).in_all_namespaces(true);
+        engine
+            .call_fn_with_options::<String>(
+                options,
+                &mut Scope::new(),
+                &AST::empty(),
+                "to_debug",
+                (value.clone(),),
+            )
+            .unwrap_or_else(|_| format!("{value:?}"))
+    };
+    runtime.output.user(host, &text);
+}
+
+/// Prints a failure as a task's would be, and turns it into the entry's error.
+fn report(
+    runtime: &Runtime,
+    sources: &Sources,
+    entry: &Entry,
+    host: Option<&str>,
+    error: &EvalAltResult,
+) -> Error {
+    if matches!(error.unwrap_inner(), EvalAltResult::ErrorTerminated(..)) {
+        return Error::Interrupted;
+    }
+    let message = abort_message(error)
+        .or_else(|| unreachable_message(error))
+        .unwrap_or_else(|| sources.eval_error(error, &entry.source));
+    runtime.output.fatal(host, &message);
+    Error::TaskFailed(message)
+}

@@ -1,0 +1,188 @@
+//! One `rfab repl` session: the run's runtime (env, connections) for its whole length, the
+//! engine with the fabfile loaded, and what was typed so far.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rhai::{Dynamic, Engine, Map};
+
+use crate::api;
+use crate::context::{Runtime, Target};
+use crate::diagnostic::{Sources, display_path};
+use crate::error::Result;
+use crate::executor::Executor;
+use crate::fabfile::Fabfile;
+use crate::host_list::{self, Selection};
+use crate::invocation::Invocation;
+use crate::repl::completion::Words;
+use crate::repl::script::Script;
+use crate::subcommand;
+use crate::tag::Tags;
+
+pub(crate) struct Session {
+    pub(crate) runtime: Arc<Runtime>,
+    pub(crate) engine: Engine,
+    pub(crate) fabfile: Arc<Fabfile>,
+    path: PathBuf,
+    sources: Sources,
+    script: Script,
+    /// The script API's function names, for completion.
+    api: Vec<String>,
+    /// The task word that last changed the selection (`prod:out`) and the hosts it chose:
+    /// the prompt names the task while those hosts stay selected.
+    label: Option<(String, Vec<String>)>,
+}
+
+impl Session {
+    pub(crate) fn new(
+        runtime: Arc<Runtime>,
+        engine: Engine,
+        fabfile: Arc<Fabfile>,
+        path: PathBuf,
+        sources: Sources,
+    ) -> Self {
+        let api = api::function_names(&engine);
+        Self {
+            runtime,
+            engine,
+            fabfile,
+            path,
+            sources,
+            script: Script::new(),
+            api,
+            label: None,
+        }
+    }
+
+    /// A plain line (or lines) of text on stdout.
+    pub(crate) fn say(&self, text: &str) {
+        self.runtime.output.say(text.trim_end());
+    }
+
+    /// The hosts a task without host tags would run on now.
+    pub(crate) fn selection(&self) -> Result<Vec<Target>> {
+        host_list::resolve(&Selection::default(), &Tags::default(), &self.runtime)
+    }
+
+    fn selected_host_strings(&self) -> Option<Vec<String>> {
+        let targets = self.selection().ok()?;
+        Some(targets.into_iter().map(|t| t.host_string).collect())
+    }
+
+    /// `rfab prod [2 hosts]> `; `(dry)` while dry-run is on.
+    pub(crate) fn prompt(&self) -> String {
+        let mut prompt = String::from("rfab");
+        if let Some((word, hosts)) = &self.label
+            && self.selected_host_strings().as_ref() == Some(hosts)
+        {
+            let _ = write!(prompt, " {word}");
+        }
+        match self.selection().map(|targets| targets.len()) {
+            Ok(0) => {}
+            Ok(1) => prompt.push_str(" [1 host]"),
+            Ok(n) => {
+                let _ = write!(prompt, " [{n} hosts]");
+            }
+            Err(_) => prompt.push_str(" [?]"),
+        }
+        if self.runtime.dry_run() {
+            prompt.push_str(" (dry)");
+        }
+        prompt.push_str("> ");
+        prompt
+    }
+
+    /// Runs task invocations as the command line would, one after the other; a task that
+    /// changes the selection names the prompt.
+    pub(crate) fn run_invocations(&mut self, invocations: &[Invocation]) -> Result<()> {
+        for invocation in invocations {
+            self.fabfile.task(&invocation.task)?.bind(invocation)?;
+        }
+        let executor = Executor {
+            engine: &self.engine,
+            runtime: &self.runtime,
+            fabfile: &self.fabfile,
+        };
+        for invocation in invocations {
+            let before = self.selected_host_strings();
+            executor.run(std::slice::from_ref(invocation))?;
+            let after = self.selected_host_strings();
+            if let Some(hosts) = after.filter(|after| Some(after) != before.as_ref()) {
+                self.label = Some((invocation.word.clone(), hosts));
+            }
+        }
+        Ok(())
+    }
+
+    /// `rfab -H HOSTS repl -- COMMAND`: the command, on every host, before the prompt.
+    pub(crate) fn run_command(&self, command: &str) -> Result<()> {
+        let executor = Executor {
+            engine: &self.engine,
+            runtime: &self.runtime,
+            fabfile: &self.fabfile,
+        };
+        executor.run_command(command)
+    }
+
+    /// Runs Rhai on the selected hosts (see `script`).
+    pub(crate) fn run_script(&mut self, text: &str) -> Result<()> {
+        let targets = self.selection()?;
+        self.script.run(
+            &self.engine,
+            &self.runtime,
+            &mut self.sources,
+            text,
+            targets,
+        )
+    }
+
+    /// Reads the fabfile again into a new engine; env, variables, functions typed at the
+    /// prompt and connections stay. On an error the old fabfile stays loaded.
+    pub(crate) fn reload(&mut self) -> Result<()> {
+        let (engine, fabfile) = subcommand::load(
+            &self.runtime,
+            Some(&self.path),
+            &Sources::new(self.sources.base.clone()),
+        )?;
+        self.api = api::function_names(&engine);
+        self.engine = engine;
+        self.fabfile = fabfile;
+        self.say(&format!(
+            "Reloaded {} ({} tasks).",
+            display_path(&self.path),
+            self.fabfile.tasks.len()
+        ));
+        Ok(())
+    }
+
+    /// What Tab can complete now.
+    pub(crate) fn words(&self) -> Words {
+        let env = &self.runtime.env;
+        let roledefs = env
+            .get("roledefs")
+            .and_then(Dynamic::try_cast::<Map>)
+            .unwrap_or_default();
+        let mut hosts = env.strings("hosts").unwrap_or_default();
+        hosts.extend(self.selected_host_strings().unwrap_or_default());
+        for definition in roledefs.values() {
+            let list = definition
+                .clone()
+                .try_cast::<Map>()
+                .and_then(|m| m.get("hosts").cloned())
+                .unwrap_or_else(|| definition.clone());
+            hosts.extend(crate::env::strings("roledefs", list).unwrap_or_default());
+        }
+        hosts.sort();
+        hosts.dedup();
+        let mut functions = self.api.clone();
+        functions.extend(self.script.function_names());
+        Words {
+            tasks: self.fabfile.tasks.iter().map(|t| t.name.clone()).collect(),
+            functions,
+            hosts,
+            roles: roledefs.keys().map(ToString::to_string).collect(),
+            env_keys: env.snapshot().keys().map(ToString::to_string).collect(),
+        }
+    }
+}

@@ -1,0 +1,432 @@
+//! `rfab repl`: on a real pseudo-terminal (completion, multi-line entries, history, Ctrl-C)
+//! and with piped stdin, against real sshd hosts.
+
+use std::time::Duration;
+
+use expectrl::process::unix::WaitStatus;
+use expectrl::session::OsSession;
+use expectrl::{ControlCode, Expect, Session};
+
+use crate::sshd::{Fleet, eventually};
+use crate::test::Test;
+
+/// Longer than anything here should take, so that a hang fails rather than blocks.
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+const FABFILE: &str = r#"
+    /// Select the whole fleet.
+    fn prod() { env.hosts = env.fleet.split(","); }
+    /// Say hello, once, here.
+    fn staging() { puts("staging selected"); }
+"#;
+
+/// rfab's prompt on a pseudo-terminal, as a person would use it.
+fn terminal(test: &Test) -> OsSession {
+    let mut command = test.command();
+    command.env("TERM", "xterm");
+    let mut session = Session::spawn(command).expect("rfab on a pseudo-terminal");
+    session.set_expect_timeout(Some(TIMEOUT));
+    session
+}
+
+/// Waits for `text` on the terminal; returns everything printed before it.
+fn expect(session: &mut OsSession, text: &str) -> String {
+    match session.expect(text) {
+        Ok(found) => String::from_utf8_lossy(found.before()).into_owned(),
+        Err(e) => panic!("waiting for {text:?}: {e}"),
+    }
+}
+
+/// Waits for a whole line of output: unlike a bare string, it cannot be found in the
+/// line editor's echo of what was typed, or in its escape sequences.
+fn expect_line(session: &mut OsSession, line: &str) {
+    expect(session, &format!("\n{line}\r\n"));
+}
+
+/// Waits for an empty prompt, ready for keys. Keys typed before it would reach a terminal
+/// not yet in the line editor's hands, which a person's typing never does; and a prompt
+/// the editor redraws around typed text (after a list of completions) is no empty one.
+fn ready(session: &mut OsSession, prompt: &str) {
+    expect(session, &format!("{prompt}\r"));
+}
+
+/// Types `entry` and Enter at the next empty prompt.
+fn enter(session: &mut OsSession, prompt: &str, entry: &str) {
+    ready(session, prompt);
+    session.send(format!("{entry}\r")).expect("type");
+}
+
+/// Ctrl-D at the prompt; rfab's exit status.
+fn leave(session: &mut OsSession, prompt: &str) -> i32 {
+    ready(session, prompt);
+    session
+        .send(ControlCode::EndOfTransmission)
+        .expect("Ctrl-D");
+    exit_status(session)
+}
+
+/// Waits for rfab to exit (never forever: a hang fails the test).
+fn exit_status(session: &OsSession) -> i32 {
+    eventually("rfab to exit", || match session.get_process().status() {
+        Ok(WaitStatus::Exited(_, code)) => Some(code),
+        _ => None,
+    })
+}
+
+/// A test whose rfab has its own, empty, data directory for the history.
+fn local_test() -> Test {
+    let test = Test::new().fabfile(FABFILE);
+    let data = test.path().join("data");
+    test.env("XDG_DATA_HOME", &data.display().to_string())
+        .args(&["repl"])
+}
+
+const PROMPT: &str = "rfab> ";
+
+#[test]
+fn tab_completes_task_names() {
+    let test = local_test();
+    let mut rfab = terminal(&test);
+    ready(&mut rfab, PROMPT);
+    rfab.send("stag\t").expect("type");
+    expect(&mut rfab, "staging");
+    rfab.send("\r").expect("enter");
+    expect_line(&mut rfab, "staging selected");
+    // `pro` is the start of a task and of a script function: a second Tab lists both.
+    ready(&mut rfab, PROMPT);
+    rfab.send("pro\t\t").expect("type");
+    let listed = expect(&mut rfab, "prompt");
+    assert!(listed.contains("prod"), "{listed:?}");
+    rfab.send(ControlCode::EndOfText)
+        .expect("Ctrl-C clears the line");
+    assert_eq!(leave(&mut rfab, PROMPT), 0);
+}
+
+#[test]
+fn an_entry_goes_on_while_a_brace_is_open() {
+    let test = local_test();
+    let mut rfab = terminal(&test);
+    ready(&mut rfab, PROMPT);
+    rfab.send("fn twice(x) {\r").expect("type");
+    rfab.send("  x * 2\r").expect("type");
+    rfab.send("}\r").expect("type");
+    enter(&mut rfab, PROMPT, "twice(21)");
+    expect_line(&mut rfab, "42");
+    assert_eq!(leave(&mut rfab, PROMPT), 0);
+}
+
+#[test]
+fn history_is_kept_across_sessions() {
+    let test = local_test();
+    let mut first = terminal(&test);
+    enter(&mut first, PROMPT, "let remembered = 40 + 2; remembered");
+    expect_line(&mut first, "42");
+    assert_eq!(leave(&mut first, PROMPT), 0);
+    let file = test.path().join("data/rfab/history");
+    assert!(file.is_file(), "no history at {}", file.display());
+
+    let mut second = terminal(&test);
+    ready(&mut second, PROMPT);
+    // What was typed before is hinted as soon as an entry starts like it.
+    second.send("let rem").expect("type");
+    expect(&mut second, "embered = 40 + 2; remembered");
+    second.send(ControlCode::EndOfText).expect("Ctrl-C");
+    ready(&mut second, PROMPT);
+    second.send("\x1b[A").expect("Up");
+    expect(&mut second, "let remembered = 40 + 2; remembered");
+    second.send("\r").expect("enter");
+    expect_line(&mut second, "42");
+    assert_eq!(leave(&mut second, PROMPT), 0);
+}
+
+#[test]
+fn an_error_leaves_the_prompt_working() {
+    let test = local_test();
+    let mut rfab = terminal(&test);
+    enter(&mut rfab, PROMPT, "nosuch(1)");
+    expect(&mut rfab, "Function not found: nosuch (i64)");
+    // Not a task of this fabfile, so Rhai, in which it is no statement.
+    enter(&mut rfab, PROMPT, "deploy:stable");
+    expect(&mut rfab, "Expecting ';' to terminate this statement");
+    enter(&mut rfab, PROMPT, ":hots");
+    expect(&mut rfab, "did you mean `:hosts`?");
+    enter(&mut rfab, PROMPT, "`still ${1 + 1}`");
+    expect_line(&mut rfab, "still 2");
+    assert_eq!(leave(&mut rfab, PROMPT), 0);
+}
+
+#[test]
+fn ctrl_c_stops_a_remote_command_and_returns_to_the_prompt() {
+    let fleet = Fleet::start(1);
+    let host = fleet.hosts[0].string();
+    let test = fleet
+        .test()
+        .fabfile(FABFILE)
+        .env("XDG_DATA_HOME", "/nonexistent")
+        .args(&["-H", &host, "repl"]);
+    let prompt = "rfab [1 host]> ";
+    let mut rfab = terminal(&test);
+    enter(&mut rfab, prompt, "run(\"sleep 7373\")");
+    expect_line(&mut rfab, &format!("[{host}] run: sleep 7373"));
+    eventually("the remote command to start", || {
+        crate::ssh::process_running("sleep 7373").then_some(())
+    });
+    rfab.send(ControlCode::EndOfText).expect("Ctrl-C");
+    enter(&mut rfab, prompt, "run(\"echo still here\")");
+    eventually("the remote command to be stopped", || {
+        (!crate::ssh::process_running("sleep 7373")).then_some(())
+    });
+    expect_line(&mut rfab, &format!("[{host}] out: still here"));
+    ready(&mut rfab, prompt);
+    rfab.send(ControlCode::EndOfTransmission).expect("Ctrl-D");
+    expect(&mut rfab, "Disconnecting from root@");
+    assert_eq!(exit_status(&rfab), 0);
+}
+
+#[test]
+fn piped_entries_run_on_every_host_over_one_connection_each() {
+    let fleet = Fleet::start(2);
+    let [one, two] = [fleet.hosts[0].string(), fleet.hosts[1].string()];
+    let ran = fleet
+        .test()
+        .fabfile(FABFILE)
+        .args(&["--set", &format!("fleet={one}\\,{two}"), "prod", "repl"])
+        .stdin("run(\"echo first\"); ()\nlet name = run(\"echo $((6 * 7))\").stdout;\nname\nrun(\"exit 3\")\n")
+        .status(1)
+        .run();
+    let lines: Vec<&str> = ran.stdout.lines().collect();
+    let prompt = "rfab prod [2 hosts]> ";
+    for (index, entry) in [
+        "run(\"echo first\"); ()",
+        "let name = run(\"echo $((6 * 7))\").stdout;",
+        "name",
+    ]
+    .iter()
+    .enumerate()
+    {
+        assert!(
+            lines.contains(&format!("{prompt}{entry}").as_str()),
+            "entry {index} not echoed: {}",
+            ran.stdout
+        );
+    }
+    for host in [&one, &two] {
+        for line in [
+            format!("[{host}] run: echo first"),
+            format!("[{host}] out: first"),
+            format!("[{host}] out: 42"),
+            format!("[{host}] 42"),
+        ] {
+            assert!(
+                lines.contains(&line.as_str()),
+                "no {line:?} in\n{}",
+                ran.stdout
+            );
+        }
+    }
+    assert!(
+        ran.stdout.contains("Disconnecting from root@"),
+        "{}",
+        ran.stdout
+    );
+    for host in &fleet.hosts {
+        assert_eq!(
+            host.log().matches("Accepted publickey").count(),
+            1,
+            "{}",
+            host.log()
+        );
+    }
+}
+
+#[test]
+fn piped_entries_stop_at_the_first_failure_with_its_status() {
+    Test::new()
+        .fabfile(FABFILE)
+        .args(&["repl"])
+        .stdin("let x = 1;\nx + 1\nthrow \"boom\";\nx\n")
+        .status(1)
+        .stdout(
+            r#"
+            rfab> let x = 1;
+            rfab> x + 1
+            2
+            rfab> throw "boom";
+            "#,
+        )
+        .stderr(
+            r#"
+            Fatal error: boom
+             --> <input 3>:1:1
+              |
+            1 | throw "boom";
+              | ^
+
+            Aborting.
+            "#,
+        )
+        .run();
+    Test::new()
+        .fabfile(FABFILE)
+        .args(&["repl"])
+        .stdin(":dry maybe\n:tasks\n")
+        .status(2)
+        .stdout("rfab> :dry maybe\n")
+        .stderr("error: `:dry` takes `on` or `off`, not `maybe`\nusage: :dry [on|off]\n")
+        .run();
+}
+
+#[test]
+fn functions_imports_and_multi_line_entries_persist_when_piped() {
+    Test::new()
+        .fabfile(FABFILE)
+        .args(&["repl"])
+        .stdin(
+            "import \"rfab/hosts\" as h;\nfn names(pattern) {\n  h::expand(pattern)\n}\nnames(\"web[1:2]\")\n",
+        )
+        .stdout(
+            r#"
+            rfab> import "rfab/hosts" as h;
+            rfab> fn names(pattern) {
+                    h::expand(pattern)
+                  }
+            rfab> names("web[1:2]")
+            ["web1", "web2"]
+            "#,
+        )
+        .run();
+}
+
+#[test]
+fn a_task_that_selects_hosts_names_the_prompt() {
+    Test::new()
+        .fabfile(FABFILE)
+        .args(&["--set", "fleet=web1\\,web2", "repl"])
+        .stdin("prod\n:hosts\n:hosts db1\n:env hosts\n")
+        .stdout(
+            r#"
+            rfab> prod
+            rfab prod [2 hosts]> :hosts
+            web1
+            web2
+            rfab prod [2 hosts]> :hosts db1
+            db1
+            rfab [1 host]> :env hosts
+            ["db1"]
+            "#,
+        )
+        .run();
+}
+
+#[test]
+fn roles_tasks_and_quit() {
+    Test::new()
+        .fabfile(
+            r#"
+            fn prod() {
+                env.roledefs = #{ web: ["web1", "web2"], db: #{ hosts: ["db1"], user: "postgres" } };
+                env.roles = ["web"];
+            }
+            "#,
+        )
+        .args(&["repl"])
+        .stdin("prod\n:roles\n:tasks\n:quit\nthrow \"not reached\";\n")
+        .stdout(
+            r#"
+            rfab> prod
+            rfab prod [2 hosts]> :roles
+              db: #{"hosts": ["db1"], "user": "postgres"}
+            * web: ["web1", "web2"]
+            rfab prod [2 hosts]> :tasks
+            Available commands:
+
+                prod
+            rfab prod [2 hosts]> :quit
+            "#,
+        )
+        .run();
+}
+
+#[test]
+fn dry_run_prints_commands_and_connects_nowhere() {
+    let fleet = Fleet::start(1);
+    let host = fleet.hosts[0].string();
+    let ran = fleet
+        .test()
+        .fabfile(FABFILE)
+        .args(&["-H", &host, "repl"])
+        .stdin(":dry on\nrun(\"touch /tmp/never\")\n:dry off\n")
+        .run();
+    assert!(
+        ran.stdout.contains(&format!(
+            "rfab [1 host] (dry)> run(\"touch /tmp/never\")\n[{host}] run: touch /tmp/never\n"
+        )),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        !fleet.hosts[0].log().contains("Accepted"),
+        "{}",
+        fleet.hosts[0].log()
+    );
+}
+
+#[test]
+fn reload_reads_the_fabfile_again_and_keeps_env() {
+    let more = format!(
+        "{}fn added() {{ puts(env.kept); }}\n",
+        crate::test::unindent(FABFILE)
+    );
+    Test::new()
+        .fabfile(FABFILE)
+        .file("new.rhai", &more)
+        .args(&["repl"])
+        .stdin(
+            "env.kept = \"still here\";\nlocal(\"cp new.rhai fabfile.rhai\", #{ quiet: true });\n:reload\nadded\n",
+        )
+        .stdout(
+            r#"
+            rfab> env.kept = "still here";
+            rfab> local("cp new.rhai fabfile.rhai", #{ quiet: true });
+            rfab> :reload
+            Reloaded fabfile.rhai (3 tasks).
+            rfab> added
+            still here
+            "#,
+        )
+        .run();
+}
+
+#[test]
+fn help_shows_the_commands_tasks_and_script_functions() {
+    let ran = Test::new()
+        .fabfile(FABFILE)
+        .args(&["repl"])
+        .stdin(":help\n:help prod\n:help put\n")
+        .run();
+    for text in [
+        ":dry [on|off]",
+        "Displaying detailed information for task 'prod':",
+        "put(local: string, remote: string)",
+    ] {
+        assert!(ran.stdout.contains(text), "no {text:?} in\n{}", ran.stdout);
+    }
+}
+
+#[test]
+fn repl_must_come_last_and_a_task_named_repl_wins() {
+    Test::new()
+        .fabfile(FABFILE)
+        .args(&["repl", "prod"])
+        .status(2)
+        .stderr(
+            "error: `repl` starts the interactive prompt, so it comes after the tasks to run first\n\
+             usage: rfab [TASK[:ARGS]]... repl\n",
+        )
+        .run();
+    Test::new()
+        .fabfile("fn repl() { puts(\"the fabfile's own repl\"); }")
+        .args(&["repl"])
+        .stdout("the fabfile's own repl\n\nDone.\n")
+        .run();
+}
