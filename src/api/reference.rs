@@ -28,7 +28,7 @@ pub(crate) fn reference(engine: &Engine, name: Option<&str>) -> Option<String> {
         }
     }
     for (namespace, function) in functions {
-        let Some(title) = title(function).map(|t| format!("{namespace}{t}")) else {
+        let Some(title) = title(function).map(|t| qualified(&namespace, function, &t)) else {
             continue;
         };
         if name.is_some_and(|n| {
@@ -84,12 +84,28 @@ pub(crate) fn function_names(engine: &Engine) -> Vec<String> {
         });
     let mut names: Vec<String> = global
         .chain(modules)
-        .filter_map(|(namespace, function)| Some(format!("{namespace}{}", title(function)?)))
+        .filter_map(|(namespace, function)| {
+            Some(qualified(&namespace, function, &title(function)?))
+        })
         .filter(|title| !title.contains(['.', '[', ' ']))
         .collect();
     names.sort();
     names.dedup();
     names
+}
+
+/// `text` in its module's namespace (`lb::haproxy`), unless it is a method or property of
+/// a value (`LoadBalancer.flip`), which scripts call on the value.
+fn qualified(namespace: &str, function: &Value, text: &str) -> String {
+    let first = function["params"]
+        .get(0)
+        .and_then(|p| p["type"].as_str())
+        .unwrap_or_default();
+    if is_method(first) {
+        text.to_owned()
+    } else {
+        format!("{namespace}{text}")
+    }
 }
 
 /// The heading an entry goes under: `local`, `Env[key]`, `CommandResult.stdout`.
@@ -170,6 +186,7 @@ fn signature(function: &Value) -> String {
     let receiver = match script_type(first).as_str() {
         "CommandResult" => "result",
         "Env" => "env",
+        "LoadBalancer" => "lb",
         _ => "value",
     };
     if name == "index$get$" {
@@ -188,7 +205,7 @@ fn signature(function: &Value) -> String {
 }
 
 fn entry(function: &Value, namespace: &str) -> String {
-    let signature = format!("{namespace}{}", signature(function));
+    let signature = qualified(namespace, function, &signature(function));
     let doc: Vec<String> = function["docComments"]
         .as_array()
         .into_iter()
