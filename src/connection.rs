@@ -52,7 +52,10 @@ impl Connection {
         credentials: &Credentials,
         may_ask: bool,
     ) -> Result<Self, String> {
-        let config = HostConfig::resolve(target, options.ssh_config.as_deref());
+        let mut config = HostConfig::resolve(target, options.ssh_config.as_deref());
+        config
+            .identity_files
+            .splice(0..0, target.key_files.iter().cloned());
         let hops = if options.gateway.is_empty() {
             &config.proxy_jump
         } else {

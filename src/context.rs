@@ -96,6 +96,9 @@ pub(crate) struct Target {
     pub(crate) port_given: bool,
     /// Settings of the role the host came from (`env.roledefs.web.user`, ...).
     pub(crate) settings: Map,
+    /// Private keys to try first: `env.key_filename` (a path or a list of them), as in
+    /// Fabric 1.x, so an inventory can name the fleet's key.
+    pub(crate) key_files: Vec<std::path::PathBuf>,
 }
 
 impl Target {
@@ -121,6 +124,19 @@ impl Target {
         let user_given =
             host.user.is_some() || settings.contains_key("user") || user != default_user;
         let port_given = host.port.is_some() || settings.contains_key("port") || port != 22;
+        let key_files = setting("key_filename")
+            .map(|keys| {
+                if keys.is_array() {
+                    keys.into_array().unwrap_or_default()
+                } else {
+                    vec![keys]
+                }
+            })
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|key| !key.is_unit())
+            .map(|key| expand_home(&key.to_string()))
+            .collect();
         Ok(Self {
             host_string: host_string.into(),
             host,
@@ -129,6 +145,7 @@ impl Target {
             user_given,
             port_given,
             settings,
+            key_files,
         })
     }
 }
@@ -145,7 +162,16 @@ impl Target {
             port_given: host.port.is_some(),
             host,
             settings: Map::new(),
+            key_files: Vec::new(),
         })
+    }
+}
+
+/// `~/x` under `$HOME`.
+fn expand_home(path: &str) -> std::path::PathBuf {
+    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => std::path::Path::new(&home).join(rest),
+        _ => path.into(),
     }
 }
 

@@ -214,3 +214,21 @@ fn the_socket_on_another_host_is_reached_over_ssh() {
         "one SSH connection for every command"
     );
 }
+
+#[test]
+fn a_dry_run_says_what_would_change_and_changes_nothing() {
+    let lb = Balancer::start(246);
+    let ran = lb
+        .fabfile(r#"lb().only("group2");"#)
+        .args(&["--dry-run", "t"])
+        .run();
+    assert_eq!(
+        ran.stdout,
+        "[lb] web1: UP -> maint (group1) (dry run: not changed)\n\
+         [lb] web2: UP -> maint (group1) (dry run: not changed)\n\nDone.\n"
+    );
+    let state = lb
+        .fabfile_output(r#"print(lb().live_groups());"#)
+        .expect("state");
+    assert_eq!(state, "[\"group1\", \"group2\"]\n\nDone.\n");
+}

@@ -46,7 +46,7 @@ impl Balancer {
             format!(
                 "global\n  stats socket {socket} mode 600 level admin\n\
                  defaults\n  mode http\n  timeout connect 2s\n  timeout client 10s\n  timeout server 10s\n\
-                 \x20 retries 3\n  option redispatch\n\
+                 \x20 retries 0\n\
                  frontend www\n  bind {frontend}\n  default_backend web\n\
                  backend web\n  option httpchk GET /health\n  http-check expect status 200\n{lines}",
                 socket = socket.display(),

@@ -200,7 +200,7 @@ impl Fleet {
              export const groups = #{{ group1: [{g1}], group2: [{g2}] }};\n\
              export const lb = #{{ socket: \"{socket}\", backend: \"web\", check_interval: {interval}, health_timeout: 20, drain_timeout: 10,\n\
              \x20   servers: #{{ {servers} }} }};\n\
-             export const settings = #{{ repository: \"{repo}\", deploy_to: \"{deploy_to}\", keep_releases: 5,\n\
+             export const settings = #{{ key_filename: \"{key}\", repository: \"{repo}\", deploy_to: \"{deploy_to}\", keep_releases: 5,\n\
              \x20   health_url: \"{health_url}\", health_timeout: 10 }};\n",
             nodes = self.nodes.len(),
             g1 = list(1),
@@ -209,6 +209,7 @@ impl Fleet {
             interval = self.options.check_interval.as_secs_f64(),
             servers = servers.join(", "),
             repo = self.repo.display(),
+            key = self.dir.path().join("home/.ssh/id_ed25519").display(),
             deploy_to = self.deploy_to,
             health_url = self.health_url,
         )
@@ -231,7 +232,8 @@ fn client_identity(dir: &Path) -> Result<(PathBuf, PathBuf), String> {
     Ok((ssh, authorized_keys))
 }
 
-/// `known_hosts` naming every node's key, and an `ssh_config` using it and rfab's key.
+/// `known_hosts` naming every node's key, and an `ssh_config` using it (the inventory
+/// names rfab's key).
 fn write_ssh_config(dir: &Path, ssh: &Path, nodes: &[Node]) -> Result<(), String> {
     let known: Vec<String> = nodes
         .iter()
@@ -242,7 +244,7 @@ fn write_ssh_config(dir: &Path, ssh: &Path, nodes: &[Node]) -> Result<(), String
     write(
         &dir.join("ssh_config"),
         &format!(
-            "Host *\n  UserKnownHostsFile {ssh}/known_hosts\n  IdentityFile {ssh}/id_ed25519\n",
+            "Host *\n  UserKnownHostsFile {ssh}/known_hosts\n",
             ssh = ssh.display()
         ),
     )

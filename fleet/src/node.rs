@@ -186,7 +186,8 @@ impl Node {
         std::fs::read_to_string(self.dir.join("sshd.log")).unwrap_or_default()
     }
 
-    /// Stops the node's sshd (and every session it runs), as a crash would.
+    /// Stops the node's sshd listener, as a crash would: no new connection gets in
+    /// (sessions already open, each in its own session group, run on until they end).
     pub fn kill_sshd(&mut self) {
         self.sshd.stop();
     }

@@ -77,6 +77,7 @@ pub(crate) mod lb_drivers_api {
             text("backend").ok_or(format!("{f}: give the `backend` that holds the web nodes"))?;
         let check_interval = super::interval(&options)?;
         let mut lb = load_balancer(
+            &ctx,
             f,
             &options,
             HaProxy {
@@ -85,7 +86,7 @@ pub(crate) mod lb_drivers_api {
                 check_interval,
             },
         )?;
-        // A server coming back counts as healthy only a full check interval later.
+        // A failing server is told from a slow one only after a full check interval.
         lb.health_timeout = lb.health_timeout.max(check_interval * 2);
         Ok(lb)
     }
@@ -137,7 +138,7 @@ pub(crate) mod lb_drivers_api {
                 Some("curl -fsS -o /dev/null -m 5 http://{server}/"),
             )?,
         };
-        load_balancer(f, &options, driver)
+        load_balancer(&ctx, f, &options, driver)
     }
 
     /// A load balancer driven by your own shell commands. Options:
@@ -145,13 +146,14 @@ pub(crate) mod lb_drivers_api {
     ///   (or `up`), `drain`, `maint` (or `down`), `failing`, `pending`;
     /// - `set`: sets a server's state, with `{server}` and `{state}` (`ready`, `drain`,
     ///   `maint`) filled in, shell-quoted;
-    /// - `check` (optional): exits 0 when `{server}` is healthy; without it, a server is
-    ///   healthy unless `status` says `failing`;
+    /// - `check`: exits 0 when `{server}` is healthy, run before a server comes back (give
+    ///   `check: "true"` only if the load balancer itself keeps unhealthy servers out);
     /// - `ssh` (a host string) and `sudo`, `groups`, `drain_timeout`, `health_timeout`, as
     ///   for `lb::nginx`.
     ///
     /// ```rhai
     /// let lb = lb::command(#{ status: "lbctl list", set: "lbctl set {server} {state}",
+    ///                         check: "curl -fsS -o /dev/null http://{server}/health",
     ///                         groups: #{ blue: ["web1"], green: ["web2"] } });
     /// lb.only("green");
     /// ```
@@ -171,9 +173,11 @@ pub(crate) mod lb_drivers_api {
             set: text("set").ok_or(format!(
                 "{f}: give `set`, a command setting `{{server}}` to `{{state}}`"
             ))?,
-            check: text("check"),
+            check: text("check").ok_or(format!(
+                "{f}: give `check`, a command that exits 0 when `{{server}}` is healthy"
+            ))?,
         };
-        load_balancer(f, &options, driver)
+        load_balancer(&ctx, f, &options, driver)
     }
 }
 
@@ -185,6 +189,7 @@ fn check(function: &str, options: &Map, known: &[&str]) -> Result<(), Box<EvalAl
 
 /// The load balancer `driver` with the groups and timeouts of `options`.
 fn load_balancer(
+    ctx: &NativeCallContext,
     function: &str,
     options: &Map,
     driver: impl Driver + 'static,
@@ -207,6 +212,7 @@ fn load_balancer(
         groups,
         drain_timeout: seconds(function, options, "drain_timeout")?,
         health_timeout: seconds(function, options, "health_timeout")?,
+        dry_run: Context::of(ctx)?.runtime.dry_run(),
     })
 }
 
@@ -264,17 +270,26 @@ fn where_it_runs(ctx: &NativeCallContext, options: &Map) -> Result<Shell, Box<Ev
             false,
         )?;
         let connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
+        // Short commands that change the load balancer: they run to the end, so that
+        // Ctrl-C never leaves an edit without its check, reload or restore.
         let request = Request {
             command: format!("/bin/sh -c {}", crate::lb::shell::quote(command)),
             timeout: Some(Duration::from_secs(60)),
             sudo_password: None,
             pty: false,
             forward_agent: false,
-            ignore_interrupt: false,
+            ignore_interrupt: true,
         };
-        let done = remote_command::run(&connection, &request, &mut |_, _| {})
-            .map_err(|e| format!("{e:?}"))?;
-        Ok((done.code, done.stdout, done.stderr))
+        let result = remote_command::run(&connection, &request, &mut |_, _| {});
+        drop(connection);
+        match result {
+            Ok(done) => Ok((done.code, done.stdout, done.stderr)),
+            Err(failure) => {
+                // A dead connection is opened again next time.
+                runtime.connections.forget(&target);
+                Err(format!("{failure:?}"))
+            }
+        }
     };
     Ok(Shell::new(host, Arc::new(run), sudo))
 }
@@ -299,20 +314,31 @@ fn socket_over_ssh(
             false,
         )?;
         let connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
-        connection.session.set_blocking(true);
-        let mut channel = connection
-            .session
-            .channel_direct_streamlocal(&socket, None)
-            .map_err(|e| e.to_string())?;
-        channel
-            .write_all(format!("{command}\n").as_bytes())
-            .map_err(|e| e.to_string())?;
-        let mut answer = String::new();
-        channel
-            .read_to_string(&mut answer)
-            .map_err(|e| e.to_string())?;
-        let _ = channel.close();
-        Ok(answer)
+        let session = &connection.session;
+        session.set_blocking(true);
+        let before = session.timeout();
+        // A load balancer host that goes silent must not hang the run.
+        session.set_timeout(10_000);
+        let answer = (|| {
+            let mut channel = session
+                .channel_direct_streamlocal(&socket, None)
+                .map_err(|e| e.to_string())?;
+            channel
+                .write_all(format!("{command}\n").as_bytes())
+                .map_err(|e| e.to_string())?;
+            let mut answer = String::new();
+            channel
+                .read_to_string(&mut answer)
+                .map_err(|e| e.to_string())?;
+            let _ = channel.close();
+            Ok::<_, String>(answer)
+        })();
+        session.set_timeout(before);
+        drop(connection);
+        if answer.is_err() {
+            runtime.connections.forget(&target);
+        }
+        answer
     };
     Ok(Endpoint::Remote {
         place: format!("`{path}` on `{host}`"),

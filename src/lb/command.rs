@@ -1,6 +1,9 @@
 //! Any other load balancer, driven by the user's shell commands: one prints the servers and
 //! their states, one sets a server's state, one (optional) checks a server's health.
 //!
+//! The check command is required: a command that sets servers' states cannot tell their
+//! health, and rfab never brings an unchecked group live.
+//!
 //! The status command prints one server per line: `NAME STATE [SESSIONS]`, where STATE is
 //! `live` (or `up`, `ready`), `drain` (or `draining`), `maint` (or `down`, `out`), `failing`
 //! (meant to be live, failing its health checks) or `pending`.
@@ -16,9 +19,8 @@ pub(crate) struct CommandDriver {
     pub(crate) status: String,
     /// Run with `{server}` and `{state}` (`ready`, `drain`, `maint`) filled in.
     pub(crate) set: String,
-    /// Run with `{server}`; exits 0 when it is healthy. Without it, health is the status
-    /// command's word for the server.
-    pub(crate) check: Option<String>,
+    /// Run with `{server}`; exits 0 when it is healthy.
+    pub(crate) check: String,
 }
 
 impl Driver for CommandDriver {
@@ -53,20 +55,19 @@ impl Driver for CommandDriver {
     fn health(&self, servers: &[Server], _since: Instant) -> Result<Vec<Health>, String> {
         servers
             .iter()
-            .map(|s| match &self.check {
-                Some(check) => {
-                    let (code, _, stderr) = self.shell.status(&fill(check, &s.name, None))?;
-                    Ok(if code == 0 {
-                        Health::Passing
-                    } else {
-                        Health::Failing(format!(
-                            "check exited with status {code}: {}",
-                            stderr.trim()
-                        ))
-                    })
+            .map(|s| {
+                if s.rotation == Rotation::Failing {
+                    return Ok(Health::Failing(s.status.clone()));
                 }
-                None if s.rotation == Rotation::Failing => Ok(Health::Failing(s.status.clone())),
-                None => Ok(Health::Passing),
+                let (code, _, stderr) = self.shell.status(&fill(&self.check, &s.name, None))?;
+                Ok(if code == 0 {
+                    Health::Passing
+                } else {
+                    Health::Failing(format!(
+                        "check exited with status {code}: {}",
+                        stderr.trim()
+                    ))
+                })
             })
             .collect()
     }

@@ -14,6 +14,13 @@ pub(crate) trait Driver: Send + Sync + std::fmt::Debug {
     /// Sets each server to its state, as one change where the load balancer allows it.
     fn set(&self, changes: &[(&str, State)]) -> Result<(), String>;
 
+    /// Readies `servers`, just set to drain on their way back, for their health check:
+    /// after this, only checks made from now on may count (leaving maintenance, HAProxy
+    /// reports the health from before it).
+    fn prepare_return(&self, _servers: &[&str]) -> Result<(), String> {
+        Ok(())
+    }
+
     /// Whether each of `servers`, out of rotation since `since` (set to drain to come
     /// back), passes its health checks now.
     fn health(&self, servers: &[Server], since: Instant) -> Result<Vec<Health>, String>;
@@ -55,6 +62,11 @@ impl Server {
     /// Out of rotation on purpose: in maintenance or draining.
     pub(crate) fn is_out(&self) -> bool {
         matches!(self.rotation, Rotation::Maint | Rotation::Draining)
+    }
+
+    /// In maintenance: out, with no session left.
+    pub(crate) fn is_maint(&self) -> bool {
+        self.rotation == Rotation::Maint
     }
 }
 

@@ -109,20 +109,28 @@ impl Driver for HaProxy {
         Ok(())
     }
 
-    /// Passing once a check has run since the servers left maintenance: drained servers
-    /// are checked but sent no traffic, and only a full check interval later is the
-    /// reported health their own.
+    /// Marks the servers (draining: no traffic) down, so that HAProxy counts them up again
+    /// only after fresh passing checks (`rise`). A server without checks refuses this and
+    /// is left as it is.
+    fn prepare_return(&self, servers: &[&str]) -> Result<(), String> {
+        for server in servers {
+            self.command(&format!("set server {}/{server} health down", self.backend))?;
+        }
+        Ok(())
+    }
+
+    /// Passing once HAProxy reports plain `DRAIN` (up, sent no traffic): after
+    /// `prepare_return`, that takes a fresh passing check. Failing when it reports the
+    /// server `DOWN` a check interval after it came back.
     fn health(&self, servers: &[Server], since: Instant) -> Result<Vec<Health>, String> {
         let fresh = since.elapsed() > self.check_interval;
         Ok(servers
             .iter()
             .map(|s| {
-                if !fresh {
-                    Health::Pending
-                } else if s.status.starts_with("DOWN") {
-                    Health::Failing(format!("{} {}", s.status, s.check))
-                } else if !s.check.is_empty() && s.status.starts_with("DRAIN") {
+                if s.status == "DRAIN" || s.status == "no check" {
                     Health::Passing
+                } else if fresh && s.status.starts_with("DOWN") {
+                    Health::Failing(format!("{} {}", s.status, s.check))
                 } else {
                     Health::Pending
                 }
@@ -183,7 +191,12 @@ impl HaProxy {
                 socket.read_to_string(&mut answer).map_err(failed)?;
             }
             Endpoint::Tcp(address) => {
-                let mut socket = TcpStream::connect(address).map_err(failed)?;
+                let target = std::net::ToSocketAddrs::to_socket_addrs(address)
+                    .map_err(failed)?
+                    .next()
+                    .ok_or_else(|| failed(std::io::ErrorKind::NotFound.into()))?;
+                let mut socket = TcpStream::connect_timeout(&target, TIMEOUT).map_err(failed)?;
+                socket.set_write_timeout(Some(TIMEOUT)).map_err(failed)?;
                 socket.set_read_timeout(Some(TIMEOUT)).map_err(failed)?;
                 socket
                     .write_all(format!("{command}\n").as_bytes())

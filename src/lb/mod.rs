@@ -25,6 +25,8 @@ pub(crate) struct LoadBalancer {
     pub(crate) groups: BTreeMap<String, Vec<String>>,
     pub(crate) drain_timeout: Duration,
     pub(crate) health_timeout: Duration,
+    /// `--dry-run`: ask the load balancer, say what would change, change nothing.
+    pub(crate) dry_run: bool,
 }
 
 /// How often a wait asks the load balancer again.
@@ -47,10 +49,23 @@ impl LoadBalancer {
         Ok(self.groups_where(&servers, Server::is_live))
     }
 
-    /// The one group out of rotation; an error when none or several are.
+    /// The one group out of rotation (in maintenance); an error when none or several are,
+    /// or when a group is on its way in or out (draining), as another rfab may be moving it.
     pub(crate) fn out_group(&self) -> Result<String, String> {
         let servers = self.driver.servers()?;
-        let out = self.groups_where(&servers, Server::is_out);
+        let moving: Vec<String> = servers
+            .iter()
+            .filter(|s| s.rotation == Rotation::Draining && self.group_of(&s.name).is_some())
+            .map(|s| s.name.clone())
+            .collect();
+        if !moving.is_empty() {
+            return Err(format!(
+                "{} draining ({}): a group is on its way in or out of rotation; try again when that ends",
+                list(&moving),
+                describe(&servers)
+            ));
+        }
+        let out = self.groups_where(&servers, Server::is_maint);
         match out.as_slice() {
             [one] => Ok(one.clone()),
             [] => Err(format!(
@@ -117,8 +132,15 @@ impl LoadBalancer {
                 "refusing to take `{server}` out: it is the last live server"
             ));
         }
-        self.driver.set(&[(server, state)])?;
-        say(&format!("{server}: {} -> {}", current.status, state.name()));
+        if !self.dry_run {
+            self.driver.set(&[(server, state)])?;
+        }
+        say(&format!(
+            "{server}: {} -> {}{}",
+            current.status,
+            state.name(),
+            self.dry_note()
+        ));
         Ok(())
     }
 
@@ -132,7 +154,20 @@ impl LoadBalancer {
             .filter(|s| servers.contains(&s.name) && s.is_out())
             .collect();
         let names: Vec<&str> = changed.iter().map(|s| s.name.as_str()).collect();
+        if self.dry_run {
+            for server in &changed {
+                say(&format!(
+                    "{}: {} -> ready ({}){}",
+                    server.name,
+                    server.status,
+                    self.group_label(&server.name),
+                    self.dry_note()
+                ));
+            }
+            return Ok(());
+        }
         self.driver.set(&changes(&names, State::Drain))?;
+        self.driver.prepare_return(&names)?;
         let started = Instant::now();
         let deadline = started + self.health_timeout;
         loop {
@@ -162,6 +197,13 @@ impl LoadBalancer {
                     _ => None,
                 })
                 .collect();
+            if crate::signals::interrupted() {
+                self.driver.set(&changes(&names, State::Maint))?;
+                return Err(format!(
+                    "interrupted while {} was being checked; it is back in maintenance",
+                    self.groups_of(servers)
+                ));
+            }
             if Instant::now() >= deadline || !failing.is_empty() {
                 self.driver.set(&changes(&names, State::Maint))?;
                 let failing = if failing.is_empty() {
@@ -197,9 +239,21 @@ impl LoadBalancer {
             .filter(|s| servers.contains(&s.name) && s.rotation != Rotation::Maint)
             .collect();
         let names: Vec<&str> = leaving.iter().map(|s| s.name.as_str()).collect();
+        if self.dry_run {
+            for server in &leaving {
+                say(&format!(
+                    "{}: {} -> maint ({}){}",
+                    server.name,
+                    server.status,
+                    self.group_label(&server.name),
+                    self.dry_note()
+                ));
+            }
+            return Ok(());
+        }
         self.driver.set(&changes(&names, State::Drain))?;
         let deadline = Instant::now() + self.drain_timeout;
-        loop {
+        let interrupted = loop {
             let sessions: u64 = self
                 .driver
                 .servers()?
@@ -207,17 +261,18 @@ impl LoadBalancer {
                 .filter(|s| leaving.iter().any(|l| l.name == s.name))
                 .map(|s| s.sessions)
                 .sum();
-            if sessions == 0 || Instant::now() >= deadline {
-                if sessions > 0 {
+            let interrupted = crate::signals::interrupted();
+            if sessions == 0 || Instant::now() >= deadline || interrupted {
+                if sessions > 0 && !interrupted {
                     say(&format!(
                         "{sessions} sessions still open after {}s of draining",
                         self.drain_timeout.as_secs()
                     ));
                 }
-                break;
+                break interrupted;
             }
             std::thread::sleep(POLL);
-        }
+        };
         self.driver.set(&changes(&names, State::Maint))?;
         for server in &leaving {
             say(&format!(
@@ -227,7 +282,21 @@ impl LoadBalancer {
                 self.group_label(&server.name)
             ));
         }
+        if interrupted {
+            return Err(format!(
+                "interrupted while {} drained; it went to maintenance without waiting for its sessions",
+                self.groups_of(servers)
+            ));
+        }
         Ok(())
+    }
+
+    fn dry_note(&self) -> &'static str {
+        if self.dry_run {
+            " (dry run: not changed)"
+        } else {
+            ""
+        }
     }
 
     fn members(&self, group: &str) -> Result<Vec<String>, String> {

@@ -55,6 +55,7 @@ impl Driver for Nginx {
     }
 
     /// One edit and one reload for all the changes; `drain` and `maint` are both `down`.
+    /// The old file comes back whenever a step after the edit fails.
     fn set(&self, changes: &[(&str, State)]) -> Result<(), String> {
         let before = self.read()?;
         let downs: Vec<(&str, bool)> = changes
@@ -65,21 +66,39 @@ impl Driver for Nginx {
         if after == before {
             return Ok(());
         }
-        self.write(&after)?;
+        // A symlinked config (sites-enabled/...) is edited where it points.
+        let file = self
+            .shell
+            .run(&format!("readlink -f -- {}", quote(&self.config)))?;
+        let file = file.trim();
+        let backup = format!("{file}.rfab-old");
+        self.shell
+            .run(&format!("cp -p -- {} {}", quote(file), quote(&backup)))?;
+        let restore = |error: String| -> String {
+            match self
+                .shell
+                .run(&format!("mv -f -- {} {}", quote(&backup), quote(file)))
+            {
+                Ok(_) => format!("{error}; the old config is back"),
+                Err(also) => format!(
+                    "{error}; and putting the old config back failed too ({also}): {backup} holds it"
+                ),
+            }
+        };
+        if let Err(error) = self.write(file, &after) {
+            return Err(restore(format!("cannot write the edited config: {error}")));
+        }
         if let Err(error) = self.shell.run(&self.test) {
-            self.put_back()?;
-            return Err(format!(
-                "nginx rejected the edited config, so the old one is back: {error}"
-            ));
+            return Err(restore(format!(
+                "nginx rejected the edited config: {error}"
+            )));
         }
         if let Err(error) = self.shell.run(&self.reload) {
-            self.put_back()?;
-            return Err(format!(
-                "nginx did not reload, so the old config is back (reload it by hand if needed): {error}"
-            ));
+            let message = restore(format!("nginx did not reload: {error}"));
+            return Err(format!("{message} (reload nginx by hand if needed)"));
         }
         self.shell
-            .run(&format!("rm -f {}", quote(&self.backup())))
+            .run(&format!("rm -f -- {}", quote(&backup)))
             .map(drop)
     }
 
@@ -109,31 +128,17 @@ impl Nginx {
         self.shell.run(&format!("cat -- {}", quote(&self.config)))
     }
 
-    /// Keeps the old file as the backup, then puts the new one in place with a rename.
-    fn write(&self, text: &str) -> Result<(), String> {
+    /// Puts `text` in `file` with a rename, keeping its mode and owner.
+    fn write(&self, file: &str, text: &str) -> Result<(), String> {
         let encoded = base64::engine::general_purpose::STANDARD.encode(text);
-        let (config, backup) = (quote(&self.config), quote(&self.backup()));
-        let staged = quote(&format!("{}.rfab-new", self.config));
+        let target = quote(file);
+        let staged = quote(&format!("{file}.rfab-new"));
         self.shell
             .run(&format!(
-                "cp -p -- {config} {backup} && echo {encoded} | base64 -d > {staged} && \
-                 chmod --reference={config} {staged} && mv -f -- {staged} {config}"
+                "echo {encoded} | base64 -d > {staged} && chmod --reference={target} {staged} && \
+                 chown --reference={target} {staged} && mv -f -- {staged} {target}"
             ))
             .map(drop)
-    }
-
-    fn put_back(&self) -> Result<(), String> {
-        self.shell
-            .run(&format!(
-                "mv -f -- {} {}",
-                quote(&self.backup()),
-                quote(&self.config)
-            ))
-            .map(drop)
-    }
-
-    fn backup(&self) -> String {
-        format!("{}.rfab-old", self.config)
     }
 
     fn in_file(&self, error: &str) -> String {

@@ -86,6 +86,11 @@ fn prompt(session: &mut Session, input: &mut Input) -> Result<()> {
         let Some(text) = input.read(&session.prompt(), &session.runtime.output)? else {
             return Ok(());
         };
+        // A signal that came while the prompt waited (SIGTERM, SIGHUP: the terminal's Ctrl-C
+        // goes to the line editor there) ends the session, connections closed.
+        if signals::interrupted() {
+            return Ok(());
+        }
         let result = entry(session, &text);
         // The interrupted entry has stopped: the next one runs.
         signals::reset();
