@@ -309,7 +309,10 @@ fn a_command_driver_moves_groups_and_refuses_unhealthy_ones() {
     let fleet = Fleet::start(1);
     let apps = Apps::start(3);
     let dir = tempfile::tempdir().expect("temp dir");
-    let options = command_lb(dir.path(), &apps.addresses());
+    // A backup "sorry" server, in no group: it never counts as keeping the site up.
+    let mut servers = apps.addresses();
+    servers.push("sorry".into());
+    let options = command_lb(dir.path(), &servers);
     let a = apps.addresses();
     let state = || std::fs::read_to_string(dir.path().join("state")).expect("state");
 
@@ -325,7 +328,7 @@ fn a_command_driver_moves_groups_and_refuses_unhealthy_ones() {
     assert_eq!(
         state(),
         format!(
-            "{} maint\n{} maint\n{} live\n{} live\n",
+            "{} maint\n{} maint\n{} live\n{} live\nsorry live\n",
             a[0], a[1], a[2], a[3]
         )
     );
@@ -341,7 +344,7 @@ fn a_command_driver_moves_groups_and_refuses_unhealthy_ones() {
     assert_eq!(
         state(),
         format!(
-            "{} maint\n{} maint\n{} live\n{} live\n",
+            "{} maint\n{} maint\n{} live\n{} live\nsorry live\n",
             a[0], a[1], a[2], a[3]
         ),
         "a refused flip changed the balancer"

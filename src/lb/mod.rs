@@ -125,8 +125,8 @@ impl LoadBalancer {
             ));
         };
         if state != State::Ready
-            && current.is_live()
-            && servers.iter().filter(|s| s.is_live()).count() == 1
+            && self.serving(current)
+            && servers.iter().filter(|s| self.serving(s)).count() == 1
         {
             return Err(format!(
                 "refusing to take `{server}` out: it is the last live server"
@@ -221,12 +221,12 @@ impl LoadBalancer {
     }
 
     /// Drains the live ones of `servers`, waits for their sessions to end (or the drain
-    /// timeout), then puts them in maintenance. Never leaves zero servers live.
+    /// timeout), then puts them in maintenance. Never leaves zero web nodes live.
     fn take_out(&self, servers: &[String], say: &dyn Fn(&str)) -> Result<(), String> {
         let now = self.driver.servers()?;
         let staying = now
             .iter()
-            .filter(|s| s.is_live() && !servers.contains(&s.name))
+            .filter(|s| self.serving(s) && !servers.contains(&s.name))
             .count();
         if staying == 0 {
             return Err(format!(
@@ -297,6 +297,12 @@ impl LoadBalancer {
         } else {
             ""
         }
+    }
+
+    /// Live and in a group: a web node serving the site. A server in no group (a backup
+    /// "sorry" page, say) does not count as keeping the site up.
+    fn serving(&self, server: &Server) -> bool {
+        server.is_live() && self.group_of(&server.name).is_some()
     }
 
     fn members(&self, group: &str) -> Result<Vec<String>, String> {
