@@ -263,3 +263,36 @@ fn only_and_flip_refuse_to_bring_an_unhealthy_group_live() {
     }
     no_failures(load);
 }
+
+#[test]
+fn a_group_goes_to_maintenance_only_after_its_open_requests_end() {
+    let (fleet, load) = fleet(7);
+    rfab(&fleet, &["prod", "proxy.group1"], 0);
+    // Two slow requests (two seconds each) open on group1, the only live group.
+    let frontend = fleet.balancer.frontend;
+    let slow: Vec<_> = (0..2)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let answer = rfab_fleet::load::get(frontend, "/slow");
+                (answer, std::time::Instant::now())
+            })
+        })
+        .collect();
+    rfab_fleet::process::eventually("the slow requests to open", Duration::from_secs(10), || {
+        let open = fleet.balancer.sessions("web1").ok()? + fleet.balancer.sessions("web2").ok()?;
+        (open >= 2).then_some(())
+    })
+    .expect("sessions on group1");
+    let (stdout, _) = rfab(&fleet, &["prod", "proxy.group2"], 0);
+    let switched = std::time::Instant::now();
+    for request in slow {
+        let (answer, ended) = request.join().expect("a slow request");
+        assert_eq!(answer.as_deref(), Ok("3.0.0"), "a slow request failed");
+        assert!(
+            ended <= switched,
+            "group1 went to maintenance before its requests ended:\n{stdout}"
+        );
+    }
+    assert_eq!(lb_state(&fleet), "web1 MAINT, web2 MAINT, web3 UP, web4 UP");
+    no_failures(load);
+}

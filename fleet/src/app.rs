@@ -1,6 +1,7 @@
 //! The web app each node serves: `GET /` answers the live release's `VERSION`, `GET /health`
-//! answers 200 while there is one. It reads `current/VERSION` on every request, so a deploy's
-//! symlink switch shows at once.
+//! answers 200 while there is one, `GET /slow` answers like `/` after two seconds (a long
+//! request, to see a drain wait for it). It reads `current/VERSION` on every request, so a
+//! deploy's symlink switch shows at once.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -31,7 +32,8 @@ impl App {
                     break;
                 }
                 if let Ok(stream) = stream {
-                    let _ = answer(stream, &name, &deploy_to);
+                    let (name, deploy_to) = (name.clone(), deploy_to.clone());
+                    std::thread::spawn(move || answer(stream, &name, &deploy_to));
                 }
             }
         });
@@ -74,10 +76,13 @@ fn answer(mut stream: TcpStream, name: &str, deploy_to: &std::path::Path) -> std
     let version = std::fs::read_to_string(deploy_to.join("current/VERSION"))
         .ok()
         .map(|v| v.trim().to_owned());
+    if path == "/slow" {
+        std::thread::sleep(Duration::from_secs(2));
+    }
     let (status, body) = match (path.as_str(), version) {
         ("/health", Some(_)) => ("200 OK", "ok\n".to_owned()),
-        ("/", Some(version)) => ("200 OK", format!("{version}\n")),
-        ("/" | "/health", None) => ("503 Service Unavailable", "no release\n".to_owned()),
+        ("/" | "/slow", Some(version)) => ("200 OK", format!("{version}\n")),
+        ("/" | "/health" | "/slow", None) => ("503 Service Unavailable", "no release\n".to_owned()),
         _ => ("404 Not Found", "not found\n".to_owned()),
     };
     write!(

@@ -98,6 +98,16 @@ impl Balancer {
         servers(&self.socket)
     }
 
+    /// The sessions open on server `name` now.
+    pub fn sessions(&self, name: &str) -> Result<u64, String> {
+        let csv = command(&self.socket, "show stat")?;
+        csv.lines()
+            .map(|l| l.split(',').collect::<Vec<_>>())
+            .find(|f| f.len() > 4 && f[0] == "web" && f[1] == name)
+            .and_then(|f| f[4].parse().ok())
+            .ok_or_else(|| format!("HAProxy has no server {name}"))
+    }
+
     /// `web1 UP, web2 MAINT, ...`
     pub fn describe(&self) -> String {
         match self.servers() {
@@ -115,15 +125,22 @@ impl Balancer {
     }
 }
 
-/// `show stat` of backend `web`: each server's name and status.
-fn servers(socket: &Path) -> Result<Vec<(String, String)>, String> {
+/// One command to the runtime API, and its answer.
+fn command(socket: &Path, command: &str) -> Result<String, String> {
     let mut stream = UnixStream::connect(socket).map_err(|e| e.to_string())?;
     stream
-        .write_all(b"show stat\n")
+        .write_all(format!("{command}\n").as_bytes())
         .map_err(|e| e.to_string())?;
-    let mut csv = String::new();
-    stream.read_to_string(&mut csv).map_err(|e| e.to_string())?;
-    Ok(csv
+    let mut answer = String::new();
+    stream
+        .read_to_string(&mut answer)
+        .map_err(|e| e.to_string())?;
+    Ok(answer)
+}
+
+/// `show stat` of backend `web`: each server's name and status.
+fn servers(socket: &Path) -> Result<Vec<(String, String)>, String> {
+    Ok(command(socket, "show stat")?
         .lines()
         .map(|l| l.split(',').collect::<Vec<_>>())
         .filter(|f| f.len() > 17 && f[0] == "web" && f[1] != "BACKEND" && f[1] != "FRONTEND")

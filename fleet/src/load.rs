@@ -116,6 +116,11 @@ impl Drop for Load {
 
 /// One `GET /`: the version in the answer, or why it failed.
 fn request(target: SocketAddr) -> Result<String, String> {
+    get(target, "/")
+}
+
+/// One `GET PATH` through `target`: the body of a 200 answer, or why it failed.
+pub fn get(target: SocketAddr, path: &str) -> Result<String, String> {
     let limit = Duration::from_secs(5);
     let mut stream =
         TcpStream::connect_timeout(&target, limit).map_err(|e| format!("connect: {e}"))?;
@@ -123,7 +128,9 @@ fn request(target: SocketAddr) -> Result<String, String> {
         .set_read_timeout(Some(limit))
         .map_err(|e| e.to_string())?;
     stream
-        .write_all(b"GET / HTTP/1.1\r\nHost: demo\r\nConnection: close\r\n\r\n")
+        .write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: demo\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
         .map_err(|e| format!("send: {e}"))?;
     let mut answer = Vec::new();
     stream
