@@ -296,3 +296,33 @@ fn a_group_goes_to_maintenance_only_after_its_open_requests_end() {
     assert_eq!(lb_state(&fleet), "web1 MAINT, web2 MAINT, web3 UP, web4 UP");
     no_failures(load);
 }
+
+#[test]
+fn a_dry_run_of_the_rollout_changes_nothing_and_contacts_no_node() {
+    let (fleet, load) = fleet(8);
+    let logins = |fleet: &Fleet| -> usize {
+        fleet
+            .nodes
+            .iter()
+            .map(|n| n.sshd_log().matches("Accepted publickey").count())
+            .sum()
+    };
+    let before = logins(&fleet);
+    let (stdout, _) = rfab(&fleet, &["--dry-run", "prod", "rolling:stable"], 0);
+    for line in [
+        "[lb] web1: UP -> maint (group1) (dry run: not changed)\n",
+        "deploying stable to group2, while [\"group1\"] serves\n",
+        "[lb] web4: MAINT -> ready (group2) (dry run: not changed)\n",
+    ] {
+        assert!(stdout.contains(line), "no {line:?} in:\n{stdout}");
+    }
+    assert_eq!(
+        stdout.matches("-> v3.0.1 (dry run)\n").count(),
+        4,
+        "{stdout}"
+    );
+    assert_eq!(lb_state(&fleet), "web1 UP, web2 UP, web3 UP, web4 UP");
+    assert_eq!(tags(&fleet), ["v3.0.0"; 4]);
+    assert_eq!(logins(&fleet), before, "a dry run logged in to a node");
+    no_failures(load);
+}

@@ -213,6 +213,7 @@ fn load_balancer(
         drain_timeout: seconds(function, options, "drain_timeout")?,
         health_timeout: seconds(function, options, "health_timeout")?,
         dry_run: Context::of(ctx)?.runtime.dry_run(),
+        planned: Arc::default(),
     })
 }
 

@@ -340,6 +340,10 @@ fn seconds(value: &Dynamic) -> Option<Duration> {
 /// Ctrl-C; a command that fails is a warning.
 pub(crate) fn run_on_abort(context: &Context, target: &Target, commands: &[String]) {
     let output = &context.runtime.output;
+    // A dry run changed nothing, so there is nothing to clean up, and no host to contact.
+    if context.runtime.dry_run() {
+        return;
+    }
     let Ok(connection) = connect(context, target) else {
         return;
     };

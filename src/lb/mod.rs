@@ -13,7 +13,7 @@ pub(crate) mod nginx;
 pub(crate) mod shell;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use driver::{Driver, Health, Rotation, Server, State};
@@ -27,6 +27,9 @@ pub(crate) struct LoadBalancer {
     pub(crate) health_timeout: Duration,
     /// `--dry-run`: ask the load balancer, say what would change, change nothing.
     pub(crate) dry_run: bool,
+    /// Under `--dry-run`, the states the operations so far would have set: later questions
+    /// (`out_group` after `only`) get the answers the real run would get.
+    pub(crate) planned: Arc<Mutex<BTreeMap<String, State>>>,
 }
 
 /// How often a wait asks the load balancer again.
@@ -45,14 +48,14 @@ impl LoadBalancer {
 
     /// The groups all of whose servers are live.
     pub(crate) fn live_groups(&self) -> Result<Vec<String>, String> {
-        let servers = self.driver.servers()?;
+        let servers = self.servers()?;
         Ok(self.groups_where(&servers, Server::is_live))
     }
 
     /// The one group out of rotation (in maintenance); an error when none or several are,
     /// or when a group is on its way in or out (draining), as another rfab may be moving it.
     pub(crate) fn out_group(&self) -> Result<String, String> {
-        let servers = self.driver.servers()?;
+        let servers = self.servers()?;
         let moving: Vec<String> = servers
             .iter()
             .filter(|s| s.rotation == Rotation::Draining && self.group_of(&s.name).is_some())
@@ -116,7 +119,7 @@ impl LoadBalancer {
 
     /// Sets one server's state; refuses to take out the last live server.
     pub(crate) fn set(&self, server: &str, state: State, say: &dyn Fn(&str)) -> Result<(), String> {
-        let servers = self.driver.servers()?;
+        let servers = self.servers()?;
         let Some(current) = servers.iter().find(|s| s.name == server) else {
             return Err(format!(
                 "the {} has no server `{server}` ({})",
@@ -132,7 +135,9 @@ impl LoadBalancer {
                 "refusing to take `{server}` out: it is the last live server"
             ));
         }
-        if !self.dry_run {
+        if self.dry_run {
+            self.plan(&[server], state);
+        } else {
             self.driver.set(&[(server, state)])?;
         }
         say(&format!(
@@ -148,7 +153,7 @@ impl LoadBalancer {
     /// they go to `drain` first (checked, but sent no traffic), and to `ready` when all pass.
     /// If one fails, or none says within `health_timeout`, they all go back to maintenance.
     fn bring_in(&self, servers: &[String], say: &dyn Fn(&str)) -> Result<(), String> {
-        let before = self.driver.servers()?;
+        let before = self.servers()?;
         let changed: Vec<&Server> = before
             .iter()
             .filter(|s| servers.contains(&s.name) && s.is_out())
@@ -164,6 +169,7 @@ impl LoadBalancer {
                     self.dry_note()
                 ));
             }
+            self.plan(&names, State::Ready);
             return Ok(());
         }
         self.driver.set(&changes(&names, State::Drain))?;
@@ -171,7 +177,7 @@ impl LoadBalancer {
         let started = Instant::now();
         let deadline = started + self.health_timeout;
         loop {
-            let now = self.driver.servers()?;
+            let now = self.servers()?;
             let checked: Vec<Server> = now
                 .into_iter()
                 .filter(|s| names.contains(&s.name.as_str()))
@@ -223,7 +229,7 @@ impl LoadBalancer {
     /// Drains the live ones of `servers`, waits for their sessions to end (or the drain
     /// timeout), then puts them in maintenance. Never leaves zero web nodes live.
     fn take_out(&self, servers: &[String], say: &dyn Fn(&str)) -> Result<(), String> {
-        let now = self.driver.servers()?;
+        let now = self.servers()?;
         let staying = now
             .iter()
             .filter(|s| self.serving(s) && !servers.contains(&s.name))
@@ -249,6 +255,7 @@ impl LoadBalancer {
                     self.dry_note()
                 ));
             }
+            self.plan(&names, State::Maint);
             return Ok(());
         }
         self.driver.set(&changes(&names, State::Drain))?;
@@ -289,6 +296,32 @@ impl LoadBalancer {
             ));
         }
         Ok(())
+    }
+
+    /// The backend's servers as the load balancer reports them, with the dry run's
+    /// planned states over them.
+    fn servers(&self) -> Result<Vec<Server>, String> {
+        let mut servers = self.driver.servers()?;
+        let planned = self.planned.lock().unwrap_or_else(PoisonError::into_inner);
+        for server in &mut servers {
+            if let Some(state) = planned.get(&server.name) {
+                let (status, rotation) = match state {
+                    State::Ready => ("UP", Rotation::Live),
+                    State::Drain => ("DRAIN", Rotation::Draining),
+                    State::Maint => ("MAINT", Rotation::Maint),
+                };
+                status.clone_into(&mut server.status);
+                server.rotation = rotation;
+            }
+        }
+        Ok(servers)
+    }
+
+    fn plan(&self, servers: &[&str], state: State) {
+        let mut planned = self.planned.lock().unwrap_or_else(PoisonError::into_inner);
+        for server in servers {
+            planned.insert((*server).to_owned(), state);
+        }
     }
 
     fn dry_note(&self) -> &'static str {
