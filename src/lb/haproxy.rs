@@ -120,8 +120,9 @@ impl Driver for HaProxy {
     }
 
     /// Passing once HAProxy reports plain `DRAIN` (up, sent no traffic): after
-    /// `prepare_return`, that takes a fresh passing check. Failing when it reports the
-    /// server `DOWN` a check interval after it came back.
+    /// `prepare_return`, that takes a fresh passing check. Failing when, a check interval
+    /// after it came back, HAProxy reports it `DOWN` with a failed check (`DOWN` alone is
+    /// what `prepare_return` set, until the next check).
     fn health(&self, servers: &[Server], since: Instant) -> Result<Vec<Health>, String> {
         let fresh = since.elapsed() > self.check_interval;
         Ok(servers
@@ -129,7 +130,7 @@ impl Driver for HaProxy {
             .map(|s| {
                 if s.status == "DRAIN" || s.status == "no check" {
                     Health::Passing
-                } else if fresh && s.status.starts_with("DOWN") {
+                } else if fresh && s.status.starts_with("DOWN") && check_failed(&s.check) {
                     Health::Failing(format!("{} {}", s.status, s.check))
                 } else {
                     Health::Pending
@@ -137,6 +138,16 @@ impl Driver for HaProxy {
             })
             .collect())
     }
+}
+
+/// Whether a `check_status` (`L7OK`, `L4CON`, `* L7STS` while the next check runs...) is a
+/// failed check.
+fn check_failed(check: &str) -> bool {
+    let result = check.trim_start_matches('*').trim();
+    !result.is_empty()
+        && !result.starts_with("L4OK")
+        && !result.starts_with("L6OK")
+        && !result.starts_with("L7OK")
 }
 
 /// Where HAProxy's `status` and `check_status` columns put a server. Right after `ready`,
@@ -220,6 +231,21 @@ impl HaProxy {
             Endpoint::Unix(path) => format!("`{}`", path.display()),
             Endpoint::Tcp(address) => format!("`{address}`"),
             Endpoint::Remote { place, .. } => place.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_passing_or_running_check_is_no_failure() {
+        for check in ["L7OK", "* L7OK", "L4OK", "L6OK", "", "* "] {
+            assert!(!check_failed(check), "{check:?}");
+        }
+        for check in ["L7STS", "* L4CON", "L4TOUT", "SOCKERR"] {
+            assert!(check_failed(check), "{check:?}");
         }
     }
 }
