@@ -41,6 +41,9 @@ pub(crate) struct Runtime {
     pub(crate) ssh: SshOptions,
     /// `--dry-run`: print commands and transfers, connect nowhere.
     pub(crate) dry_run: AtomicBool,
+    /// Under `--dry-run`, the states load-balancer operations would have set so far, by
+    /// backend and server: later tasks of the run see them, as they would the real ones.
+    pub(crate) lb_plan: crate::lb::Plan,
     pub(crate) credentials: Credentials,
     pub(crate) connections: Connections,
     pub(crate) summary: Summary,
@@ -65,8 +68,13 @@ impl Runtime {
         self.dry_run.load(Ordering::Relaxed)
     }
 
+    /// Turns dry-run on or off; a new dry run starts from the load balancers' real states.
     pub(crate) fn set_dry_run(&self, dry_run: bool) {
         self.dry_run.store(dry_run, Ordering::Relaxed);
+        self.lb_plan
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
     }
 
     /// The fabfile, once loaded.

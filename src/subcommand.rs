@@ -155,6 +155,7 @@ fn runtime(config: &Config, output: &Output, env: Env) -> Arc<Runtime> {
         cli: RwLock::new(config.cli.clone()),
         ssh: config.ssh.clone(),
         dry_run: AtomicBool::new(config.dry_run),
+        lb_plan: crate::lb::Plan::default(),
         credentials: Credentials::new(
             config.password.clone(),
             config.sudo_password.clone(),

@@ -321,6 +321,27 @@ fn a_dry_run_of_the_rollout_changes_nothing_and_contacts_no_node() {
         4,
         "{stdout}"
     );
+    // The five commands on one command line: each prod:out sees the planned flip.
+    let (stdout, _) = rfab(
+        &fleet,
+        &[
+            "--dry-run",
+            "prod",
+            "proxy.group2",
+            "prod:out",
+            "deploy:stable",
+            "prod",
+            "proxy.flip",
+            "prod:out",
+            "deploy:stable",
+            "prod",
+            "proxy.all",
+        ],
+        0,
+    );
+    let mut both = hosts_of(&fleet, 1);
+    both.extend(hosts_of(&fleet, 2));
+    assert_eq!(executed_on(&stdout, "deploy"), both, "{stdout}");
     assert_eq!(lb_state(&fleet), "web1 UP, web2 UP, web3 UP, web4 UP");
     assert_eq!(tags(&fleet), ["v3.0.0"; 4]);
     assert_eq!(logins(&fleet), before, "a dry run logged in to a node");

@@ -207,13 +207,14 @@ fn load_balancer(
             strings(&format!("groups.{name}"), servers).map_err(|e| e.to_string())?,
         );
     }
+    let runtime = &Context::of(ctx)?.runtime;
     Ok(LoadBalancer {
         driver: Arc::new(driver),
         groups,
         drain_timeout: seconds(function, options, "drain_timeout")?,
         health_timeout: seconds(function, options, "health_timeout")?,
-        dry_run: Context::of(ctx)?.runtime.dry_run(),
-        planned: Arc::default(),
+        dry_run: runtime.dry_run(),
+        planned: runtime.lb_plan.clone(),
     })
 }
 

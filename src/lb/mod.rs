@@ -27,10 +27,13 @@ pub(crate) struct LoadBalancer {
     pub(crate) health_timeout: Duration,
     /// `--dry-run`: ask the load balancer, say what would change, change nothing.
     pub(crate) dry_run: bool,
-    /// Under `--dry-run`, the states the operations so far would have set: later questions
-    /// (`out_group` after `only`) get the answers the real run would get.
-    pub(crate) planned: Arc<Mutex<BTreeMap<String, State>>>,
+    /// Under `--dry-run`, the states the run's operations so far would have set: later
+    /// questions (`out_group` after `only`) get the answers the real run would get.
+    pub(crate) planned: Plan,
 }
+
+/// Planned server states of a dry run, by `backend/server`, shared by the whole run.
+pub(crate) type Plan = Arc<Mutex<BTreeMap<String, State>>>;
 
 /// How often a wait asks the load balancer again.
 const POLL: Duration = Duration::from_millis(100);
@@ -304,7 +307,7 @@ impl LoadBalancer {
         let mut servers = self.driver.servers()?;
         let planned = self.planned.lock().unwrap_or_else(PoisonError::into_inner);
         for server in &mut servers {
-            if let Some(state) = planned.get(&server.name) {
+            if let Some(state) = planned.get(&self.plan_key(&server.name)) {
                 let (status, rotation) = match state {
                     State::Ready => ("UP", Rotation::Live),
                     State::Drain => ("DRAIN", Rotation::Draining),
@@ -320,8 +323,12 @@ impl LoadBalancer {
     fn plan(&self, servers: &[&str], state: State) {
         let mut planned = self.planned.lock().unwrap_or_else(PoisonError::into_inner);
         for server in servers {
-            planned.insert((*server).to_owned(), state);
+            planned.insert(self.plan_key(server), state);
         }
+    }
+
+    fn plan_key(&self, server: &str) -> String {
+        format!("{}/{server}", self.driver.name())
     }
 
     fn dry_note(&self) -> &'static str {
