@@ -37,7 +37,9 @@ impl std::fmt::Display for Tally {
     }
 }
 
-/// Requests through `target` from a few threads, each pausing `pace` between requests.
+/// Requests through `target` from a few threads, each pausing `pace` between requests:
+/// even-numbered clients open a connection per request, odd-numbered ones keep theirs
+/// open (HTTP keep-alive), as browsers do.
 pub struct Load {
     stop: Arc<AtomicBool>,
     tally: Arc<Mutex<Tally>>,
@@ -49,11 +51,16 @@ impl Load {
         let stop = Arc::new(AtomicBool::new(false));
         let tally = Arc::new(Mutex::new(Tally::default()));
         let threads = (0..clients)
-            .map(|_| {
+            .map(|client| {
                 let (stop, tally) = (stop.clone(), tally.clone());
                 std::thread::spawn(move || {
+                    let mut kept: Option<KeepAlive> = None;
                     while !stop.load(Ordering::SeqCst) {
-                        let result = request(target);
+                        let result = if client % 2 == 1 {
+                            keep_alive(target, &mut kept)
+                        } else {
+                            request(target)
+                        };
                         let mut tally = tally.lock().unwrap_or_else(PoisonError::into_inner);
                         tally.sent += 1;
                         match result {
@@ -112,6 +119,108 @@ impl Drop for Load {
     fn drop(&mut self) {
         self.halt();
     }
+}
+
+/// A connection kept open between requests.
+struct KeepAlive {
+    reader: std::io::BufReader<TcpStream>,
+}
+
+/// What one request on a kept connection came to.
+enum Outcome {
+    /// An answer: the version, or why it is a failure.
+    Answered(Result<String, String>),
+    /// Nothing came back: the other end had closed the connection.
+    Closed(String),
+}
+
+/// One `GET /` on the kept connection (opened if none is). A kept connection the other end
+/// closed before answering is opened again and the request sent once more, as HTTP clients
+/// do for an idempotent request; every other failure counts.
+fn keep_alive(target: SocketAddr, kept: &mut Option<KeepAlive>) -> Result<String, String> {
+    let reused = kept.is_some();
+    match exchange(target, kept) {
+        Outcome::Answered(result) => result,
+        Outcome::Closed(_) if reused => match exchange(target, kept) {
+            Outcome::Answered(result) => result,
+            Outcome::Closed(why) => Err(why),
+        },
+        Outcome::Closed(why) => Err(why),
+    }
+}
+
+fn exchange(target: SocketAddr, kept: &mut Option<KeepAlive>) -> Outcome {
+    use std::io::BufRead;
+    let limit = Duration::from_secs(5);
+    if kept.is_none() {
+        let opened = TcpStream::connect_timeout(&target, limit)
+            .and_then(|s| s.set_read_timeout(Some(limit)).map(|()| s));
+        match opened {
+            Ok(stream) => {
+                *kept = Some(KeepAlive {
+                    reader: std::io::BufReader::new(stream),
+                });
+            }
+            Err(e) => return Outcome::Answered(Err(format!("connect: {e}"))),
+        }
+    }
+    let Some(connection) = kept.as_mut() else {
+        return Outcome::Answered(Err("no connection".into()));
+    };
+    let mut status = String::new();
+    let sent = connection
+        .reader
+        .get_mut()
+        .write_all(b"GET / HTTP/1.1\r\nHost: demo\r\n\r\n");
+    let read = sent.and_then(|()| connection.reader.read_line(&mut status));
+    match read {
+        Ok(0) | Err(_) if status.is_empty() => {
+            *kept = None;
+            return Outcome::Closed("closed before answering".into());
+        }
+        Err(e) => {
+            *kept = None;
+            return Outcome::Answered(Err(format!("read: {e}")));
+        }
+        Ok(_) => {}
+    }
+    let answer = read_rest(&mut connection.reader);
+    let (close, body) = match answer {
+        Ok(answer) => answer,
+        Err(e) => {
+            *kept = None;
+            return Outcome::Answered(Err(format!("read: {e}")));
+        }
+    };
+    if close {
+        *kept = None;
+    }
+    if status.starts_with("HTTP/1.1 200") {
+        Outcome::Answered(Ok(body))
+    } else {
+        Outcome::Answered(Err(status.trim().to_owned()))
+    }
+}
+
+/// The headers and body after the status line: whether the server closes, and the body.
+fn read_rest(reader: &mut std::io::BufReader<TcpStream>) -> std::io::Result<(bool, String)> {
+    use std::io::BufRead;
+    let (mut length, mut close) = (0, false);
+    loop {
+        let mut header = String::new();
+        reader.read_line(&mut header)?;
+        let header = header.trim_end().to_ascii_lowercase();
+        if header.is_empty() {
+            break;
+        }
+        if let Some(value) = header.strip_prefix("content-length:") {
+            length = value.trim().parse().unwrap_or(0);
+        }
+        close |= header == "connection: close";
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body)?;
+    Ok((close, String::from_utf8_lossy(&body).trim().to_owned()))
 }
 
 /// One `GET /`: the version in the answer, or why it failed.
