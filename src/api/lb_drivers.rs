@@ -12,6 +12,7 @@ use rhai::plugin::*;
 use rhai::{EvalAltResult, Map, NativeCallContext};
 
 use crate::api::check_options;
+use crate::connection::Connection;
 use crate::context::{Context, Target};
 use crate::env::strings;
 use crate::lb::LoadBalancer;
@@ -250,6 +251,37 @@ fn interval(options: &Map) -> Result<Duration, Box<EvalAltResult>> {
     }
 }
 
+/// The load balancer's host, reached over the run's SSH connection to it.
+struct LbHost {
+    runtime: Arc<crate::context::Runtime>,
+    target: Target,
+}
+
+impl LbHost {
+    fn new(ctx: &NativeCallContext, host: &str) -> Result<Self, Box<EvalAltResult>> {
+        let runtime = Context::of(ctx)?.runtime.clone();
+        let target = Target::new(host, Map::new(), &runtime.env).map_err(|e| e.to_string())?;
+        Ok(Self { runtime, target })
+    }
+
+    /// `work` on the connection; a connection that failed it is opened again next time.
+    fn with<T>(&self, work: impl FnOnce(&Connection) -> Result<T, String>) -> Result<T, String> {
+        let runtime = &self.runtime;
+        let connection = runtime.connections.get(
+            &self.target,
+            &runtime.ssh,
+            &runtime.credentials,
+            &runtime.output,
+            false,
+        )?;
+        let result = work(&connection.lock().unwrap_or_else(PoisonError::into_inner));
+        if result.is_err() {
+            runtime.connections.forget(&self.target);
+        }
+        result
+    }
+}
+
 /// Where the load balancer's commands run: on the `ssh` host over the run's connection to
 /// it (`/bin/sh -c`), or on this machine.
 fn where_it_runs(ctx: &NativeCallContext, options: &Map) -> Result<Shell, Box<EvalAltResult>> {
@@ -260,18 +292,8 @@ fn where_it_runs(ctx: &NativeCallContext, options: &Map) -> Result<Shell, Box<Ev
     let Some(host) = options.get("ssh").map(ToString::to_string) else {
         return Ok(Shell::local(sudo));
     };
-    let context = Context::of(ctx)?;
-    let runtime = context.runtime.clone();
-    let target = Target::new(&host, Map::new(), &runtime.env).map_err(|e| e.to_string())?;
+    let lb_host = LbHost::new(ctx, &host)?;
     let run = move |command: &str| {
-        let connection = runtime.connections.get(
-            &target,
-            &runtime.ssh,
-            &runtime.credentials,
-            &runtime.output,
-            false,
-        )?;
-        let connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
         // Short commands that change the load balancer: they run to the end, so that
         // Ctrl-C never leaves an edit without its check, reload or restore.
         let request = Request {
@@ -282,16 +304,11 @@ fn where_it_runs(ctx: &NativeCallContext, options: &Map) -> Result<Shell, Box<Ev
             forward_agent: false,
             ignore_interrupt: true,
         };
-        let result = remote_command::run(&connection, &request, &mut |_, _| {});
-        drop(connection);
-        match result {
-            Ok(done) => Ok((done.code, done.stdout, done.stderr)),
-            Err(failure) => {
-                // A dead connection is opened again next time.
-                runtime.connections.forget(&target);
-                Err(format!("{failure:?}"))
-            }
-        }
+        lb_host.with(|connection| {
+            remote_command::run(connection, &request, &mut |_, _| {})
+                .map(|done| (done.code, done.stdout, done.stderr))
+                .map_err(|failure| format!("{failure:?}"))
+        })
     };
     Ok(Shell::new(host, Arc::new(run), sudo))
 }
@@ -303,44 +320,32 @@ fn socket_over_ssh(
     host: &str,
     path: &str,
 ) -> Result<Endpoint, Box<EvalAltResult>> {
-    let context = Context::of(ctx)?;
-    let runtime = context.runtime.clone();
-    let target = Target::new(host, Map::new(), &runtime.env).map_err(|e| e.to_string())?;
+    let lb_host = LbHost::new(ctx, host)?;
     let socket = path.to_owned();
     let exchange = move |command: &str| -> Result<String, String> {
-        let connection = runtime.connections.get(
-            &target,
-            &runtime.ssh,
-            &runtime.credentials,
-            &runtime.output,
-            false,
-        )?;
-        let connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
-        let session = &connection.session;
-        session.set_blocking(true);
-        let before = session.timeout();
-        // A load balancer host that goes silent must not hang the run.
-        session.set_timeout(10_000);
-        let answer = (|| {
-            let mut channel = session
-                .channel_direct_streamlocal(&socket, None)
-                .map_err(|e| e.to_string())?;
-            channel
-                .write_all(format!("{command}\n").as_bytes())
-                .map_err(|e| e.to_string())?;
-            let mut answer = String::new();
-            channel
-                .read_to_string(&mut answer)
-                .map_err(|e| e.to_string())?;
-            let _ = channel.close();
-            Ok::<_, String>(answer)
-        })();
-        session.set_timeout(before);
-        drop(connection);
-        if answer.is_err() {
-            runtime.connections.forget(&target);
-        }
-        answer
+        lb_host.with(|connection| {
+            let session = &connection.session;
+            session.set_blocking(true);
+            let before = session.timeout();
+            // A load balancer host that goes silent must not hang the run.
+            session.set_timeout(10_000);
+            let answer = (|| {
+                let mut channel = session
+                    .channel_direct_streamlocal(&socket, None)
+                    .map_err(|e| e.to_string())?;
+                channel
+                    .write_all(format!("{command}\n").as_bytes())
+                    .map_err(|e| e.to_string())?;
+                let mut answer = String::new();
+                channel
+                    .read_to_string(&mut answer)
+                    .map_err(|e| e.to_string())?;
+                let _ = channel.close();
+                Ok::<_, String>(answer)
+            })();
+            session.set_timeout(before);
+            answer
+        })
     };
     Ok(Endpoint::Remote {
         place: format!("`{path}` on `{host}`"),

@@ -163,15 +163,7 @@ impl LoadBalancer {
             .collect();
         let names: Vec<&str> = changed.iter().map(|s| s.name.as_str()).collect();
         if self.dry_run {
-            for server in &changed {
-                say(&format!(
-                    "{}: {} -> ready ({}){}",
-                    server.name,
-                    server.status,
-                    self.group_label(&server.name),
-                    self.dry_note()
-                ));
-            }
+            self.report(&changed, State::Ready, say);
             self.plan(&names, State::Ready);
             return Ok(());
         }
@@ -188,14 +180,7 @@ impl LoadBalancer {
             let health = self.driver.health(&checked, started)?;
             if health.iter().all(|h| *h == Health::Passing) {
                 self.driver.set(&changes(&names, State::Ready))?;
-                for server in &changed {
-                    say(&format!(
-                        "{}: {} -> ready ({})",
-                        server.name,
-                        server.status,
-                        self.group_label(&server.name)
-                    ));
-                }
+                self.report(&changed, State::Ready, say);
                 return Ok(());
             }
             let failing: Vec<String> = checked
@@ -249,15 +234,7 @@ impl LoadBalancer {
             .collect();
         let names: Vec<&str> = leaving.iter().map(|s| s.name.as_str()).collect();
         if self.dry_run {
-            for server in &leaving {
-                say(&format!(
-                    "{}: {} -> maint ({}){}",
-                    server.name,
-                    server.status,
-                    self.group_label(&server.name),
-                    self.dry_note()
-                ));
-            }
+            self.report(&leaving, State::Maint, say);
             self.plan(&names, State::Maint);
             return Ok(());
         }
@@ -284,14 +261,7 @@ impl LoadBalancer {
             std::thread::sleep(POLL);
         };
         self.driver.set(&changes(&names, State::Maint))?;
-        for server in &leaving {
-            say(&format!(
-                "{}: {} -> maint ({})",
-                server.name,
-                server.status,
-                self.group_label(&server.name)
-            ));
-        }
+        self.report(&leaving, State::Maint, say);
         if interrupted {
             return Err(format!(
                 "interrupted while {} drained; it went to maintenance without waiting for its sessions",
@@ -329,6 +299,20 @@ impl LoadBalancer {
 
     fn plan_key(&self, server: &str) -> String {
         format!("{}/{server}", self.driver.name())
+    }
+
+    /// Says what changed (or, in a dry run, would have): `web1: UP -> maint (group1)`.
+    fn report(&self, servers: &[&Server], state: State, say: &dyn Fn(&str)) {
+        for server in servers {
+            say(&format!(
+                "{}: {} -> {} ({}){}",
+                server.name,
+                server.status,
+                state.name(),
+                self.group_label(&server.name),
+                self.dry_note()
+            ));
+        }
     }
 
     fn dry_note(&self) -> &'static str {
