@@ -209,7 +209,7 @@ fn the_socket_on_another_host_is_reached_over_ssh() {
         ran.stdout
     );
     assert_eq!(
-        fleet.hosts[0].log().matches("Accepted publickey").count(),
+        fleet.hosts[0].logins(),
         1,
         "one SSH connection for every command"
     );

@@ -230,12 +230,7 @@ fn piped_entries_run_on_every_host_over_one_connection_each() {
         ran.stdout
     );
     for host in &fleet.hosts {
-        assert_eq!(
-            host.log().matches("Accepted publickey").count(),
-            1,
-            "{}",
-            host.log()
-        );
+        assert_eq!(host.logins(), 1, "{}", host.log());
     }
 }
 

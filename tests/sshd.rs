@@ -35,6 +35,11 @@ impl Host {
         std::fs::read_to_string(self.dir.join("sshd.log")).unwrap_or_default()
     }
 
+    /// How many logins the daemon has accepted.
+    pub(crate) fn logins(&self) -> usize {
+        self.log().matches("Accepted publickey").count()
+    }
+
     /// The line `ssh-keyscan` would print for this host's ed25519 key.
     pub(crate) fn known_hosts_line(&self) -> String {
         self.known_hosts_line_for("host_ed25519")

@@ -186,6 +186,11 @@ impl Node {
         std::fs::read_to_string(self.dir.join("sshd.log")).unwrap_or_default()
     }
 
+    /// How many logins the node's sshd has accepted.
+    pub fn logins(&self) -> usize {
+        self.sshd_log().matches("Accepted publickey").count()
+    }
+
     /// Stops the node's sshd listener, as a crash would: no new connection gets in
     /// (sessions already open, each in its own session group, run on until they end).
     pub fn kill_sshd(&mut self) {
