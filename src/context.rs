@@ -47,6 +47,8 @@ pub(crate) struct Runtime {
     pub(crate) credentials: Credentials,
     pub(crate) connections: Connections,
     pub(crate) summary: Summary,
+    /// Release archives and repository mirrors made for this run.
+    pub(crate) scratch: crate::scratch::Scratch,
     /// Set once the fabfile is loaded; `execute()` finds tasks through it.
     pub(crate) fabfile: RwLock<Option<Arc<Fabfile>>>,
 }

@@ -6,19 +6,24 @@
 //! `ssh://` URLs log in and check host keys by the rules of rfab's own SSH connections.
 
 use std::cell::RefCell;
+use std::cmp::Ordering;
+use std::fmt::Write as _;
 use std::fs::File;
 use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use git2::{
-    CertificateCheckStatus, Cred, CredentialType, Direction, ObjectType, Oid, Remote,
-    RemoteCallbacks, Repository, TreeWalkMode, TreeWalkResult,
+    AutotagOption, CertificateCheckStatus, Cred, CredentialType, Direction, FetchOptions,
+    FetchPrune, ObjectType, Oid, Remote, RemoteCallbacks, Repository, TreeWalkMode, TreeWalkResult,
 };
 use semver::Version;
+use sha2::{Digest, Sha256};
 
 use crate::known_hosts::{self, HostKey, KeyProblem, fingerprint_of};
+use crate::scratch::Archive;
 use crate::ssh_options::KnownHostsPolicy;
 
 /// A tag and the commit it points at (annotated tags peeled).
@@ -110,6 +115,46 @@ pub(crate) fn latest_stable<'a>(
     })
 }
 
+/// A tag name as a semver version: `v3.0.1` and `3.0.1` alike.
+pub(crate) fn version(name: &str) -> Option<Version> {
+    Version::parse(name.strip_prefix('v').unwrap_or(name)).ok()
+}
+
+/// How two versions compare by semver precedence (`v3.1.0-rc.1` before `v3.1.0`; build
+/// metadata ignored); either not being semver is an error.
+pub(crate) fn compare(a: &str, b: &str) -> Result<Ordering, String> {
+    let parse = |name: &str| {
+        version(name).ok_or_else(|| format!("`{name}` is no semver version (like `v1.2.3`)"))
+    };
+    Ok(parse(a)?.cmp_precedence(&parse(b)?))
+}
+
+/// The version of what `reference` (a tag, branch or commit id) names: the highest semver
+/// tag on its commit, if one is.
+pub(crate) fn version_of(
+    repo: &str,
+    reference: &str,
+    access: &Access,
+) -> Result<Option<String>, String> {
+    let tags = tags(repo, access)?;
+    let commit = match resolve(repo, reference, access) {
+        Ok(commit) => commit,
+        // A URL lists refs, not commits: a commit id is matched as it is.
+        Err(_) if is_commit_id(reference) => reference.to_ascii_lowercase(),
+        Err(e) => return Err(e),
+    };
+    Ok(tags
+        .iter()
+        .filter(|t| t.commit.starts_with(&commit))
+        .filter_map(|t| version(&t.name).map(|v| (v, t)))
+        .max_by(|(a, _), (b, _)| a.cmp_precedence(b))
+        .map(|(_, t)| t.name.clone()))
+}
+
+fn is_commit_id(text: &str) -> bool {
+    (7..=40).contains(&text.len()) && text.chars().all(|c| c.is_ascii_hexdigit())
+}
+
 /// The commit a ref names: a tag (annotated or not), a branch, or a commit id.
 pub(crate) fn resolve(repo: &str, reference: &str, access: &Access) -> Result<String, String> {
     if is_url(repo) {
@@ -147,34 +192,117 @@ pub(crate) fn describe(repo: &str, reference: &str) -> Result<String, String> {
 
 /// Writes the tree at `reference` to `out` as `git archive` would: a tar, gzipped when `out`
 /// ends in `.gz` or `.tgz`; files marked `export-ignore` in `.gitattributes` left out.
+///
+/// The archive is written to a new file of a random name beside `out` (never through an
+/// existing name or link) and renamed over it: hosts deploying in parallel may build the same
+/// archive at once, nothing ever sees half of one, and a link planted at `out` is replaced,
+/// not followed.
 pub(crate) fn archive(repo: &str, reference: &str, out: &Path) -> Result<String, String> {
     let repository = open_local(repo, "archive")?;
-    let commit_id = commit_of(&repository, reference)?;
+    let dir = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let cannot = |e: std::io::Error| format!("cannot write `{}`: {e}", out.display());
+    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(cannot)?;
+    let name = out.to_string_lossy();
+    let gzip = name.ends_with(".gz") || name.ends_with(".tgz");
+    let commit = write_tree(&repository, reference, temp.as_file_mut(), gzip)
+        .map_err(|e| e.unwrap_or_else(&cannot))?;
+    temp.persist(out).map_err(|e| cannot(e.error))?;
+    Ok(commit)
+}
+
+/// Builds the gzipped archive of `reference` as a new file at `path` (an existing file or link
+/// there is an error, never followed), for a deploy to upload: returns the commit archived
+/// and the sha256 of the bytes written, computed as they are written.
+pub(crate) fn release_archive(repo: &str, reference: &str, path: &Path) -> Result<Archive, String> {
+    let repository = open_local(repo, "archive")?;
+    let cannot = |e: std::io::Error| format!("cannot write `{}`: {e}", path.display());
+    let file = File::options()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(cannot)?;
+    let mut sink = Hashing {
+        inner: file,
+        hasher: Sha256::new(),
+    };
+    let commit = write_tree(&repository, reference, &mut sink, true)
+        .map_err(|e| e.unwrap_or_else(&cannot))?;
+    sink.inner.sync_all().map_err(cannot)?;
+    let sha256 = sink
+        .hasher
+        .finalize()
+        .iter()
+        .fold(String::with_capacity(64), |mut hex, byte| {
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        });
+    Ok(Archive {
+        path: path.to_owned(),
+        sha256,
+        commit,
+    })
+}
+
+/// A writer that hashes what passes through it.
+struct Hashing<W> {
+    inner: W,
+    hasher: Sha256,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(bytes)?;
+        self.hasher.update(&bytes[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Writes the tree at `reference` as a tar (gzipped if `gzip`) to `sink`; returns the commit.
+/// An error is `Err(Ok(message))` for the repository, `Err(Err(io))` for the sink.
+fn write_tree(
+    repository: &Repository,
+    reference: &str,
+    sink: &mut dyn Write,
+    gzip: bool,
+) -> Result<String, Result<String, std::io::Error>> {
+    let commit_id = commit_of(repository, reference).map_err(Ok)?;
     let commit = repository
         .find_commit(commit_id)
-        .map_err(|e| e.message().to_owned())?;
-    let tree = commit.tree().map_err(|e| e.message().to_owned())?;
-    let ignored = export_ignored(&repository, &tree);
-    // Written beside `out` and renamed over it: hosts deploying in parallel may build the
-    // same archive at once, and one must never truncate the file another is uploading.
-    let temp = out.with_extension(
-        format!(
-            "rfab-{}-{:?}",
-            std::process::id(),
-            std::thread::current().id()
-        )
-        .replace(['(', ')'], ""),
-    );
-    let file =
-        File::create(&temp).map_err(|e| format!("cannot write `{}`: {e}", temp.display()))?;
-    let name = out.to_string_lossy();
-    let sink: Box<dyn Write> = if name.ends_with(".gz") || name.ends_with(".tgz") {
-        Box::new(GzEncoder::new(file, Compression::fast()))
-    } else {
-        Box::new(file)
-    };
-    let mut tar = tar::Builder::new(sink);
+        .map_err(|e| Ok(e.message().to_owned()))?;
+    let tree = commit.tree().map_err(|e| Ok(e.message().to_owned()))?;
+    let ignored = export_ignored(repository, &tree);
     let mtime = u64::try_from(commit.time().seconds()).unwrap_or(0);
+    if gzip {
+        let mut tar = tar::Builder::new(GzEncoder::new(sink, Compression::fast()));
+        append_tree(repository, &tree, &ignored, mtime, &mut tar).map_err(Ok)?;
+        // The gzip trailer is written by `finish`, not by a flush.
+        tar.into_inner().and_then(GzEncoder::finish).map_err(Err)?;
+    } else {
+        let mut tar = tar::Builder::new(sink);
+        append_tree(repository, &tree, &ignored, mtime, &mut tar).map_err(Ok)?;
+        tar.into_inner()
+            .and_then(std::io::Write::flush)
+            .map_err(Err)?;
+    }
+    Ok(commit_id.to_string())
+}
+
+/// Appends every entry of `tree` not matched by an `ignored` pattern.
+fn append_tree<W: Write>(
+    repository: &Repository,
+    tree: &git2::Tree,
+    ignored: &[String],
+    mtime: u64,
+    tar: &mut tar::Builder<W>,
+) -> Result<(), String> {
     let mut failure = None;
     tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
         let Ok(entry_name) = entry.name() else {
@@ -184,7 +312,7 @@ pub(crate) fn archive(repo: &str, reference: &str, out: &Path) -> Result<String,
         if ignored.iter().any(|pattern| matches_path(pattern, &path)) {
             return TreeWalkResult::Skip;
         }
-        match append(&repository, &mut tar, entry, &path, mtime) {
+        match append(repository, tar, entry, &path, mtime) {
             Ok(()) => TreeWalkResult::Ok,
             Err(e) => {
                 failure = Some(e);
@@ -193,19 +321,12 @@ pub(crate) fn archive(repo: &str, reference: &str, out: &Path) -> Result<String,
         }
     })
     .map_err(|e| failure.clone().unwrap_or_else(|| e.message().to_owned()))?;
-    if let Some(e) = failure {
-        return Err(e);
-    }
-    tar.into_inner()
-        .and_then(|mut w| w.flush())
-        .map_err(|e| format!("cannot write `{}`: {e}", out.display()))?;
-    std::fs::rename(&temp, out).map_err(|e| format!("cannot write `{}`: {e}", out.display()))?;
-    Ok(commit_id.to_string())
+    failure.map_or(Ok(()), Err)
 }
 
-fn append(
+fn append<W: Write>(
     repository: &Repository,
-    tar: &mut tar::Builder<Box<dyn Write>>,
+    tar: &mut tar::Builder<W>,
     entry: &git2::TreeEntry,
     path: &str,
     mtime: u64,
@@ -309,8 +430,95 @@ fn glob(pattern: &str, text: &str) -> bool {
     go(&p, &t)
 }
 
-fn is_url(repo: &str) -> bool {
-    repo.contains("://")
+/// Brings the bare mirror of the repository at `url`, kept under `cache`, up to date with
+/// every branch and tag (cloning it on first use), and returns its path: deploys archive
+/// from it, so the upload strategy works from a URL as from a local repository.
+pub(crate) fn mirror(url: &str, access: &Access, cache: &Path) -> Result<PathBuf, String> {
+    let path = cache.join(mirror_name(url));
+    let cannot = |e: git2::Error| {
+        format!(
+            "cannot keep a mirror of `{url}` in `{}`: {}",
+            path.display(),
+            e.message()
+        )
+    };
+    let repository = if path.join("HEAD").is_file() {
+        Repository::open_bare(&path).map_err(cannot)?
+    } else {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(cache)
+            .map_err(|e| format!("cannot make `{}`: {e}", cache.display()))?;
+        Repository::init_bare(&path).map_err(cannot)?
+    };
+    let problem = RefCell::new(None);
+    let mut callbacks = callbacks(access, &problem);
+    // Ctrl-C stops a long fetch.
+    callbacks.transfer_progress(|_| !crate::signals::interrupted());
+    let mut options = FetchOptions::new();
+    options
+        .remote_callbacks(callbacks)
+        .prune(FetchPrune::On)
+        .download_tags(AutotagOption::All);
+    let mut remote = repository.remote_anonymous(url).map_err(cannot)?;
+    remote
+        .fetch(
+            &["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"],
+            Some(&mut options),
+            None,
+        )
+        .map_err(|e| {
+            let why = problem
+                .borrow_mut()
+                .take()
+                .unwrap_or_else(|| e.message().to_owned());
+            format!(
+                "cannot fetch `{url}` into its mirror `{}`: {why}",
+                path.display()
+            )
+        })?;
+    Ok(path)
+}
+
+/// A mirror's directory name: readable, and unique to its URL.
+fn mirror_name(url: &str) -> String {
+    let readable: String = url
+        .rsplit(['/', ':'])
+        .find(|part| !part.is_empty())
+        .unwrap_or("repo")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let digest = Sha256::digest(url.as_bytes());
+    let hash = digest.iter().take(8).fold(String::new(), |mut hex, byte| {
+        let _ = write!(hex, "{byte:02x}");
+        hex
+    });
+    format!("{}-{hash}", readable.trim_end_matches(".git"))
+}
+
+/// Whether `repo` names a remote repository: a URL (`ssh://`, `https://`, `file://`), or
+/// scp-like `git@git.example.com:shop/app.git`.
+pub(crate) fn is_url(repo: &str) -> bool {
+    repo.contains("://") || ssh_authority(repo).is_some()
+}
+
+/// The `user@host:port` an SSH repository is reached at: of `ssh://user@host:port/path`, or
+/// of scp-like `user@host:path`.
+pub(crate) fn ssh_authority(repo: &str) -> Option<&str> {
+    if let Some(rest) = repo.strip_prefix("ssh://") {
+        return rest.split('/').next();
+    }
+    let (authority, _) = repo.split_once(':')?;
+    // `C:` or a path with a colon later on is a local path.
+    (authority.len() > 1 && !authority.contains('/') && !repo.contains("://")).then_some(authority)
 }
 
 fn open(repo: &str) -> Result<Repository, String> {

@@ -33,6 +33,7 @@ mod remote_command;
 mod repl;
 mod run;
 mod scoped;
+mod scratch;
 mod search;
 mod settings;
 mod signals;

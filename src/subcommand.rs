@@ -163,6 +163,7 @@ fn runtime(config: &Config, output: &Output, env: Env) -> Arc<Runtime> {
         ),
         connections: Connections::default(),
         summary: Summary::default(),
+        scratch: crate::scratch::Scratch::default(),
         fabfile: RwLock::new(None),
     })
 }

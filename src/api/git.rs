@@ -2,6 +2,8 @@
 // The plugin macro expects its prelude glob-imported and makes `pub` items.
 #![allow(unreachable_pub, clippy::wildcard_imports)]
 
+use std::path::{Path, PathBuf};
+
 use rhai::plugin::*;
 use rhai::{EvalAltResult, NativeCallContext};
 
@@ -9,12 +11,12 @@ use crate::context::{Context, Target};
 use crate::git::Access;
 use crate::host_config::HostConfig;
 
-/// How to reach `repo` if it is an `ssh://` URL: as `run()` would reach that host.
+/// How to reach `repo` if it is an SSH repository (`ssh://...` or `user@host:path`): as
+/// `run()` would reach that host.
 fn access(ctx: &NativeCallContext, repo: &str) -> Result<Access, Box<EvalAltResult>> {
-    let Some(rest) = repo.strip_prefix("ssh://") else {
+    let Some(authority) = crate::git::ssh_authority(repo) else {
         return Ok(Access::default());
     };
-    let authority = rest.split('/').next().unwrap_or_default();
     let context = Context::of(ctx)?;
     let target = Target::hop(authority).map_err(|e| e.to_string())?;
     let ssh = &context.runtime.ssh;
@@ -30,6 +32,33 @@ fn access(ctx: &NativeCallContext, repo: &str) -> Result<Access, Box<EvalAltResu
     })
 }
 
+/// Where mirrors of remote repositories are kept: `$XDG_CACHE_HOME/rfab/mirrors`, or
+/// `~/.cache/rfab/mirrors`.
+fn mirror_cache() -> Result<PathBuf, Box<EvalAltResult>> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|dir| Path::new(dir).is_absolute())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cache")))
+        .ok_or("no cache directory for repository mirrors: set HOME or XDG_CACHE_HOME")?;
+    Ok(base.join("rfab/mirrors"))
+}
+
+/// The local repository to read `repo` from: itself, or for a URL its mirror, fetched once
+/// per run.
+fn local_source(ctx: &NativeCallContext, repo: &str) -> Result<String, Box<EvalAltResult>> {
+    if !crate::git::is_url(repo) {
+        return Ok(repo.to_owned());
+    }
+    let context = Context::of(ctx)?;
+    let access = access(ctx, repo)?;
+    let cache = mirror_cache()?;
+    let path = context
+        .runtime
+        .scratch
+        .mirror(repo, || crate::git::mirror(repo, &access, &cache))?;
+    Ok(path.to_string_lossy().into_owned())
+}
+
 #[export_module]
 pub(crate) mod git_api {
     use std::path::Path;
@@ -39,7 +68,7 @@ pub(crate) mod git_api {
     use crate::api::check_options;
     use crate::git::{self, Selection};
 
-    use super::access;
+    use super::{access, local_source};
 
     /// The tags of a repository (a local path, or a `file://` or `ssh://` URL read without
     /// cloning, with the host keys and logins of `run()`), sorted by name, each as
@@ -130,5 +159,84 @@ pub(crate) mod git_api {
     #[rhai_fn(return_raw)]
     pub fn archive(repo: &str, reference: &str, out: &str) -> Result<String, Box<EvalAltResult>> {
         Ok(git::archive(repo, reference, Path::new(out))?)
+    }
+
+    /// Builds the archive of a ref to upload in a deploy, once per run and commit, in a
+    /// directory of this run that only you can read (removed when the run ends); returns
+    /// `#{ path, sha256, commit }`, the sha256 being that of the bytes written, for the host
+    /// to check before it unpacks them. A URL is read through its mirror (see `git::mirror`).
+    ///
+    /// ```rhai
+    /// let archive = git::release_archive(".", "v3.0.1");
+    /// put(archive.path, "/srv/app/upload.tar.gz");
+    /// run(`echo '${archive.sha256}  /srv/app/upload.tar.gz' | sha256sum -c`);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn release_archive(
+        ctx: NativeCallContext,
+        repo: &str,
+        reference: &str,
+    ) -> Result<Map, Box<EvalAltResult>> {
+        let source = local_source(&ctx, repo)?;
+        let context = crate::context::Context::of(&ctx)?;
+        let commit = git::resolve(&source, reference, &git::Access::default())?;
+        let archive = context.runtime.scratch.archive(&source, &commit, |path| {
+            git::release_archive(&source, &commit, path)
+        })?;
+        Ok(Map::from_iter([
+            (
+                "path".into(),
+                archive.path.to_string_lossy().into_owned().into(),
+            ),
+            ("sha256".into(), archive.sha256.clone().into()),
+            ("commit".into(), archive.commit.clone().into()),
+        ]))
+    }
+
+    /// The local repository to read `repo` from: a local path as it is; for a URL
+    /// (`ssh://`, `https://`, `file://` or `git@host:path`), a bare mirror kept under
+    /// `~/.cache/rfab/mirrors` (or `$XDG_CACHE_HOME`), fetched (every branch and tag) the
+    /// first time a run asks for it.
+    ///
+    /// ```rhai
+    /// let source = git::mirror("git@git.example.com:shop/app.git");
+    /// puts(git::describe(source, "main"));
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn mirror(ctx: NativeCallContext, repo: &str) -> Result<String, Box<EvalAltResult>> {
+        local_source(&ctx, repo)
+    }
+
+    /// The version of what a ref names: the highest semver tag on its commit (`v3.0.1`), or
+    /// `()` when no version tag is on it. The ref may be a tag, a branch or a commit id.
+    ///
+    /// ```rhai
+    /// let version = git::version_of(".", "main");
+    /// if version == () { puts("main is no release"); }
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn version_of(
+        ctx: NativeCallContext,
+        repo: &str,
+        reference: &str,
+    ) -> Result<Dynamic, Box<EvalAltResult>> {
+        Ok(git::version_of(repo, reference, &access(&ctx, repo)?)?
+            .map_or(Dynamic::UNIT, Into::into))
+    }
+
+    /// Compares two versions by semver precedence: -1, 0 or 1 (`v3.1.0-rc.1` comes before
+    /// `v3.1.0`; the `v` is optional; build metadata does not count). A name that is not
+    /// semver is an error.
+    ///
+    /// ```rhai
+    /// if git::compare("v3.0.1", "v3.1.0-rc.1") < 0 { puts("an upgrade"); }
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn compare(a: &str, b: &str) -> Result<i64, Box<EvalAltResult>> {
+        Ok(match git::compare(a, b)? {
+            std::cmp::Ordering::Less => -1,
+            std::cmp::Ordering::Equal => 0,
+            std::cmp::Ordering::Greater => 1,
+        })
     }
 }
