@@ -10,6 +10,7 @@ mod api;
 mod authentication;
 mod cli;
 mod deploy;
+mod deploy_safety;
 mod env;
 mod errors;
 mod examples;
