@@ -186,6 +186,37 @@ fn a_deploy_failing_on_one_node_stops_the_rollout_before_the_flip() {
 }
 
 #[test]
+fn a_failed_health_check_on_a_live_host_says_its_users_were_served_it() {
+    let (fleet, _load) = fleet(9);
+    let failing = "health_url=http://127.0.0.1:9/,health_timeout=1";
+    let (_, stderr) = rfab(
+        &fleet,
+        &["--set", failing, "prod:group1", "deploy:stable"],
+        1,
+    );
+    let web1 = Fleet::host_string(&fleet.nodes[0]);
+    assert!(
+        stderr.contains(&format!(
+            "{web1} is live in the load balancer, so its users were served the failing release while it was checked"
+        )),
+        "{stderr}"
+    );
+    assert_eq!(
+        tags(&fleet)[..2],
+        ["v3.0.0", "v3.0.0"],
+        "the release stayed"
+    );
+    // Out of rotation, the same failure says nothing of users.
+    rfab(&fleet, &["prod", "proxy.group2"], 0);
+    let (_, stderr) = rfab(
+        &fleet,
+        &["--set", failing, "prod:group1", "deploy:stable"],
+        1,
+    );
+    assert!(!stderr.contains("is live in the load balancer"), "{stderr}");
+}
+
+#[test]
 fn an_unreachable_lb_socket_is_a_clear_error_before_any_change() {
     let (fleet, load) = fleet(4);
     let inventory = std::fs::read_to_string(&fleet.inventory).expect("inventory");
