@@ -26,6 +26,7 @@ mod invocation_parser;
 mod jump;
 mod known_hosts;
 mod lb;
+mod lines;
 mod listing;
 mod output;
 mod progress;

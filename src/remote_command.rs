@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use ssh2::Channel;
 
 use crate::connection::Connection;
+use crate::lines::Lines;
 use crate::signals;
 
 /// The line each command starts with on stderr, before its process id.
@@ -51,46 +52,6 @@ pub(crate) enum Failure {
     TimedOut(Duration),
     SudoPassword(&'static str),
     Ssh(String),
-}
-
-/// One stream's bytes, cut into lines as they arrive.
-#[derive(Default)]
-struct Lines {
-    partial: Vec<u8>,
-    all: Vec<u8>,
-}
-
-impl Lines {
-    /// Adds bytes; each completed line goes to `keep`, which says whether to keep it.
-    fn push(&mut self, bytes: &[u8], keep: &mut dyn FnMut(&str) -> bool) {
-        self.partial.extend_from_slice(bytes);
-        while let Some(end) = self.partial.iter().position(|b| *b == b'\n') {
-            let mut line: Vec<u8> = self.partial.drain(..=end).collect();
-            line.pop();
-            // A terminal ends lines with \r\n; results hold plain lines.
-            if line.last() == Some(&b'\r') {
-                line.pop();
-            }
-            if keep(&String::from_utf8_lossy(&line)) {
-                self.all.extend_from_slice(&line);
-                self.all.push(b'\n');
-            }
-        }
-    }
-
-    /// The whole stream, after passing its unterminated last line to `keep`.
-    fn finish(mut self, keep: &mut dyn FnMut(&str) -> bool) -> String {
-        if !self.partial.is_empty()
-            && keep(String::from_utf8_lossy(&self.partial).trim_end_matches('\r'))
-        {
-            self.all.append(&mut self.partial);
-        }
-        let mut text = String::from_utf8_lossy(&self.all).into_owned();
-        if text.ends_with('\n') {
-            text.pop();
-        }
-        text
-    }
 }
 
 /// Runs `request` on `connection`, passing each output line to `each(is_stderr, line)`.
