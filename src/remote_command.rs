@@ -35,6 +35,8 @@ pub(crate) struct Request<'a> {
     pub(crate) forward_agent: bool,
     /// Runs to the end even after Ctrl-C: for the cleanup that Ctrl-C itself calls for.
     pub(crate) ignore_interrupt: bool,
+    /// The most bytes of each stream the result keeps; all of it is still streamed.
+    pub(crate) output_limit: usize,
 }
 
 #[derive(Debug, Default)]
@@ -44,6 +46,8 @@ pub(crate) struct Completed {
     pub(crate) code: i64,
     /// The signal that killed the command (`KILL`, `TERM`, ...).
     pub(crate) signal: Option<String>,
+    /// `output_limit` cut stdout or stderr short in the result.
+    pub(crate) cut: bool,
 }
 
 #[derive(Debug)]
@@ -108,7 +112,10 @@ fn pump(
     each: &mut dyn FnMut(bool, &str),
 ) -> PumpResult {
     let deadline = request.timeout.map(|t| (Instant::now() + t, t));
-    let (mut stdout, mut stderr) = (Lines::default(), Lines::default());
+    let (mut stdout, mut stderr) = (
+        Lines::new(request.output_limit),
+        Lines::new(request.output_limit),
+    );
     let mut pid: Option<u32> = None;
     let mut sudo_answered = false;
     let mut buffer = vec![0_u8; 64 * 1024];
@@ -143,9 +150,9 @@ fn pump(
                 Err(e) => return Err((Failure::Ssh(e.to_string()), pid)),
             }
         }
-        let prompt_seen = [&stderr.partial, &stdout.partial]
+        let prompt_seen = [&stderr, &stdout]
             .iter()
-            .any(|p| p.ends_with(SUDO_PROMPT.as_bytes()));
+            .any(|p| p.partial_ends_with(SUDO_PROMPT.as_bytes()));
         if prompt_seen {
             if sudo_answered {
                 return Err((Failure::SudoPassword("sudo refused the password"), pid));
@@ -155,8 +162,11 @@ fn pump(
             };
             write_all(connection, channel, format!("{password}\n").as_bytes())
                 .map_err(|f| (f, pid))?;
-            stderr.partial.clear();
-            stdout.partial.clear();
+            for lines in [&mut stderr, &mut stdout] {
+                if lines.partial_ends_with(SUDO_PROMPT.as_bytes()) {
+                    lines.drop_partial_tail(SUDO_PROMPT.len());
+                }
+            }
             sudo_answered = true;
             progressed = true;
         }
@@ -181,11 +191,11 @@ fn pump(
             connection.wait(Duration::from_millis(100));
         }
     }
-    let stdout = stdout.finish(&mut |line| {
+    let (stdout, stdout_cut) = stdout.finish(&mut |line| {
         each(false, line);
         true
     });
-    let stderr = stderr.finish(&mut |line| {
+    let (stderr, stderr_cut) = stderr.finish(&mut |line| {
         each(true, line);
         true
     });
@@ -194,6 +204,7 @@ fn pump(
         stderr,
         code: 0,
         signal: None,
+        cut: stdout_cut || stderr_cut,
     })
 }
 

@@ -303,6 +303,7 @@ fn where_it_runs(ctx: &NativeCallContext, options: &Map) -> Result<Shell, Box<Ev
             pty: false,
             forward_agent: false,
             ignore_interrupt: true,
+            output_limit: crate::lines::DEFAULT_LIMIT,
         };
         lb_host.with(|connection| {
             remote_command::run(connection, &request, &mut |_, _| {})

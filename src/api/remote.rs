@@ -11,12 +11,28 @@ use rhai::{EvalAltResult, Map, NativeCallContext};
 use crate::api::{CommandResult, check_options};
 use crate::connection::Connection;
 use crate::context::{Context, Target};
+use crate::lines;
 use crate::output::Level;
 use crate::remote_command::{self, Failure, Request, SUDO_PROMPT};
 use crate::scoped::quote;
 
-const RUN_OPTIONS: [&str; 5] = ["warn_only", "quiet", "pty", "timeout", "shell"];
-const SUDO_OPTIONS: [&str; 6] = ["warn_only", "quiet", "pty", "timeout", "shell", "user"];
+const RUN_OPTIONS: [&str; 6] = [
+    "warn_only",
+    "quiet",
+    "pty",
+    "timeout",
+    "shell",
+    "output_limit",
+];
+const SUDO_OPTIONS: [&str; 7] = [
+    "warn_only",
+    "quiet",
+    "pty",
+    "timeout",
+    "shell",
+    "output_limit",
+    "user",
+];
 
 /// Fabric's default shell.
 const DEFAULT_SHELL: &str = "/bin/bash -l -c";
@@ -50,7 +66,10 @@ pub(crate) mod remote_api {
     /// - `quiet`: print nothing, and imply `warn_only`;
     /// - `pty`: run on a pseudo-terminal (stderr then arrives on stdout);
     /// - `timeout`: seconds before the command is stopped and fails (default `-T`);
-    /// - `shell`: the shell to run it with, e.g. `"/bin/sh -c"`.
+    /// - `shell`: the shell to run it with, e.g. `"/bin/sh -c"`;
+    /// - `output_limit`: the most bytes of stdout, and of stderr, the result keeps (default
+    ///   `env.output_limit`, else 64 MiB; `"512K"`, `"16M"`, `"1G"` work too). Everything is
+    ///   still printed; a result cut short ends with an `[rfab: output cut ...]` line.
     ///
     /// ```rhai
     /// let r = run("systemctl is-active app", #{ warn_only: true });
@@ -153,6 +172,7 @@ pub(super) fn command(
         ),
         None => context.runtime.ssh.command_timeout,
     };
+    let output_limit = output_limit(&context, options, name)?;
     let connection = connect(&context, &target)?;
     let connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
     let who = format!("{}@{}", target.user, target.host.name);
@@ -169,6 +189,7 @@ pub(super) fn command(
         pty: context.flag(options, "pty"),
         forward_agent: context.runtime.ssh.forward_agent,
         ignore_interrupt: false,
+        output_limit,
     };
     let shows = (
         !quiet && context.shows(Level::Stdout),
@@ -183,6 +204,15 @@ pub(super) fn command(
     let completed = remote_command::run(&connection, &request, &mut each)
         .map_err(|failure| Box::new(failed(ctx, &context, &target, name, command, failure)))?;
     output.result(&target.host_string, command, completed.code);
+    if completed.cut && !quiet && context.shows(Level::Warnings) {
+        output.warning(
+            Some(&target.host_string),
+            &format!(
+                "the result of `{command}` keeps only the first {output_limit} bytes of its output; \
+                 set output_limit to keep more"
+            ),
+        );
+    }
     let result = CommandResult {
         command: command.into(),
         stdout: completed.stdout,
@@ -336,6 +366,34 @@ fn seconds(value: &Dynamic) -> Option<Duration> {
     (secs > 0.0).then(|| Duration::from_secs_f64(secs))
 }
 
+/// The most bytes of each stream a command's result keeps: its option, `with()`, or `env`.
+fn output_limit(context: &Context, options: &Map, name: &str) -> Result<usize, String> {
+    match context.option(options, "output_limit") {
+        Some(limit) => bytes(&limit).ok_or_else(|| {
+            format!(
+                "{name}(): `output_limit` must be a number of bytes, such as 1048576 or \"16M\""
+            )
+        }),
+        None => Ok(lines::DEFAULT_LIMIT),
+    }
+}
+
+/// A number of bytes: an integer, or a string such as `"1048576"`, `"512K"`, `"16M"`, `"1G"`.
+fn bytes(value: &Dynamic) -> Option<usize> {
+    if let Ok(n) = value.as_int() {
+        return usize::try_from(n).ok();
+    }
+    let text = value.clone().into_string().ok()?;
+    let text = text.trim();
+    let (digits, unit) = match text.char_indices().last()? {
+        (at, 'K' | 'k') => (&text[..at], 1 << 10),
+        (at, 'M' | 'm') => (&text[..at], 1 << 20),
+        (at, 'G' | 'g') => (&text[..at], 1 << 30),
+        _ => (text, 1),
+    };
+    digits.trim().parse::<usize>().ok()?.checked_mul(unit)
+}
+
 /// Runs the `on_abort` commands of a failed or interrupted task on its host, even after
 /// Ctrl-C; a command that fails is a warning.
 pub(crate) fn run_on_abort(context: &Context, target: &Target, commands: &[String]) {
@@ -360,6 +418,7 @@ pub(crate) fn run_on_abort(context: &Context, target: &Target, commands: &[Strin
             pty: false,
             forward_agent: false,
             ignore_interrupt: true,
+            output_limit: lines::DEFAULT_LIMIT,
         };
         let mut each = |is_err: bool, text: &str| output.line(&target.host_string, is_err, text);
         match remote_command::run(&connection, &request, &mut each) {
