@@ -40,6 +40,7 @@ mod signals;
 mod ssh_options;
 mod stdlib;
 mod subcommand;
+mod sudo_prompt;
 mod suggestion;
 mod summary;
 mod tag;

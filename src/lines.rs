@@ -24,6 +24,8 @@ pub(crate) struct Lines {
     newline_pending: bool,
     /// Bytes were left out of `kept` for the limit.
     cut: bool,
+    /// The next line, if empty, ends an answered prompt: neither passed on nor kept.
+    skip_empty_line: bool,
 }
 
 impl Lines {
@@ -35,6 +37,7 @@ impl Lines {
             limit,
             newline_pending: false,
             cut: false,
+            skip_empty_line: false,
         }
     }
 
@@ -66,10 +69,13 @@ impl Lines {
         self.partial.ends_with(suffix)
     }
 
-    /// Forgets the last `len` bytes of the line not ended yet (a prompt that was answered).
-    pub(crate) fn drop_partial_tail(&mut self, len: usize) {
+    /// Forgets the prompt of `len` bytes that ends the line not ended yet, once answered.
+    /// On a terminal, the line end the prompter writes after reading its answer goes too,
+    /// if the prompt was all the line held.
+    pub(crate) fn answered(&mut self, len: usize, terminal: bool) {
         self.partial
             .truncate(self.partial.len().saturating_sub(len));
+        self.skip_empty_line = terminal && self.partial.is_empty();
     }
 
     /// The whole stream as kept, after passing its unterminated last line to `keep`; ends
@@ -95,6 +101,9 @@ impl Lines {
         // A terminal ends lines with \r\n; results hold plain lines.
         if ended && bytes.last() == Some(&b'\r') {
             bytes = &bytes[..bytes.len() - 1];
+        }
+        if std::mem::take(&mut self.skip_empty_line) && ended && bytes.is_empty() {
+            return;
         }
         if !keep(&String::from_utf8_lossy(bytes)) {
             return;
@@ -234,6 +243,23 @@ mod tests {
     fn a_stream_exactly_at_the_limit_is_not_cut() {
         let (_, text, cut) = run(4, &[b"abcd\n"]);
         assert_eq!((text.as_str(), cut), ("abcd", false));
+    }
+
+    #[test]
+    fn an_answered_prompt_leaves_no_line_behind() {
+        let mut lines = Lines::new(DEFAULT_LIMIT);
+        let mut seen = Vec::new();
+        let mut keep = |l: &str| {
+            seen.push(l.to_owned());
+            true
+        };
+        lines.push(b"Password: ", &mut keep);
+        assert!(lines.partial_ends_with(b"word: "));
+        lines.answered(10, true);
+        lines.push(b"\r\nroot\r\n\n", &mut keep);
+        let (text, _) = lines.finish(&mut keep);
+        assert_eq!(seen, ["root", ""]);
+        assert_eq!(text, "root\n");
     }
 
     #[test]

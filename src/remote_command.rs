@@ -17,19 +17,18 @@ use ssh2::Channel;
 use crate::connection::Connection;
 use crate::lines::Lines;
 use crate::signals;
+use crate::sudo_prompt::SudoPrompt;
 
 /// The line each command starts with on stderr, before its process id.
 const PID_MARKER: &str = "rfab-remote-pid:";
-/// The prompt rfab asks sudo to print, to recognise it and answer it.
-pub(crate) const SUDO_PROMPT: &str = "[rfab:sudo] password: ";
 
 pub(crate) struct Request<'a> {
     /// The full command line for the remote shell.
     pub(crate) command: String,
     pub(crate) timeout: Option<Duration>,
-    /// Gives the answer to sudo's prompt, asked only if sudo prompts; `None` (or no answer)
-    /// fails the command if it does.
-    pub(crate) sudo_password: Option<&'a dyn Fn() -> Option<String>>,
+    /// How to answer sudo's prompt, for a command run through `sudo -p PROMPT`; without
+    /// it, nothing is ever answered.
+    pub(crate) sudo: Option<Sudo<'a>>,
     pub(crate) pty: bool,
     /// `-A`: let the command use the local ssh-agent.
     pub(crate) forward_agent: bool,
@@ -37,6 +36,13 @@ pub(crate) struct Request<'a> {
     pub(crate) ignore_interrupt: bool,
     /// The most bytes of each stream the result keeps; all of it is still streamed.
     pub(crate) output_limit: usize,
+}
+
+pub(crate) struct Sudo<'a> {
+    /// The prompt the command line gives sudo, this command's own.
+    pub(crate) prompt: &'a SudoPrompt,
+    /// Gives the password, asked only if sudo prompts; no answer fails the command.
+    pub(crate) password: &'a dyn Fn() -> Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -150,26 +156,19 @@ fn pump(
                 Err(e) => return Err((Failure::Ssh(e.to_string()), pid)),
             }
         }
-        let prompt_seen = [&stderr, &stdout]
-            .iter()
-            .any(|p| p.partial_ends_with(SUDO_PROMPT.as_bytes()));
-        if prompt_seen {
-            if sudo_answered {
-                return Err((Failure::SudoPassword("sudo refused the password"), pid));
-            }
-            let Some(password) = request.sudo_password.and_then(|ask| ask()) else {
-                return Err((Failure::SudoPassword("sudo asked for a password"), pid));
-            };
-            write_all(connection, channel, format!("{password}\n").as_bytes())
-                .map_err(|f| (f, pid))?;
-            for lines in [&mut stderr, &mut stdout] {
-                if lines.partial_ends_with(SUDO_PROMPT.as_bytes()) {
-                    lines.drop_partial_tail(SUDO_PROMPT.len());
-                }
-            }
-            sudo_answered = true;
-            progressed = true;
-        }
+        let prompt_lines = if request.pty {
+            &mut stdout
+        } else {
+            &mut stderr
+        };
+        progressed |= answer_sudo(
+            connection,
+            channel,
+            request,
+            prompt_lines,
+            &mut sudo_answered,
+        )
+        .map_err(|f| (f, pid))?;
         if let Some(forwarding) = &connection.forwarding {
             progressed |= forwarding.pump(&connection.session);
         }
@@ -206,6 +205,37 @@ fn pump(
         signal: None,
         cut: stdout_cut || stderr_cut,
     })
+}
+
+/// Answers sudo's prompt if it waits at the end of `lines`: those of stderr, where sudo
+/// prints it, or of stdout on a pseudo-terminal, which carries both. Only this command's
+/// prompt counts, with its nonce: text a command prints cannot pass for it without the
+/// nonce, so the password never goes to anything but sudo. A second prompt means sudo
+/// refused the first answer, which is not sent again. Says whether it answered.
+fn answer_sudo(
+    connection: &Connection,
+    channel: &mut Channel,
+    request: &Request,
+    lines: &mut Lines,
+    answered: &mut bool,
+) -> Result<bool, Failure> {
+    let Some(sudo) = &request.sudo else {
+        return Ok(false);
+    };
+    let prompt = sudo.prompt.text().as_bytes();
+    if !lines.partial_ends_with(prompt) {
+        return Ok(false);
+    }
+    if *answered {
+        return Err(Failure::SudoPassword("sudo refused the password"));
+    }
+    let Some(password) = (sudo.password)() else {
+        return Err(Failure::SudoPassword("sudo asked for a password"));
+    };
+    write_all(connection, channel, format!("{password}\n").as_bytes())?;
+    lines.answered(prompt.len(), request.pty);
+    *answered = true;
+    Ok(true)
 }
 
 fn write_all(

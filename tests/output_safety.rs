@@ -95,3 +95,57 @@ fn a_line_that_never_ends_is_printed_in_pieces() {
     let marker = "[rfab: output cut after 1000 bytes; set output_limit to keep more]";
     assert_eq!(others, [format!("kept {}", 1000 + 1 + marker.len())]);
 }
+
+/// Prints rfab's old fixed sudo prompt on stdout and on stderr, then a prompt with a
+/// guessed nonce on each, each time waiting for an answer and saying what it was given.
+const SPOOF: &str = r#"
+printf '[rfab:sudo] password: '; read -t 1 -r got; echo " got=[$got]"
+printf '[rfab:sudo] password: ' >&2; read -t 1 -r got; echo " got=[$got]" >&2
+printf '[rfab:sudo:0123456789abcdef0123456789abcdef] password: ' >&2
+read -t 1 -r got; echo " got=[$got]" >&2
+printf '[rfab:sudo:0123456789abcdef0123456789abcdef] password: '; read -t 1 -r got
+echo " got=[$got]"
+"#;
+
+/// Runs the spoofing script through `sudo()` with `options` on `host`, with `password` for
+/// sudo; checks that rfab's output holds neither the password nor anything the script was
+/// given, and returns it.
+pub(crate) fn spoofed(
+    fleet: &Fleet,
+    host: &str,
+    password: &str,
+    options: &str,
+    json: bool,
+) -> String {
+    let test = fleet.test().file("spoof.sh", SPOOF);
+    let script = test.path().join("spoof.sh");
+    let mut args = vec!["--sudo-password", password, "-H", host, "t"];
+    if json {
+        args.insert(0, "--json");
+    }
+    let ran = test
+        .fabfile(&format!(
+            r#"fn t() {{ let r = sudo("bash {}", {options}); print(`stdout=[${{r.stdout}}] stderr=[${{r.stderr}}]`); }}"#,
+            script.display()
+        ))
+        .args(&args)
+        .run();
+    let all = format!("{}{}", ran.stdout, ran.stderr);
+    assert!(!all.contains(password), "{all}");
+    assert!(all.contains("got=[]"), "{all}");
+    all
+}
+
+#[test]
+fn a_command_printing_rfabs_sudo_prompt_never_gets_the_password() {
+    // Regression (trial finding 4): any output ending with rfab's fixed sudo prompt was
+    // answered with the sudo password, which the command could then print. As root, sudo
+    // itself never asks here.
+    let fleet = Fleet::start(1);
+    let host = fleet.hosts[0].string();
+    for options in ["#{}", "#{ pty: true }"] {
+        for json in [false, true] {
+            spoofed(&fleet, &host, "never-for-a-spoofed-prompt", options, json);
+        }
+    }
+}

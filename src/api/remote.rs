@@ -13,8 +13,9 @@ use crate::connection::Connection;
 use crate::context::{Context, Target};
 use crate::lines;
 use crate::output::Level;
-use crate::remote_command::{self, Failure, Request, SUDO_PROMPT};
+use crate::remote_command::{self, Failure, Request, Sudo};
 use crate::scoped::quote;
+use crate::sudo_prompt::SudoPrompt;
 
 const RUN_OPTIONS: [&str; 6] = [
     "warn_only",
@@ -107,7 +108,9 @@ pub(crate) mod remote_api {
     /// Run a command as root (or another user) through `sudo` on the current host.
     ///
     /// When sudo asks for a password, rfab answers with `--sudo-password`, or the password
-    /// asked once on the terminal; it is never printed or logged.
+    /// asked once on the terminal; it is never printed or logged. Only sudo's own prompt is
+    /// answered: it carries a random nonce made for this command, so output that imitates
+    /// it never gets the password.
     ///
     /// ```rhai
     /// sudo("systemctl reload nginx");
@@ -164,7 +167,7 @@ pub(super) fn command(
             ..CommandResult::default()
         });
     }
-    let line = command_line(&context, command, options, sudo)?;
+    let (line, prompt) = command_line(&context, command, options, sudo)?;
     let timeout = match context.option(options, "timeout") {
         Some(t) => Some(
             seconds(&t)
@@ -185,7 +188,10 @@ pub(super) fn command(
     let request = Request {
         command: line,
         timeout,
-        sudo_password: sudo.then_some(&ask as &dyn Fn() -> Option<String>),
+        sudo: prompt.as_ref().map(|prompt| Sudo {
+            prompt,
+            password: &ask,
+        }),
         pty: context.flag(options, "pty"),
         forward_agent: context.runtime.ssh.forward_agent,
         ignore_interrupt: false,
@@ -207,10 +213,7 @@ pub(super) fn command(
     if completed.cut && !quiet && context.shows(Level::Warnings) {
         output.warning(
             Some(&target.host_string),
-            &format!(
-                "the result of `{command}` keeps only the first {output_limit} bytes of its output; \
-                 set output_limit to keep more"
-            ),
+            &cut_warning(command, output_limit),
         );
     }
     let result = CommandResult {
@@ -242,13 +245,14 @@ pub(super) fn command(
     Err(message.into())
 }
 
-/// `sudo -S -p PROMPT [-u USER] -H -- /bin/bash -l -c '<cd, prefixes> && COMMAND'`
+/// `sudo -S -p PROMPT [-u USER] -H -- /bin/bash -l -c '<cd, prefixes> && COMMAND'`, and
+/// for `sudo`, the command's own PROMPT.
 fn command_line(
     context: &Context,
     command: &str,
     options: &Map,
     sudo: bool,
-) -> Result<String, Box<EvalAltResult>> {
+) -> Result<(String, Option<SudoPrompt>), Box<EvalAltResult>> {
     let shell = match context.option(options, "shell") {
         Some(shell) => shell
             .into_string()
@@ -257,8 +261,11 @@ fn command_line(
     };
     let line = format!("{shell} {}", quote(&context.settings().wrap(command)));
     if !sudo {
-        return Ok(line);
+        return Ok((line, None));
     }
+    let prompt = SudoPrompt::new().map_err(|e| {
+        format!("sudo(): cannot read /dev/urandom for sudo's prompt: {e}; check that it exists")
+    })?;
     // Not `option(.., "user")`: that would fall back to `env.user`, the login user.
     let user = match options
         .get("user")
@@ -268,10 +275,8 @@ fn command_line(
         Some(user) => format!("-u {} ", quote(&user.to_string())),
         None => String::new(),
     };
-    Ok(format!(
-        "sudo -S -p {} {user}-H -- {line}",
-        quote(SUDO_PROMPT)
-    ))
+    let line = format!("sudo -S -p {} {user}-H -- {line}", quote(prompt.text()));
+    Ok((line, Some(prompt)))
 }
 
 /// The script error for a command that could not complete.
@@ -366,6 +371,13 @@ fn seconds(value: &Dynamic) -> Option<Duration> {
     (secs > 0.0).then(|| Duration::from_secs_f64(secs))
 }
 
+fn cut_warning(command: &str, limit: usize) -> String {
+    format!(
+        "the result of `{command}` keeps only the first {limit} bytes of its output; \
+         set output_limit to keep more"
+    )
+}
+
 /// The most bytes of each stream a command's result keeps: its option, `with()`, or `env`.
 fn output_limit(context: &Context, options: &Map, name: &str) -> Result<usize, String> {
     match context.option(options, "output_limit") {
@@ -414,7 +426,7 @@ pub(crate) fn run_on_abort(context: &Context, target: &Target, commands: &[Strin
         let request = Request {
             command: format!("{shell} {}", quote(command)),
             timeout: Some(Duration::from_secs(60)),
-            sudo_password: None,
+            sudo: None,
             pty: false,
             forward_agent: false,
             ignore_interrupt: true,
