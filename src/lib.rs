@@ -29,6 +29,7 @@ mod lb;
 mod lines;
 mod listing;
 mod output;
+mod printable;
 mod progress;
 mod remote_command;
 mod repl;

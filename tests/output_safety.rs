@@ -149,3 +149,36 @@ fn a_command_printing_rfabs_sudo_prompt_never_gets_the_password() {
         }
     }
 }
+
+#[test]
+fn escape_sequences_from_a_host_never_reach_the_terminal() {
+    // Regression (trial finding 19): a host's output could retitle the window and clear
+    // the screen.
+    let fleet = Fleet::start(1);
+    let host = fleet.hosts[0].string();
+    let fabfile = r#"
+        fn t() {
+            let r = run("printf 'a\\033]0;pwned\\007b\\033[2J\\033[31mred\\033[0m\\tc\\r\\bd\\n'; printf '\\302\\233Hx\\033c\\n' >&2");
+            if r.stdout == "a\x1b]0;pwned\x07b\x1b[2J\x1b[31mred\x1b[0m\tc\r\x08d" { print("kept as received"); }
+        }
+    "#;
+    let test = || {
+        fleet
+            .test()
+            .fabfile(fabfile)
+            .args(&["-H", &host, "--hide", "running,status"])
+    };
+    test()
+        .args(&["t"])
+        .stdout(&format!(
+            "[{host}] out: abred\tcd\n[{host}] err: x\nkept as received\n"
+        ))
+        .run();
+    test()
+        .args(&["--show", "raw", "t"])
+        .stdout(&format!(
+            "[{host}] out: a\x1b]0;pwned\x07b\x1b[2J\x1b[31mred\x1b[0m\tc\r\x08d\n\
+             [{host}] err: \u{9b}Hx\x1bc\nkept as received\n"
+        ))
+        .run();
+}

@@ -98,9 +98,10 @@ fn run(
         !quiet && context.shows(Level::Stdout),
         !quiet && context.shows(Level::Stderr),
     );
+    let raw = context.shows(Level::Raw);
     let (stdout, stderr) = stream(&mut child, |is_err, line| {
         if (is_err && shows.1) || (!is_err && shows.0) {
-            output.line("localhost", is_err, line);
+            output.line("localhost", is_err, line, raw);
         }
     })?;
     let status = child

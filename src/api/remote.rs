@@ -201,10 +201,11 @@ pub(super) fn command(
         !quiet && context.shows(Level::Stdout),
         !quiet && context.shows(Level::Stderr),
     );
+    let raw = context.shows(Level::Raw);
     let output = &context.runtime.output;
     let mut each = |is_err: bool, text: &str| {
         if (is_err && shows.1) || (!is_err && shows.0) {
-            output.line(&target.host_string, is_err, text);
+            output.line(&target.host_string, is_err, text, raw);
         }
     };
     let completed = remote_command::run(&connection, &request, &mut each)
@@ -432,7 +433,9 @@ pub(crate) fn run_on_abort(context: &Context, target: &Target, commands: &[Strin
             ignore_interrupt: true,
             output_limit: lines::DEFAULT_LIMIT,
         };
-        let mut each = |is_err: bool, text: &str| output.line(&target.host_string, is_err, text);
+        let raw = context.shows(Level::Raw);
+        let mut each =
+            |is_err: bool, text: &str| output.line(&target.host_string, is_err, text, raw);
         match remote_command::run(&connection, &request, &mut each) {
             Ok(done) if done.code == 0 => {}
             Ok(done) => output.warning(
