@@ -182,3 +182,22 @@ fn escape_sequences_from_a_host_never_reach_the_terminal() {
         ))
         .run();
 }
+
+#[test]
+fn local_output_is_capped_and_streamed_the_same_way() {
+    // Regression (trial finding 9, for local()): a line that never ended was held whole.
+    let marker = "[rfab: output cut after 1024 bytes; set output_limit to keep more]";
+    crate::test::Test::new()
+        .fabfile(
+            r#"
+            fn t() {
+                let r = local("head -c 3000000 /dev/zero | tr '\\0' x; printf '\\n1\\n2'", #{ output_limit: "1K" });
+                print(`kept ${r.stdout.len()}: ${r.stdout.split("\n")[-1]}`);
+                print(local("printf 'a\\nb\\n'").stdout);
+            }
+            "#,
+        )
+        .args(&["--hide", "everything", "--show", "user", "t"])
+        .stdout(&format!("kept {}: {marker}\na\nb\n", 1024 + 1 + marker.len()))
+        .run();
+}

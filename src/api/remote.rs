@@ -372,7 +372,7 @@ fn seconds(value: &Dynamic) -> Option<Duration> {
     (secs > 0.0).then(|| Duration::from_secs_f64(secs))
 }
 
-fn cut_warning(command: &str, limit: usize) -> String {
+pub(super) fn cut_warning(command: &str, limit: usize) -> String {
     format!(
         "the result of `{command}` keeps only the first {limit} bytes of its output; \
          set output_limit to keep more"
@@ -380,7 +380,7 @@ fn cut_warning(command: &str, limit: usize) -> String {
 }
 
 /// The most bytes of each stream a command's result keeps: its option, `with()`, or `env`.
-fn output_limit(context: &Context, options: &Map, name: &str) -> Result<usize, String> {
+pub(super) fn output_limit(context: &Context, options: &Map, name: &str) -> Result<usize, String> {
     match context.option(options, "output_limit") {
         Some(limit) => bytes(&limit).ok_or_else(|| {
             format!(
