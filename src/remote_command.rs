@@ -17,7 +17,7 @@ use ssh2::Channel;
 use crate::connection::Connection;
 use crate::lines::Lines;
 use crate::signals;
-use crate::sudo_prompt::SudoPrompt;
+use crate::sudo_prompt::{self, SudoPrompt};
 
 /// The line each command starts with on stderr, before its process id.
 const PID_MARKER: &str = "rfab-remote-pid:";
@@ -123,7 +123,7 @@ fn pump(
         Lines::new(request.output_limit),
     );
     let mut pid: Option<u32> = None;
-    let mut sudo_answered = false;
+    let mut sudo = SudoState::Asking;
     let mut buffer = vec![0_u8; 64 * 1024];
     loop {
         let mut progressed = false;
@@ -138,11 +138,19 @@ fn pump(
                 Ok(n) => {
                     progressed = true;
                     let lines = if is_err { &mut stderr } else { &mut stdout };
+                    let prompts_here = request.sudo.is_some() && is_err != request.pty;
                     lines.push(
                         &buffer[..n],
                         &mut |line: &str| match line.strip_prefix(PID_MARKER) {
                             Some(found) if pid.is_none() => {
                                 pid = found.trim().parse().ok();
+                                false
+                            }
+                            _ if prompts_here
+                                && sudo != SudoState::Started
+                                && line == sudo_prompt::STARTED =>
+                            {
+                                sudo = SudoState::Started;
                                 false
                             }
                             _ => {
@@ -161,14 +169,8 @@ fn pump(
         } else {
             &mut stderr
         };
-        progressed |= answer_sudo(
-            connection,
-            channel,
-            request,
-            prompt_lines,
-            &mut sudo_answered,
-        )
-        .map_err(|f| (f, pid))?;
+        progressed |= answer_sudo(connection, channel, request, prompt_lines, &mut sudo)
+            .map_err(|f| (f, pid))?;
         if let Some(forwarding) = &connection.forwarding {
             progressed |= forwarding.pump(&connection.session);
         }
@@ -207,26 +209,39 @@ fn pump(
     })
 }
 
+/// Where sudo is in running a command.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SudoState {
+    /// It may ask for the password.
+    Asking,
+    /// It was given the password, and asks again only if it refused it.
+    Answered,
+    /// The command runs ([`sudo_prompt::STARTED`] came): sudo asks nothing more, and what
+    /// looks like its prompt is the command's own output.
+    Started,
+}
+
 /// Answers sudo's prompt if it waits at the end of `lines`: those of stderr, where sudo
 /// prints it, or of stdout on a pseudo-terminal, which carries both. Only this command's
-/// prompt counts, with its nonce: text a command prints cannot pass for it without the
-/// nonce, so the password never goes to anything but sudo. A second prompt means sudo
-/// refused the first answer, which is not sent again. Says whether it answered.
+/// prompt counts, with its nonce, and only before the command starts: text a command
+/// prints never gets the password, even if it found the nonce in sudo's command line. A
+/// second prompt means sudo refused the first answer, which is not sent again. Says
+/// whether it answered.
 fn answer_sudo(
     connection: &Connection,
     channel: &mut Channel,
     request: &Request,
     lines: &mut Lines,
-    answered: &mut bool,
+    state: &mut SudoState,
 ) -> Result<bool, Failure> {
     let Some(sudo) = &request.sudo else {
         return Ok(false);
     };
     let prompt = sudo.prompt.text().as_bytes();
-    if !lines.partial_ends_with(prompt) {
+    if *state == SudoState::Started || !lines.partial_ends_with(prompt) {
         return Ok(false);
     }
-    if *answered {
+    if *state == SudoState::Answered {
         return Err(Failure::SudoPassword("sudo refused the password"));
     }
     let Some(password) = (sudo.password)() else {
@@ -234,7 +249,7 @@ fn answer_sudo(
     };
     write_all(connection, channel, format!("{password}\n").as_bytes())?;
     lines.answered(prompt.len(), request.pty);
-    *answered = true;
+    *state = SudoState::Answered;
     Ok(true)
 }
 

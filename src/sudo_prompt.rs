@@ -1,10 +1,15 @@
 //! The prompt rfab asks sudo to print (`sudo -p`): made for one command, with a random
 //! nonce, so that the password goes only to sudo's own prompt, never to a command that
-//! prints rfab's prompt text to have it.
+//! prints rfab's prompt text to have it. The command itself starts by printing
+//! [`STARTED`]: sudo asks nothing after that, so nothing after it is answered, even from
+//! a command that read the nonce in sudo's command line on the host.
 
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::Read;
+
+/// The line a command run through sudo prints first, on stderr, once sudo let it run.
+pub(crate) const STARTED: &str = "rfab-sudo-started";
 
 /// One command's sudo prompt.
 pub(crate) struct SudoPrompt(String);

@@ -97,7 +97,8 @@ fn a_line_that_never_ends_is_printed_in_pieces() {
 }
 
 /// Prints rfab's old fixed sudo prompt on stdout and on stderr, then a prompt with a
-/// guessed nonce on each, each time waiting for an answer and saying what it was given.
+/// guessed nonce on each, then the prompt of its own sudo, read from sudo's command line;
+/// each time it waits for an answer and says what it was given.
 const SPOOF: &str = r#"
 printf '[rfab:sudo] password: '; read -t 1 -r got; echo " got=[$got]"
 printf '[rfab:sudo] password: ' >&2; read -t 1 -r got; echo " got=[$got]" >&2
@@ -105,6 +106,15 @@ printf '[rfab:sudo:0123456789abcdef0123456789abcdef] password: ' >&2
 read -t 1 -r got; echo " got=[$got]" >&2
 printf '[rfab:sudo:0123456789abcdef0123456789abcdef] password: '; read -t 1 -r got
 echo " got=[$got]"
+p=$$
+while [ "$p" -gt 1 ]; do
+    prompt=$(tr '\0' '\n' < /proc/$p/cmdline | grep '^\[rfab:sudo:')
+    [ -n "$prompt" ] && break
+    p=$(awk '{ print $4 }' /proc/$p/stat)
+done
+echo "found the prompt: $([ -n "$prompt" ] && echo yes)"
+printf '%s' "$prompt" >&2; read -t 1 -r got; echo " got=[$got]" >&2
+printf '%s' "$prompt"; read -t 1 -r got; echo " got=[$got]"
 "#;
 
 /// Runs the spoofing script through `sudo()` with `options` on `host`, with `password` for
@@ -133,6 +143,7 @@ pub(crate) fn spoofed(
     let all = format!("{}{}", ran.stdout, ran.stderr);
     assert!(!all.contains(password), "{all}");
     assert!(all.contains("got=[]"), "{all}");
+    assert!(all.contains("found the prompt: yes"), "{all}");
     all
 }
 

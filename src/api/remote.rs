@@ -15,7 +15,7 @@ use crate::lines;
 use crate::output::Level;
 use crate::remote_command::{self, Failure, Request, Sudo};
 use crate::scoped::quote;
-use crate::sudo_prompt::SudoPrompt;
+use crate::sudo_prompt::{self, SudoPrompt};
 
 const RUN_OPTIONS: [&str; 6] = [
     "warn_only",
@@ -109,8 +109,8 @@ pub(crate) mod remote_api {
     ///
     /// When sudo asks for a password, rfab answers with `--sudo-password`, or the password
     /// asked once on the terminal; it is never printed or logged. Only sudo's own prompt is
-    /// answered: it carries a random nonce made for this command, so output that imitates
-    /// it never gets the password.
+    /// answered: it carries a random nonce made for this command, and is answered only
+    /// before the command starts, so output that imitates it never gets the password.
     ///
     /// ```rhai
     /// sudo("systemctl reload nginx");
@@ -246,8 +246,9 @@ pub(super) fn command(
     Err(message.into())
 }
 
-/// `sudo -S -p PROMPT [-u USER] -H -- /bin/bash -l -c '<cd, prefixes> && COMMAND'`, and
-/// for `sudo`, the command's own PROMPT.
+/// `/bin/bash -l -c '<cd, prefixes> && COMMAND'`; for `sudo`, `sudo -S -p PROMPT [-u USER]
+/// -H -- /bin/bash -l -c 'printf STARTED >&2; <cd, prefixes> && COMMAND'`, and the command's
+/// own PROMPT.
 fn command_line(
     context: &Context,
     command: &str,
@@ -260,9 +261,9 @@ fn command_line(
             .map_err(|_| "`shell` must be a string")?,
         None => DEFAULT_SHELL.into(),
     };
-    let line = format!("{shell} {}", quote(&context.settings().wrap(command)));
+    let wrapped = context.settings().wrap(command);
     if !sudo {
-        return Ok((line, None));
+        return Ok((format!("{shell} {}", quote(&wrapped)), None));
     }
     let prompt = SudoPrompt::new().map_err(|e| {
         format!("sudo(): cannot read /dev/urandom for sudo's prompt: {e}; check that it exists")
@@ -276,7 +277,13 @@ fn command_line(
         Some(user) => format!("-u {} ", quote(&user.to_string())),
         None => String::new(),
     };
-    let line = format!("sudo -S -p {} {user}-H -- {line}", quote(prompt.text()));
+    // Printed once sudo lets the command run; nothing is answered after it.
+    let started = format!("printf '%s\\n' {} >&2; {wrapped}", sudo_prompt::STARTED);
+    let line = format!(
+        "sudo -S -p {} {user}-H -- {shell} {}",
+        quote(prompt.text()),
+        quote(&started)
+    );
     Ok((line, Some(prompt)))
 }
 
