@@ -11,7 +11,7 @@ use std::io::{self, IsTerminal, Write};
 use anstyle::{AnsiColor, Style};
 use serde_json::json;
 
-use crate::printable::printable;
+use crate::printable::{printable, printable_lines};
 use crate::progress::{Progress, Shown, Unit};
 
 /// When to colour output (`--color`).
@@ -265,6 +265,8 @@ impl Output {
             return emit(&json!({ "event": "warning", "host": host, "message": message }));
         }
         let label = paint(self.stderr_color, WARNING, "Warning:");
+        // Messages may quote a host's output (a command's stderr).
+        let message = printable_lines(message);
         let line = format!("{}{label} {message}\n", prefix(host));
         self.progress
             .around(|| write_line(&mut io::stderr().lock(), &line));
@@ -276,6 +278,7 @@ impl Output {
             return emit(&json!({ "event": "error", "host": host, "message": message }));
         }
         let label = paint(self.stderr_color, ERROR, "Fatal error:");
+        let message = printable_lines(message);
         let text = format!("{}{label} {message}\n\nAborting.\n", prefix(host));
         self.progress
             .around(|| write_line(&mut io::stderr().lock(), &text));

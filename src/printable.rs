@@ -45,6 +45,15 @@ pub(crate) fn printable(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// The same for a message of several lines: each line made printable, newlines kept.
+pub(crate) fn printable_lines(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(|c| c != '\n' && is_dropped(c)) {
+        return Cow::Borrowed(text);
+    }
+    let lines: Vec<Cow<'_, str>> = text.split('\n').map(printable).collect();
+    Cow::Owned(lines.join("\n"))
+}
+
 fn is_dropped(c: char) -> bool {
     c.is_control() && c != '\t'
 }
@@ -122,6 +131,16 @@ mod tests {
         assert_eq!(printable("a\x1bPq#0;2;0;0;0\x1b\\b"), "ab");
         assert_eq!(printable("a\u{9d}0;title\u{9c}b"), "ab");
         assert_eq!(printable("a\x1b]0;never ends"), "a");
+    }
+
+    #[test]
+    fn messages_keep_their_lines() {
+        let text = "failed:\n  line one\n";
+        assert!(matches!(printable_lines(text), Cow::Borrowed(t) if t == text));
+        assert_eq!(
+            printable_lines("stderr: \x1b]0;pwned\x07a\r\n\x1b[2Jb"),
+            "stderr: a\nb"
+        );
     }
 
     #[test]

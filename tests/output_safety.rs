@@ -212,3 +212,27 @@ fn local_output_is_capped_and_streamed_the_same_way() {
         .stdout(&format!("kept {}: {marker}\na\nb\n", 1024 + 1 + marker.len()))
         .run();
 }
+
+#[test]
+fn escape_sequences_quoted_in_messages_never_reach_the_terminal() {
+    // Regression (trial finding 19): a warning or error quoting a host's output passed its
+    // escape sequences on.
+    let fleet = Fleet::start(1);
+    let host = fleet.hosts[0].string();
+    let ran = fleet
+        .test()
+        .fabfile(
+            r#"
+            fn t() {
+                let r = run("printf '\\033]0;pwned\\007boom\\033[2J' >&2", #{ quiet: true });
+                warn(`said: ${r.stderr}`);
+                abort(`failed: ${r.stderr}`);
+            }
+            "#,
+        )
+        .args(&["-H", &host, "--hide", "running,status", "t"])
+        .status(1)
+        .run();
+    let want = format!("[{host}] Warning: said: boom\n[{host}] Fatal error: failed: boom\n");
+    assert!(ran.stderr.starts_with(&want), "{:?}", ran.stderr);
+}
