@@ -204,7 +204,7 @@ pub(crate) struct Arguments {
     #[arg(long, value_name = "LEVELS", help_heading = "Output")]
     pub(crate) hide: Vec<String>,
 
-    /// Show output levels hidden by default or by --hide
+    /// Show output levels hidden by default or by --hide; `raw` prints output's escape sequences
     #[arg(long, value_name = "LEVELS", help_heading = "Output")]
     pub(crate) show: Vec<String>,
 

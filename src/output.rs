@@ -11,6 +11,7 @@ use std::io::{self, IsTerminal, Write};
 use anstyle::{AnsiColor, Style};
 use serde_json::json;
 
+use crate::printable::{printable, printable_lines};
 use crate::progress::{Progress, Shown, Unit};
 
 /// When to colour output (`--color`).
@@ -35,6 +36,8 @@ pub(crate) enum Level {
     Warnings,
     /// `puts()` and `print()`.
     User,
+    /// Output lines as received, escape sequences and all; off unless shown.
+    Raw,
 }
 
 /// Which levels are shown.
@@ -47,6 +50,7 @@ pub(crate) struct Levels {
     status: bool,
     warnings: bool,
     user: bool,
+    raw: bool,
 }
 
 impl Default for Levels {
@@ -58,13 +62,14 @@ impl Default for Levels {
             status: true,
             warnings: true,
             user: true,
+            raw: false,
         }
     }
 }
 
 impl Levels {
     /// The names `--hide`/`--show` and `hide()`/`show()` accept.
-    pub(crate) const NAMES: &'static str = "running, stdout, stderr, status, warnings, user; output (stdout, stderr), commands (running, stdout), everything";
+    pub(crate) const NAMES: &'static str = "running, stdout, stderr, status, warnings, user; output (stdout, stderr), commands (running, stdout), everything; raw (off unless shown)";
 
     pub(crate) fn shows(self, level: Level) -> bool {
         match level {
@@ -74,6 +79,7 @@ impl Levels {
             Level::Status => self.status,
             Level::Warnings => self.warnings,
             Level::User => self.user,
+            Level::Raw => self.raw,
         }
     }
 
@@ -87,6 +93,8 @@ impl Levels {
                 "status" => &mut [&mut self.status],
                 "warnings" => &mut [&mut self.warnings],
                 "user" => &mut [&mut self.user],
+                // Not in `everything`: escape sequences reach the terminal only when asked.
+                "raw" => &mut [&mut self.raw],
                 "output" => &mut [&mut self.stdout, &mut self.stderr],
                 "commands" => &mut [&mut self.running, &mut self.stdout],
                 "everything" => &mut [
@@ -172,15 +180,20 @@ impl Output {
         self.host_line(Some(host), kind, command);
     }
 
-    /// `[host] out: LINE` or `[host] err: LINE`.
-    pub(crate) fn line(&self, host: &str, is_stderr: bool, line: &str) {
+    /// `[host] out: LINE` or `[host] err: LINE`, without the line's escape sequences and
+    /// control characters unless `raw` (JSON escapes them, so it keeps them).
+    pub(crate) fn line(&self, host: &str, is_stderr: bool, line: &str, raw: bool) {
         let stream = if is_stderr { "err" } else { "out" };
         if self.json {
             return emit(
                 &json!({ "event": "output", "host": host, "stream": stream, "line": line }),
             );
         }
-        self.host_line(Some(host), stream, line);
+        if raw {
+            self.host_line(Some(host), stream, line);
+        } else {
+            self.host_line(Some(host), stream, &printable(line));
+        }
     }
 
     /// How a command ended; only machines are told separately.
@@ -252,6 +265,8 @@ impl Output {
             return emit(&json!({ "event": "warning", "host": host, "message": message }));
         }
         let label = paint(self.stderr_color, WARNING, "Warning:");
+        // Messages may quote a host's output (a command's stderr).
+        let message = printable_lines(message);
         let line = format!("{}{label} {message}\n", prefix(host));
         self.progress
             .around(|| write_line(&mut io::stderr().lock(), &line));
@@ -263,6 +278,7 @@ impl Output {
             return emit(&json!({ "event": "error", "host": host, "message": message }));
         }
         let label = paint(self.stderr_color, ERROR, "Fatal error:");
+        let message = printable_lines(message);
         let text = format!("{}{label} {message}\n\nAborting.\n", prefix(host));
         self.progress
             .around(|| write_line(&mut io::stderr().lock(), &text));

@@ -15,25 +15,34 @@ use std::time::{Duration, Instant};
 use ssh2::Channel;
 
 use crate::connection::Connection;
+use crate::lines::Lines;
 use crate::signals;
+use crate::sudo_prompt::{self, SudoPrompt};
 
 /// The line each command starts with on stderr, before its process id.
 const PID_MARKER: &str = "rfab-remote-pid:";
-/// The prompt rfab asks sudo to print, to recognise it and answer it.
-pub(crate) const SUDO_PROMPT: &str = "[rfab:sudo] password: ";
 
 pub(crate) struct Request<'a> {
     /// The full command line for the remote shell.
     pub(crate) command: String,
     pub(crate) timeout: Option<Duration>,
-    /// Gives the answer to sudo's prompt, asked only if sudo prompts; `None` (or no answer)
-    /// fails the command if it does.
-    pub(crate) sudo_password: Option<&'a dyn Fn() -> Option<String>>,
+    /// How to answer sudo's prompt, for a command run through `sudo -p PROMPT`; without
+    /// it, nothing is ever answered.
+    pub(crate) sudo: Option<Sudo<'a>>,
     pub(crate) pty: bool,
     /// `-A`: let the command use the local ssh-agent.
     pub(crate) forward_agent: bool,
     /// Runs to the end even after Ctrl-C: for the cleanup that Ctrl-C itself calls for.
     pub(crate) ignore_interrupt: bool,
+    /// The most bytes of each stream the result keeps; all of it is still streamed.
+    pub(crate) output_limit: usize,
+}
+
+pub(crate) struct Sudo<'a> {
+    /// The prompt the command line gives sudo, this command's own.
+    pub(crate) prompt: &'a SudoPrompt,
+    /// Gives the password, asked only if sudo prompts; no answer fails the command.
+    pub(crate) password: &'a dyn Fn() -> Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -43,6 +52,8 @@ pub(crate) struct Completed {
     pub(crate) code: i64,
     /// The signal that killed the command (`KILL`, `TERM`, ...).
     pub(crate) signal: Option<String>,
+    /// `output_limit` cut stdout or stderr short in the result.
+    pub(crate) cut: bool,
 }
 
 #[derive(Debug)]
@@ -51,46 +62,6 @@ pub(crate) enum Failure {
     TimedOut(Duration),
     SudoPassword(&'static str),
     Ssh(String),
-}
-
-/// One stream's bytes, cut into lines as they arrive.
-#[derive(Default)]
-struct Lines {
-    partial: Vec<u8>,
-    all: Vec<u8>,
-}
-
-impl Lines {
-    /// Adds bytes; each completed line goes to `keep`, which says whether to keep it.
-    fn push(&mut self, bytes: &[u8], keep: &mut dyn FnMut(&str) -> bool) {
-        self.partial.extend_from_slice(bytes);
-        while let Some(end) = self.partial.iter().position(|b| *b == b'\n') {
-            let mut line: Vec<u8> = self.partial.drain(..=end).collect();
-            line.pop();
-            // A terminal ends lines with \r\n; results hold plain lines.
-            if line.last() == Some(&b'\r') {
-                line.pop();
-            }
-            if keep(&String::from_utf8_lossy(&line)) {
-                self.all.extend_from_slice(&line);
-                self.all.push(b'\n');
-            }
-        }
-    }
-
-    /// The whole stream, after passing its unterminated last line to `keep`.
-    fn finish(mut self, keep: &mut dyn FnMut(&str) -> bool) -> String {
-        if !self.partial.is_empty()
-            && keep(String::from_utf8_lossy(&self.partial).trim_end_matches('\r'))
-        {
-            self.all.append(&mut self.partial);
-        }
-        let mut text = String::from_utf8_lossy(&self.all).into_owned();
-        if text.ends_with('\n') {
-            text.pop();
-        }
-        text
-    }
 }
 
 /// Runs `request` on `connection`, passing each output line to `each(is_stderr, line)`.
@@ -147,9 +118,12 @@ fn pump(
     each: &mut dyn FnMut(bool, &str),
 ) -> PumpResult {
     let deadline = request.timeout.map(|t| (Instant::now() + t, t));
-    let (mut stdout, mut stderr) = (Lines::default(), Lines::default());
+    let (mut stdout, mut stderr) = (
+        Lines::new(request.output_limit),
+        Lines::new(request.output_limit),
+    );
     let mut pid: Option<u32> = None;
-    let mut sudo_answered = false;
+    let mut sudo = SudoState::Asking;
     let mut buffer = vec![0_u8; 64 * 1024];
     loop {
         let mut progressed = false;
@@ -164,11 +138,19 @@ fn pump(
                 Ok(n) => {
                     progressed = true;
                     let lines = if is_err { &mut stderr } else { &mut stdout };
+                    let prompts_here = request.sudo.is_some() && is_err != request.pty;
                     lines.push(
                         &buffer[..n],
                         &mut |line: &str| match line.strip_prefix(PID_MARKER) {
                             Some(found) if pid.is_none() => {
                                 pid = found.trim().parse().ok();
+                                false
+                            }
+                            _ if prompts_here
+                                && sudo != SudoState::Started
+                                && line == sudo_prompt::STARTED =>
+                            {
+                                sudo = SudoState::Started;
                                 false
                             }
                             _ => {
@@ -182,23 +164,13 @@ fn pump(
                 Err(e) => return Err((Failure::Ssh(e.to_string()), pid)),
             }
         }
-        let prompt_seen = [&stderr.partial, &stdout.partial]
-            .iter()
-            .any(|p| p.ends_with(SUDO_PROMPT.as_bytes()));
-        if prompt_seen {
-            if sudo_answered {
-                return Err((Failure::SudoPassword("sudo refused the password"), pid));
-            }
-            let Some(password) = request.sudo_password.and_then(|ask| ask()) else {
-                return Err((Failure::SudoPassword("sudo asked for a password"), pid));
-            };
-            write_all(connection, channel, format!("{password}\n").as_bytes())
-                .map_err(|f| (f, pid))?;
-            stderr.partial.clear();
-            stdout.partial.clear();
-            sudo_answered = true;
-            progressed = true;
-        }
+        let prompt_lines = if request.pty {
+            &mut stdout
+        } else {
+            &mut stderr
+        };
+        progressed |= answer_sudo(connection, channel, request, prompt_lines, &mut sudo)
+            .map_err(|f| (f, pid))?;
         if let Some(forwarding) = &connection.forwarding {
             progressed |= forwarding.pump(&connection.session);
         }
@@ -220,11 +192,11 @@ fn pump(
             connection.wait(Duration::from_millis(100));
         }
     }
-    let stdout = stdout.finish(&mut |line| {
+    let (stdout, stdout_cut) = stdout.finish(&mut |line| {
         each(false, line);
         true
     });
-    let stderr = stderr.finish(&mut |line| {
+    let (stderr, stderr_cut) = stderr.finish(&mut |line| {
         each(true, line);
         true
     });
@@ -233,7 +205,52 @@ fn pump(
         stderr,
         code: 0,
         signal: None,
+        cut: stdout_cut || stderr_cut,
     })
+}
+
+/// Where sudo is in running a command.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SudoState {
+    /// It may ask for the password.
+    Asking,
+    /// It was given the password, and asks again only if it refused it.
+    Answered,
+    /// The command runs ([`sudo_prompt::STARTED`] came): sudo asks nothing more, and what
+    /// looks like its prompt is the command's own output.
+    Started,
+}
+
+/// Answers sudo's prompt if it waits at the end of `lines`: those of stderr, where sudo
+/// prints it, or of stdout on a pseudo-terminal, which carries both. Only this command's
+/// prompt counts, with its nonce, and only before the command starts: text a command
+/// prints never gets the password, even if it found the nonce in sudo's command line. A
+/// second prompt means sudo refused the first answer, which is not sent again. Says
+/// whether it answered.
+fn answer_sudo(
+    connection: &Connection,
+    channel: &mut Channel,
+    request: &Request,
+    lines: &mut Lines,
+    state: &mut SudoState,
+) -> Result<bool, Failure> {
+    let Some(sudo) = &request.sudo else {
+        return Ok(false);
+    };
+    let prompt = sudo.prompt.text().as_bytes();
+    if *state == SudoState::Started || !lines.partial_ends_with(prompt) {
+        return Ok(false);
+    }
+    if *state == SudoState::Answered {
+        return Err(Failure::SudoPassword("sudo refused the password"));
+    }
+    let Some(password) = (sudo.password)() else {
+        return Err(Failure::SudoPassword("sudo asked for a password"));
+    };
+    write_all(connection, channel, format!("{password}\n").as_bytes())?;
+    lines.answered(prompt.len(), request.pty);
+    *state = SudoState::Answered;
+    Ok(true)
 }
 
 fn write_all(

@@ -22,6 +22,7 @@ mod lb;
 mod lb_drivers;
 mod listing;
 mod local;
+mod output_safety;
 mod prompts;
 mod repl;
 mod rollout;

@@ -165,7 +165,7 @@ fn unknown_option_is_named() {
         .args(&["t"])
         .status(1)
         .stderr_starts_with(
-            "Fatal error: local(): unknown option `warnonly` (known: warn_only, quiet, shell)\n",
+            "Fatal error: local(): unknown option `warnonly` (known: warn_only, quiet, shell, output_limit)\n",
         )
         .run();
 }

@@ -1,5 +1,6 @@
 //! `sudo()` with a user whose sudo asks for a password.
 
+use crate::output_safety::spoofed;
 use crate::sshd::{Fleet, SUDO_USER, SUDO_USER_PASSWORD, ensure_sudo_user};
 
 fn host(fleet: &Fleet) -> String {
@@ -59,4 +60,37 @@ fn no_sudo_password_and_no_terminal() {
             "[{host}] Fatal error: sudo asked for a password on `{host}` for `true`"
         ))
         .run();
+}
+
+#[test]
+fn sudo_answers_its_own_prompt_on_a_pseudo_terminal() {
+    ensure_sudo_user();
+    let fleet = Fleet::start(1);
+    let host = host(&fleet);
+    let ran = fleet
+        .test()
+        .fabfile(r#"fn t() { print(sudo("id -un", #{ pty: true }).stdout); }"#)
+        .args(&[
+            "--sudo-password",
+            SUDO_USER_PASSWORD,
+            "-H",
+            &host,
+            "--hide",
+            "everything",
+            "t",
+        ])
+        .run();
+    assert_eq!(ran.stdout, "root\n");
+}
+
+#[test]
+fn after_sudo_asked_a_spoofed_prompt_gets_nothing() {
+    // Regression (trial finding 4): once sudo's own prompt was answered, the command's
+    // imitation of rfab's prompt failed it with "sudo refused the password".
+    ensure_sudo_user();
+    let fleet = Fleet::start(1);
+    let host = host(&fleet);
+    for options in ["#{}", "#{ pty: true }"] {
+        spoofed(&fleet, &host, SUDO_USER_PASSWORD, options, false);
+    }
 }

@@ -167,6 +167,12 @@ impl Test {
         if let Some(want) = &self.stderr {
             assert_eq!(&stderr, want, "stderr of {context}");
         }
+        if let Some(want) = &self.stderr_prefix {
+            assert!(
+                stderr.starts_with(want.as_str()),
+                "stderr of {context}\nwant prefix: {want}"
+            );
+        }
         Ran {
             stdout,
             stderr,

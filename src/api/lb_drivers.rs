@@ -299,10 +299,11 @@ fn where_it_runs(ctx: &NativeCallContext, options: &Map) -> Result<Shell, Box<Ev
         let request = Request {
             command: format!("/bin/sh -c {}", crate::lb::shell::quote(command)),
             timeout: Some(Duration::from_secs(60)),
-            sudo_password: None,
+            sudo: None,
             pty: false,
             forward_agent: false,
             ignore_interrupt: true,
+            output_limit: crate::lines::DEFAULT_LIMIT,
         };
         lb_host.with(|connection| {
             remote_command::run(connection, &request, &mut |_, _| {})

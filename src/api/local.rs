@@ -2,7 +2,7 @@
 // The plugin macro expects its prelude glob-imported and makes `pub` items.
 #![allow(unreachable_pub, clippy::wildcard_imports)]
 
-use std::io::{BufRead, BufReader, IsTerminal, Read};
+use std::io::{IsTerminal, Read};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -13,10 +13,11 @@ use rhai::{EvalAltResult, Map, NativeCallContext};
 
 use crate::api::{CommandResult, check_options};
 use crate::context::Context;
+use crate::lines::Lines;
 use crate::output::Level;
 use crate::signals;
 
-const OPTIONS: [&str; 3] = ["warn_only", "quiet", "shell"];
+const OPTIONS: [&str; 4] = ["warn_only", "quiet", "shell", "output_limit"];
 
 #[export_module]
 pub(crate) mod local_api {
@@ -43,7 +44,9 @@ pub(crate) mod local_api {
     /// `local()` with options:
     /// - `warn_only`: a non-zero exit is a warning and the result is returned (`r.failed`);
     /// - `quiet`: print nothing, and imply `warn_only` (as Fabric's `quiet=True`);
-    /// - `shell`: the shell to run the command with (default `/bin/sh -c`).
+    /// - `shell`: the shell to run the command with (default `/bin/sh -c`);
+    /// - `output_limit`: the most bytes of stdout, and of stderr, the result keeps, as for
+    ///   `run()`.
     ///
     /// ```rhai
     /// let r = local("git diff --quiet", #{ warn_only: true, quiet: true });
@@ -98,9 +101,11 @@ fn run(
         !quiet && context.shows(Level::Stdout),
         !quiet && context.shows(Level::Stderr),
     );
-    let (stdout, stderr) = stream(&mut child, |is_err, line| {
+    let raw = context.shows(Level::Raw);
+    let limit = super::remote::output_limit(&context, options, "local")?;
+    let (stdout, stderr, cut) = stream(&mut child, limit, |is_err, line| {
         if (is_err && shows.1) || (!is_err && shows.0) {
-            output.line("localhost", is_err, line);
+            output.line("localhost", is_err, line, raw);
         }
     })?;
     let status = child
@@ -110,6 +115,9 @@ fn run(
         .code()
         .map_or_else(|| 128 + i64::from(status.signal().unwrap_or(0)), i64::from);
     output.result("localhost", command, code);
+    if cut && !quiet && context.shows(Level::Warnings) {
+        output.warning(context.host(), &super::remote::cut_warning(command, limit));
+    }
     let result = CommandResult {
         command: command.into(),
         stdout,
@@ -150,13 +158,17 @@ fn spawn(argv: &[String]) -> std::io::Result<Child> {
     command.spawn()
 }
 
-/// Reads both streams line by line until they close, passing each line to `each` as it
-/// arrives; returns the whole of each stream without its final newline.
+/// Reads both streams until they close, passing each line to `each` as it arrives;
+/// returns each stream as its result keeps it (at most `limit` bytes, without its final
+/// newline), and whether the limit cut either.
 fn stream(
     child: &mut Child,
+    limit: usize,
     mut each: impl FnMut(bool, &str),
-) -> Result<(String, String), Box<EvalAltResult>> {
-    let (sender, receiver) = mpsc::channel::<(bool, String)>();
+) -> Result<(String, String, bool), Box<EvalAltResult>> {
+    // Bounded, so that a command printing faster than rfab prints waits for it rather than
+    // filling memory.
+    let (sender, receiver) = mpsc::sync_channel::<(bool, Vec<u8>)>(16);
     let readers = [
         child
             .stdout
@@ -168,12 +180,15 @@ fn stream(
             .map(|s| reader(Box::new(s), true, sender.clone())),
     ];
     drop(sender);
-    let (mut stdout, mut stderr) = (String::new(), String::new());
+    let (mut stdout, mut stderr) = (Lines::new(limit), Lines::new(limit));
     loop {
         match receiver.recv_timeout(Duration::from_millis(50)) {
-            Ok((is_err, line)) => {
-                each(is_err, line.trim_end_matches(['\n', '\r']));
-                if is_err { &mut stderr } else { &mut stdout }.push_str(&line);
+            Ok((is_err, bytes)) => {
+                let lines = if is_err { &mut stderr } else { &mut stdout };
+                lines.push(&bytes, &mut |line| {
+                    each(is_err, line);
+                    true
+                });
             }
             Err(mpsc::RecvTimeoutError::Timeout) if signals::interrupted() => {
                 terminate(child);
@@ -188,30 +203,34 @@ fn stream(
     for handle in readers.into_iter().flatten() {
         let _ = handle.join();
     }
-    for text in [&mut stdout, &mut stderr] {
-        if text.ends_with('\n') {
-            text.pop();
-        }
-    }
-    Ok((stdout, stderr))
+    let (stdout, stdout_cut) = stdout.finish(&mut |line| {
+        each(false, line);
+        true
+    });
+    let (stderr, stderr_cut) = stderr.finish(&mut |line| {
+        each(true, line);
+        true
+    });
+    Ok((stdout, stderr, stdout_cut || stderr_cut))
 }
 
 fn reader(
-    stream: Box<dyn Read + Send>,
+    mut stream: Box<dyn Read + Send>,
     is_err: bool,
-    sender: mpsc::Sender<(bool, String)>,
+    sender: mpsc::SyncSender<(bool, Vec<u8>)>,
 ) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
-        let mut reader = BufReader::new(stream);
-        let mut buffer = Vec::new();
-        while matches!(reader.read_until(b'\n', &mut buffer), Ok(n) if n > 0) {
-            if sender
-                .send((is_err, String::from_utf8_lossy(&buffer).into_owned()))
-                .is_err()
-            {
+        let mut buffer = vec![0_u8; 64 * 1024];
+        loop {
+            let n = match stream.read(&mut buffer) {
+                Ok(0) => return,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => return,
+            };
+            if sender.send((is_err, buffer[..n].to_vec())).is_err() {
                 return;
             }
-            buffer.clear();
         }
     })
 }

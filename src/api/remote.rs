@@ -11,12 +11,29 @@ use rhai::{EvalAltResult, Map, NativeCallContext};
 use crate::api::{CommandResult, check_options};
 use crate::connection::Connection;
 use crate::context::{Context, Target};
+use crate::lines;
 use crate::output::Level;
-use crate::remote_command::{self, Failure, Request, SUDO_PROMPT};
+use crate::remote_command::{self, Failure, Request, Sudo};
 use crate::scoped::quote;
+use crate::sudo_prompt::{self, SudoPrompt};
 
-const RUN_OPTIONS: [&str; 5] = ["warn_only", "quiet", "pty", "timeout", "shell"];
-const SUDO_OPTIONS: [&str; 6] = ["warn_only", "quiet", "pty", "timeout", "shell", "user"];
+const RUN_OPTIONS: [&str; 6] = [
+    "warn_only",
+    "quiet",
+    "pty",
+    "timeout",
+    "shell",
+    "output_limit",
+];
+const SUDO_OPTIONS: [&str; 7] = [
+    "warn_only",
+    "quiet",
+    "pty",
+    "timeout",
+    "shell",
+    "output_limit",
+    "user",
+];
 
 /// Fabric's default shell.
 const DEFAULT_SHELL: &str = "/bin/bash -l -c";
@@ -50,7 +67,10 @@ pub(crate) mod remote_api {
     /// - `quiet`: print nothing, and imply `warn_only`;
     /// - `pty`: run on a pseudo-terminal (stderr then arrives on stdout);
     /// - `timeout`: seconds before the command is stopped and fails (default `-T`);
-    /// - `shell`: the shell to run it with, e.g. `"/bin/sh -c"`.
+    /// - `shell`: the shell to run it with, e.g. `"/bin/sh -c"`;
+    /// - `output_limit`: the most bytes of stdout, and of stderr, the result keeps (default
+    ///   `env.output_limit`, else 64 MiB; `"512K"`, `"16M"`, `"1G"` work too). Everything is
+    ///   still printed; a result cut short ends with an `[rfab: output cut ...]` line.
     ///
     /// ```rhai
     /// let r = run("systemctl is-active app", #{ warn_only: true });
@@ -88,7 +108,9 @@ pub(crate) mod remote_api {
     /// Run a command as root (or another user) through `sudo` on the current host.
     ///
     /// When sudo asks for a password, rfab answers with `--sudo-password`, or the password
-    /// asked once on the terminal; it is never printed or logged.
+    /// asked once on the terminal; it is never printed or logged. Only sudo's own prompt is
+    /// answered: it carries a random nonce made for this command, and is answered only
+    /// before the command starts, so output that imitates it never gets the password.
     ///
     /// ```rhai
     /// sudo("systemctl reload nginx");
@@ -145,7 +167,7 @@ pub(super) fn command(
             ..CommandResult::default()
         });
     }
-    let line = command_line(&context, command, options, sudo)?;
+    let (line, prompt) = command_line(&context, command, options, sudo)?;
     let timeout = match context.option(options, "timeout") {
         Some(t) => Some(
             seconds(&t)
@@ -153,6 +175,7 @@ pub(super) fn command(
         ),
         None => context.runtime.ssh.command_timeout,
     };
+    let output_limit = output_limit(&context, options, name)?;
     let connection = connect(&context, &target)?;
     let connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
     let who = format!("{}@{}", target.user, target.host.name);
@@ -165,24 +188,35 @@ pub(super) fn command(
     let request = Request {
         command: line,
         timeout,
-        sudo_password: sudo.then_some(&ask as &dyn Fn() -> Option<String>),
+        sudo: prompt.as_ref().map(|prompt| Sudo {
+            prompt,
+            password: &ask,
+        }),
         pty: context.flag(options, "pty"),
         forward_agent: context.runtime.ssh.forward_agent,
         ignore_interrupt: false,
+        output_limit,
     };
     let shows = (
         !quiet && context.shows(Level::Stdout),
         !quiet && context.shows(Level::Stderr),
     );
+    let raw = context.shows(Level::Raw);
     let output = &context.runtime.output;
     let mut each = |is_err: bool, text: &str| {
         if (is_err && shows.1) || (!is_err && shows.0) {
-            output.line(&target.host_string, is_err, text);
+            output.line(&target.host_string, is_err, text, raw);
         }
     };
     let completed = remote_command::run(&connection, &request, &mut each)
         .map_err(|failure| Box::new(failed(ctx, &context, &target, name, command, failure)))?;
     output.result(&target.host_string, command, completed.code);
+    if completed.cut && !quiet && context.shows(Level::Warnings) {
+        output.warning(
+            Some(&target.host_string),
+            &cut_warning(command, output_limit),
+        );
+    }
     let result = CommandResult {
         command: command.into(),
         stdout: completed.stdout,
@@ -212,23 +246,28 @@ pub(super) fn command(
     Err(message.into())
 }
 
-/// `sudo -S -p PROMPT [-u USER] -H -- /bin/bash -l -c '<cd, prefixes> && COMMAND'`
+/// `/bin/bash -l -c '<cd, prefixes> && COMMAND'`; for `sudo`, `sudo -S -p PROMPT [-u USER]
+/// -H -- /bin/bash -l -c 'printf STARTED >&2; <cd, prefixes> && COMMAND'`, and the command's
+/// own PROMPT.
 fn command_line(
     context: &Context,
     command: &str,
     options: &Map,
     sudo: bool,
-) -> Result<String, Box<EvalAltResult>> {
+) -> Result<(String, Option<SudoPrompt>), Box<EvalAltResult>> {
     let shell = match context.option(options, "shell") {
         Some(shell) => shell
             .into_string()
             .map_err(|_| "`shell` must be a string")?,
         None => DEFAULT_SHELL.into(),
     };
-    let line = format!("{shell} {}", quote(&context.settings().wrap(command)));
+    let wrapped = context.settings().wrap(command);
     if !sudo {
-        return Ok(line);
+        return Ok((format!("{shell} {}", quote(&wrapped)), None));
     }
+    let prompt = SudoPrompt::new().map_err(|e| {
+        format!("sudo(): cannot read /dev/urandom for sudo's prompt: {e}; check that it exists")
+    })?;
     // Not `option(.., "user")`: that would fall back to `env.user`, the login user.
     let user = match options
         .get("user")
@@ -238,10 +277,14 @@ fn command_line(
         Some(user) => format!("-u {} ", quote(&user.to_string())),
         None => String::new(),
     };
-    Ok(format!(
-        "sudo -S -p {} {user}-H -- {line}",
-        quote(SUDO_PROMPT)
-    ))
+    // Printed once sudo lets the command run; nothing is answered after it.
+    let started = format!("printf '%s\\n' {} >&2; {wrapped}", sudo_prompt::STARTED);
+    let line = format!(
+        "sudo -S -p {} {user}-H -- {shell} {}",
+        quote(prompt.text()),
+        quote(&started)
+    );
+    Ok((line, Some(prompt)))
 }
 
 /// The script error for a command that could not complete.
@@ -336,6 +379,41 @@ fn seconds(value: &Dynamic) -> Option<Duration> {
     (secs > 0.0).then(|| Duration::from_secs_f64(secs))
 }
 
+pub(super) fn cut_warning(command: &str, limit: usize) -> String {
+    format!(
+        "the result of `{command}` keeps only the first {limit} bytes of its output; \
+         set output_limit to keep more"
+    )
+}
+
+/// The most bytes of each stream a command's result keeps: its option, `with()`, or `env`.
+pub(super) fn output_limit(context: &Context, options: &Map, name: &str) -> Result<usize, String> {
+    match context.option(options, "output_limit") {
+        Some(limit) => bytes(&limit).ok_or_else(|| {
+            format!(
+                "{name}(): `output_limit` must be a number of bytes, such as 1048576 or \"16M\""
+            )
+        }),
+        None => Ok(lines::DEFAULT_LIMIT),
+    }
+}
+
+/// A number of bytes: an integer, or a string such as `"1048576"`, `"512K"`, `"16M"`, `"1G"`.
+fn bytes(value: &Dynamic) -> Option<usize> {
+    if let Ok(n) = value.as_int() {
+        return usize::try_from(n).ok();
+    }
+    let text = value.clone().into_string().ok()?;
+    let text = text.trim();
+    let (digits, unit) = match text.char_indices().last()? {
+        (at, 'K' | 'k') => (&text[..at], 1 << 10),
+        (at, 'M' | 'm') => (&text[..at], 1 << 20),
+        (at, 'G' | 'g') => (&text[..at], 1 << 30),
+        _ => (text, 1),
+    };
+    digits.trim().parse::<usize>().ok()?.checked_mul(unit)
+}
+
 /// Runs the `on_abort` commands of a failed or interrupted task on its host, even after
 /// Ctrl-C; a command that fails is a warning.
 pub(crate) fn run_on_abort(context: &Context, target: &Target, commands: &[String]) {
@@ -356,12 +434,15 @@ pub(crate) fn run_on_abort(context: &Context, target: &Target, commands: &[Strin
         let request = Request {
             command: format!("{shell} {}", quote(command)),
             timeout: Some(Duration::from_secs(60)),
-            sudo_password: None,
+            sudo: None,
             pty: false,
             forward_agent: false,
             ignore_interrupt: true,
+            output_limit: lines::DEFAULT_LIMIT,
         };
-        let mut each = |is_err: bool, text: &str| output.line(&target.host_string, is_err, text);
+        let raw = context.shows(Level::Raw);
+        let mut each =
+            |is_err: bool, text: &str| output.line(&target.host_string, is_err, text, raw);
         match remote_command::run(&connection, &request, &mut each) {
             Ok(done) if done.code == 0 => {}
             Ok(done) => output.warning(

@@ -172,10 +172,13 @@ pub(crate) mod scoped_api {
         })
     }
 
-    /// Run the closure with these output levels shown (the names of `hide`).
+    /// Run the closure with these output levels shown (the names of `hide`). `raw`, off by
+    /// default, prints output lines as received: without it, their escape sequences and
+    /// control characters (colours, window titles, screen clears) are left out.
     ///
     /// ```rhai
     /// show("stdout", || run("df -h"));
+    /// show("raw", || run("ls --color=always"));
     /// ```
     #[rhai_fn(return_raw)]
     pub fn show(
