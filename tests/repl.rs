@@ -166,15 +166,15 @@ fn ctrl_c_stops_a_remote_command_and_returns_to_the_prompt() {
         .args(&["-H", &host, "repl"]);
     let prompt = "rfab [1 host]> ";
     let mut rfab = terminal(&test);
-    enter(&mut rfab, prompt, "run(\"sleep 7373\")");
-    expect_line(&mut rfab, &format!("[{host}] run: sleep 7373"));
+    enter(&mut rfab, prompt, "run(\"sleep 7383\")");
+    expect_line(&mut rfab, &format!("[{host}] run: sleep 7383"));
     eventually("the remote command to start", || {
-        crate::ssh::process_running("sleep 7373").then_some(())
+        crate::ssh::process_running("sleep 7383").then_some(())
     });
     rfab.send(ControlCode::EndOfText).expect("Ctrl-C");
     enter(&mut rfab, prompt, "run(\"echo still here\")");
     eventually("the remote command to be stopped", || {
-        (!crate::ssh::process_running("sleep 7373")).then_some(())
+        (!crate::ssh::process_running("sleep 7383")).then_some(())
     });
     expect_line(&mut rfab, &format!("[{host}] out: still here"));
     ready(&mut rfab, prompt);
