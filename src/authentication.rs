@@ -61,7 +61,7 @@ pub(crate) fn authenticate(
     };
     Err(format!(
         "authentication failed for `{who}` ({tried}; the server accepts: {methods}); \
-         use -i KEY, an ssh-agent, or -p/--password"
+         use -i KEY, an ssh-agent, or a password in RFAB_PASSWORD"
     ))
 }
 

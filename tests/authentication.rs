@@ -116,7 +116,7 @@ fn failed_login_says_what_was_tried() {
     );
     assert!(
         ran.stderr
-            .contains("use -i KEY, an ssh-agent, or -p/--password"),
+            .contains("use -i KEY, an ssh-agent, or a password in RFAB_PASSWORD"),
         "{}",
         ran.stderr
     );
