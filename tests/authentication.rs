@@ -145,6 +145,20 @@ fn an_encrypted_key_without_a_terminal_is_skipped_not_hung_on() {
         "{}",
         ran.stderr
     );
+    // It was reported as "tried key ...", though it never reached the server.
+    assert!(
+        !ran.stderr.contains(&format!("tried key {key_arg}")),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        ran.stderr.contains(&format!(
+            "skipped key {key_arg}: it is encrypted and there is no terminal to ask for its \
+             passphrase on; load it with `ssh-add {key_arg}`"
+        )),
+        "{}",
+        ran.stderr
+    );
 }
 
 /// Runs rfab on a pseudo-terminal (`script`), typing `typed` at it.
