@@ -259,8 +259,8 @@ fn unchecked(
 fn revoked(presented: &HostKey, line: &Line) -> String {
     format!(
         "the host key of {} ({}) is REVOKED by `{}`; not connecting, whatever --known-hosts says.\n\
-         hint: a revoked key must not be trusted again: have the host given a new key, check its \
-         fingerprint with its administrator, and add it to known_hosts",
+         hint: a revoked key must never be trusted again: ask the host's administrator for its \
+         new key and that key's fingerprint, then add it to known_hosts",
         presented.name(),
         presented.fingerprint,
         line.place

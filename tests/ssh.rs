@@ -879,7 +879,7 @@ fn a_revoked_host_key_is_refused_even_when_listed_as_known() {
         assert!(
             ran.stderr.contains(&format!(
                 ") is REVOKED by `{place}`; not connecting, whatever --known-hosts says.\n\
-                 hint: a revoked key must not be trusted again"
+                 hint: a revoked key must never be trusted again: ask the host's administrator"
             )),
             "{policy}: {}",
             ran.stderr
