@@ -265,15 +265,15 @@ fn a_stuck_drain_is_named_with_the_way_out_not_try_again() {
         ran.stderr
     );
     // The way out the message gives works.
-    let state = lb
+    let settled = lb
         .fabfile(r#"let b = lb(); b.only("group2"); print(b.out_group()); print(b.flip());"#)
         .args(&["t"])
         .run();
     assert!(
-        state
+        settled
             .stdout
             .contains("\ngroup1\n[lb] web1: MAINT -> ready (group1)\n"),
         "{}",
-        state.stdout
+        settled.stdout
     );
 }
