@@ -90,7 +90,7 @@ pub(crate) struct Arguments {
     #[arg(short = 'i', value_name = "KEY", help_heading = "Connections")]
     pub(crate) identity: Vec<PathBuf>,
 
-    /// Log in with PASSWORD where keys do not work
+    /// Log in with PASSWORD where keys do not work (`ps` shows it to every user: prefer `RFAB_PASSWORD`)
     #[arg(
         short = 'p',
         long,
@@ -105,7 +105,7 @@ pub(crate) struct Arguments {
     #[arg(short = 'I', long, help_heading = "Connections")]
     pub(crate) initial_password_prompt: bool,
 
-    /// Answer sudo's password prompts with PASSWORD
+    /// Answer sudo's password prompts with PASSWORD (`ps` shows it to every user: prefer `RFAB_SUDO_PASSWORD`)
     #[arg(
         long,
         value_name = "PASSWORD",

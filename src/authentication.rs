@@ -19,6 +19,7 @@ pub(crate) fn authenticate(
     may_ask: bool,
 ) -> Result<(), String> {
     let mut tried = Vec::new();
+    let mut skipped = Vec::new();
     if std::env::var_os("SSH_AUTH_SOCK").is_some_and(|s| !s.is_empty()) {
         tried.push("the agent".to_owned());
         if session.userauth_agent(user).is_ok() && session.authenticated() {
@@ -26,15 +27,23 @@ pub(crate) fn authenticate(
         }
     }
     for key in keys.iter().filter(|k| k.is_file()) {
-        tried.push(format!("key {}", key.display()));
         let passphrase = if is_encrypted(key) {
-            match credentials.passphrase(key, may_ask) {
-                Some(passphrase) => Some(passphrase),
-                None => continue,
-            }
+            let Some(passphrase) = credentials.passphrase(key, may_ask) else {
+                // Never offered to the server: saying "tried" would send the user looking
+                // for a problem with the key itself.
+                skipped.push(format!(
+                    "skipped key {}: it is encrypted and {}; load it with `ssh-add {}`",
+                    key.display(),
+                    credentials.why_not_asked(may_ask),
+                    key.display()
+                ));
+                continue;
+            };
+            Some(passphrase)
         } else {
             None
         };
+        tried.push(format!("key {}", key.display()));
         if session
             .userauth_pubkey_file(user, None, key, passphrase.as_deref())
             .is_ok()
@@ -54,14 +63,17 @@ pub(crate) fn authenticate(
             }
         }
     }
-    let tried = if tried.is_empty() {
+    let mut tried = if tried.is_empty() {
         "nothing to try".to_owned()
     } else {
         format!("tried {}", tried.join(", "))
     };
+    for skip in skipped {
+        tried = format!("{tried}; {skip}");
+    }
     Err(format!(
         "authentication failed for `{who}` ({tried}; the server accepts: {methods}); \
-         use -i KEY, an ssh-agent, or -p/--password"
+         use -i KEY, an ssh-agent, or a password in RFAB_PASSWORD"
     ))
 }
 

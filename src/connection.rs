@@ -81,10 +81,9 @@ impl Connection {
                 if let (Ok(target), Some(forwarding)) = (&connection, &forwarding) {
                     forwarding.enable(&target.session);
                 }
-                return connection.map(|c| Self {
-                    warnings,
-                    forwarding,
-                    ..c
+                return connection.map(|mut c| {
+                    c.warnings.splice(0..0, warnings);
+                    Self { forwarding, ..c }
                 });
             };
             let hop = connection
@@ -119,7 +118,10 @@ impl Connection {
             &config.known_hosts_files,
             options.known_hosts,
         ) {
-            Ok(added) => connection.added_key = added,
+            Ok(accepted) => {
+                connection.added_key = accepted.added;
+                connection.warnings.extend(accepted.warning);
+            }
             // known_hosts may hold this host's key of another type only: OpenSSH would have
             // negotiated that type. Try each other type once; only a real match will do.
             Err(KeyProblem::Changed { fingerprint }) => {
@@ -128,8 +130,9 @@ impl Connection {
                     .flatten()
                     .ok_or_else(|| changed_key(name, config, &fingerprint))?;
             }
-            Err(KeyProblem::Unknown { fingerprint }) => {
-                return Err(unknown_key(name, config, &fingerprint));
+            Err(KeyProblem::Unknown { fingerprint, note }) => {
+                let note = note.map(|n| format!("\n{n}")).unwrap_or_default();
+                return Err(unknown_key(name, config, &fingerprint) + note.as_str());
             }
             Err(KeyProblem::Other(message)) => return Err(format!("`{name}`: {message}")),
         }

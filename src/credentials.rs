@@ -36,6 +36,19 @@ impl Credentials {
         may_ask && !self.abort_on_prompts && std::io::stdin().is_terminal()
     }
 
+    /// Why [`Self::can_ask`] says no, to end "it is encrypted and ...".
+    pub(crate) fn why_not_asked(&self, may_ask: bool) -> &'static str {
+        if self.abort_on_prompts {
+            "--abort-on-prompts forbids asking for its passphrase"
+        } else if !may_ask {
+            "its passphrase cannot be asked while hosts run in parallel"
+        } else if std::io::stdin().is_terminal() {
+            "its passphrase was not entered"
+        } else {
+            "there is no terminal to ask for its passphrase on"
+        }
+    }
+
     /// The login password: the one given or entered before, else asked now if possible.
     pub(crate) fn password(&self, who: &str, may_ask: bool) -> Option<String> {
         self.remembered(

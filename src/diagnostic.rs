@@ -175,6 +175,23 @@ fn root_message(error: &EvalAltResult) -> String {
     match error {
         EvalAltResult::ErrorRuntime(value, _) if value.is_string() => value.to_string(),
         EvalAltResult::ErrorParsing(kind, _) => format!("syntax error: {kind}"),
+        // Only a fabfile's top level has an operation limit (see `engine`).
+        EvalAltResult::ErrorTooManyOperations(_) => format!(
+            "the fabfile's top level ran more than {} operations (an endless loop?); \
+             it runs on every load, even for --list: move long work into a task",
+            crate::engine::MAX_LOAD_OPERATIONS
+        ),
+        EvalAltResult::ErrorDataTooLarge(what, _) => {
+            let limit = match what.as_str() {
+                "Length of string" => format!("{} MiB", crate::engine::MAX_STRING_SIZE >> 20),
+                "Size of object map" => format!("{} entries", crate::engine::MAX_MAP_SIZE),
+                _ => format!("{} items", crate::engine::MAX_ARRAY_SIZE),
+            };
+            format!(
+                "{} is over rfab's limit of {limit}; build smaller pieces, or keep big data in files",
+                what.to_lowercase()
+            )
+        }
         other => {
             let text = other.to_string();
             match text.rfind(" (line ") {

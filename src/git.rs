@@ -613,7 +613,7 @@ fn callbacks<'a>(access: &'a Access, problem: &'a RefCell<Option<String>>) -> Re
         };
         let refusal = match known_hosts::check(&presented, &access.known_hosts, access.policy) {
             Ok(_) => return Ok(CertificateCheckStatus::CertificateOk),
-            Err(KeyProblem::Unknown { fingerprint }) => format!(
+            Err(KeyProblem::Unknown { fingerprint, .. }) => format!(
                 "the host key of `{host}` is not known: {fingerprint}; add it to known_hosts, or run with --known-hosts accept-new"
             ),
             Err(KeyProblem::Changed { fingerprint }) => format!(

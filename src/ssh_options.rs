@@ -11,7 +11,7 @@ pub(crate) enum KnownHostsPolicy {
     Strict,
     /// Add unknown keys to `~/.ssh/known_hosts`; refuse changed ones.
     AcceptNew,
-    /// Do not check host keys at all.
+    /// Let unknown and changed keys through, with a warning (revoked keys are still refused).
     Off,
 }
 

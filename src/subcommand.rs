@@ -137,8 +137,12 @@ pub(crate) fn load(
     sources: &Sources,
 ) -> Result<(Engine, Arc<Fabfile>)> {
     let mut engine = engine::build(runtime, &sources.base);
-    let fabfile = Arc::new(match path {
-        Some(path) => Fabfile::load(&engine, path, sources)?,
+    // Only the top level is limited: it runs on every load, `--list` included.
+    engine.set_max_operations(engine::MAX_LOAD_OPERATIONS);
+    let loaded = path.map(|path| Fabfile::load(&engine, path, sources));
+    engine.set_max_operations(0);
+    let fabfile = Arc::new(match loaded {
+        Some(loaded) => loaded?,
         None => Fabfile::none(sources),
     });
     engine.register_static_module(MODULE_NAME, fabfile.module.clone());

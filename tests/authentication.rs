@@ -116,7 +116,7 @@ fn failed_login_says_what_was_tried() {
     );
     assert!(
         ran.stderr
-            .contains("use -i KEY, an ssh-agent, or -p/--password"),
+            .contains("use -i KEY, an ssh-agent, or a password in RFAB_PASSWORD"),
         "{}",
         ran.stderr
     );
@@ -142,6 +142,20 @@ fn an_encrypted_key_without_a_terminal_is_skipped_not_hung_on() {
         .run();
     assert!(
         ran.stderr.contains("authentication failed"),
+        "{}",
+        ran.stderr
+    );
+    // It was reported as "tried key ...", though it never reached the server.
+    assert!(
+        !ran.stderr.contains(&format!("tried key {key_arg}")),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        ran.stderr.contains(&format!(
+            "skipped key {key_arg}: it is encrypted and there is no terminal to ask for its \
+             passphrase on; load it with `ssh-add {key_arg}`"
+        )),
         "{}",
         ran.stderr
     );

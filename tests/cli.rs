@@ -162,3 +162,46 @@ fn rfab_fabfile_variable_names_the_fabfile() {
         .stdout("from the variable\n\nDone.\n")
         .run();
 }
+
+// A password given as a flag is in argv, which `ps` shows to every user of the machine.
+#[test]
+fn a_password_on_the_command_line_is_warned_about_without_showing_it() {
+    let ran = Test::new()
+        .fabfile("fn t() { print(\"ran\"); }")
+        .args(&["--sudo-password", "sudo-secret-1", "-p", "login-secret-2", "t"])
+        .stdout("ran\n\nDone.\n")
+        .stderr(
+            "
+            Warning: -p/--password on the command line shows the password to every user of this machine (ps) while rfab runs; set RFAB_PASSWORD instead
+            Warning: --sudo-password on the command line shows the password to every user of this machine (ps) while rfab runs; set RFAB_SUDO_PASSWORD instead
+            ",
+        )
+        .run();
+    assert!(!ran.stderr.contains("secret"), "{}", ran.stderr);
+}
+
+#[test]
+fn a_password_from_the_environment_is_not_warned_about() {
+    Test::new()
+        .fabfile("fn t() { print(\"ran\"); }")
+        .env("RFAB_SUDO_PASSWORD", "sudo-secret-1")
+        .env("RFAB_PASSWORD", "login-secret-2")
+        .args(&["t"])
+        .stdout("ran\n\nDone.\n")
+        .stderr("")
+        .run();
+}
+
+#[test]
+fn help_says_where_a_password_is_safe() {
+    let ran = Test::new().args(&["--help"]).run();
+    // Help is wrapped to the terminal's width: compare words, not lines.
+    let words = ran.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    for flag in ["RFAB_PASSWORD", "RFAB_SUDO_PASSWORD"] {
+        assert!(
+            words.contains(&format!("(`ps` shows it to every user: prefer `{flag}`)")),
+            "{}",
+            ran.stdout
+        );
+    }
+}

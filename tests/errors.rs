@@ -260,3 +260,77 @@ fn eval_is_disabled() {
         ran.stderr
     );
 }
+
+// A fabfile's top level runs whenever it loads; an endless loop there hung `--list`.
+#[test]
+fn list_of_a_fabfile_whose_top_level_loops_forever_fails_fast() {
+    Test::new()
+        .fabfile("let n = 0;\nloop { n += 1; }\nfn t() {}\n")
+        .args(&["--list"])
+        .status(1)
+        .stdout("")
+        // The column is wherever the count ran out.
+        .stderr_starts_with(
+            "error: the fabfile's top level ran more than 1000000 operations (an endless loop?); \
+             it runs on every load, even for --list: move long work into a task\n \
+             --> fabfile.rhai:2:",
+        )
+        .run();
+}
+
+// Only the top level is limited: a task may loop for as long as it needs.
+#[test]
+fn a_task_may_run_more_operations_than_a_top_level() {
+    Test::new()
+        .fabfile("fn t() { let n = 0; while n < 1100000 { n += 1; } print(n); }")
+        .args(&["t"])
+        .stdout("1100000\n\nDone.\n")
+        .run();
+}
+
+// A string doubled in a loop grew until an allocation failed and rfab aborted (SIGABRT).
+#[test]
+fn a_huge_string_is_a_script_error_not_an_abort() {
+    Test::new()
+        .fabfile("let s = \"0123456789\";\nloop { s += s; }\nfn t() {}\n")
+        .args(&["--list"])
+        .status(1)
+        .stdout("")
+        .stderr(
+            "
+            error: length of string is over rfab's limit of 256 MiB; build smaller pieces, or keep big data in files
+             --> fabfile.rhai:2:10
+              |
+            2 | loop { s += s; }
+              |          ^
+            ",
+        )
+        .run();
+    // In a task too (where Rhai 1.27 gives such errors no position).
+    let ran = Test::new()
+        .fabfile("fn t() {\n    let s = \"0123456789\";\n    loop { s += s; }\n}\n")
+        .args(&["t"])
+        .status(1)
+        .run();
+    assert!(
+        ran.stderr
+            .starts_with("Fatal error: length of string is over rfab's limit of 256 MiB"),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn a_huge_array_is_a_script_error_not_an_abort() {
+    let ran = Test::new()
+        .fabfile("fn t() { let a = []; a.pad(1000000000000, 0); }")
+        .args(&["t"])
+        .status(1)
+        .run();
+    assert!(
+        ran.stderr
+            .starts_with("Fatal error: size of array/blob is over rfab's limit of 16777216 items"),
+        "{}",
+        ran.stderr
+    );
+}

@@ -232,3 +232,48 @@ fn a_dry_run_says_what_would_change_and_changes_nothing() {
         .expect("state");
     assert_eq!(state, "[\"group1\", \"group2\"]\n\nDone.\n");
 }
+
+// Servers left draining by a flip that failed half-way (HAProxy went away under it) were
+// reported as "a group is on its way in or out; try again when that ends", though nothing
+// was moving them and waiting could never help.
+#[test]
+fn a_stuck_drain_is_named_with_the_way_out_not_try_again() {
+    let lb = Balancer::start(252);
+    lb.fabfile(r#"let b = lb(); b.only("group2"); b.drain("web1"); b.drain("web2");"#)
+        .args(&["t"])
+        .run();
+    let ran = lb
+        .fabfile("print(lb().flip());")
+        .args(&["t"])
+        .status(1)
+        .run();
+    // The balancer's timeouts are 5 s (drain) and 2 s (health).
+    assert!(
+        ran.stderr.starts_with(
+            "Fatal error: web1, web2 of group1 still draining after 8s, longer than any rfab \
+             operation keeps a server draining: an earlier one was interrupted or failed \
+             half-way (web1 DRAIN, web2 DRAIN, web3 UP, web4 UP)\n\
+             hint: put the groups in a definite state with `lb.all()` (all live) or \
+             `lb.only(GROUP)`"
+        ),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        !ran.stderr.contains("try again when that ends"),
+        "{}",
+        ran.stderr
+    );
+    // The way out the message gives works.
+    let settled = lb
+        .fabfile(r#"let b = lb(); b.only("group2"); print(b.out_group()); print(b.flip());"#)
+        .args(&["t"])
+        .run();
+    assert!(
+        settled
+            .stdout
+            .contains("\ngroup1\n[lb] web1: MAINT -> ready (group1)\n"),
+        "{}",
+        settled.stdout
+    );
+}

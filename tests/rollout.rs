@@ -373,3 +373,69 @@ fn a_dry_run_of_the_rollout_changes_nothing_and_contacts_no_node() {
     assert_eq!(logins(&fleet), before, "a dry run logged in to a node");
     no_failures(load);
 }
+
+// Ctrl-C during a flip's drain wait ended rfab with status 1, as a failed task.
+#[test]
+fn ctrl_c_during_a_flips_drain_exits_130_with_each_group_wholly_in_or_out() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use crate::signals::{Cleanup, signal, wait_for_exit};
+
+    let (fleet, load) = fleet(9);
+    rfab(&fleet, &["prod", "proxy.group1"], 0);
+    // Slow requests (two seconds each), one after another from several clients: whenever
+    // group1 starts draining, some of them are still open on it, so the drain waits.
+    let frontend = fleet.balancer.frontend;
+    let stop = Arc::new(AtomicBool::new(false));
+    let slow: Vec<_> = (0..8)
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let _ = rfab_fleet::load::get(frontend, "/slow");
+                }
+            })
+        })
+        .collect();
+    rfab_fleet::process::eventually("slow requests on group1", Duration::from_secs(10), || {
+        let open = fleet.balancer.sessions("web1").ok()? + fleet.balancer.sessions("web2").ok()?;
+        (open >= 2).then_some(())
+    })
+    .expect("sessions on group1");
+    let log = |name: &str| std::fs::File::create(fleet.dir().join(name)).expect("a log file");
+    let mut flip = fleet
+        .rfab(&["prod", "proxy.flip"])
+        .stdin(std::process::Stdio::null())
+        .stdout(log("flip.out"))
+        .stderr(log("flip.err"))
+        .spawn()
+        .expect("rfab starts");
+    let mut cleanup = Cleanup(vec![flip.id()]);
+    // group2 came in; group1 is draining, waiting for its slow requests.
+    rfab_fleet::process::eventually("group1 to drain", Duration::from_secs(30), || {
+        let state = lb_state(&fleet);
+        state.contains("web1 DRAIN").then_some(())
+    })
+    .unwrap_or_else(|e| panic!("{e}: {}", lb_state(&fleet)));
+    signal(flip.id(), "INT");
+    let status = wait_for_exit(&mut flip);
+    cleanup.0.clear();
+    stop.store(true, Ordering::Relaxed);
+    for thread in slow {
+        thread.join().expect("a slow client");
+    }
+    let read = |name: &str| std::fs::read_to_string(fleet.dir().join(name)).unwrap_or_default();
+    let (stdout, stderr) = (read("flip.out"), read("flip.err"));
+    assert_eq!(status, 130, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(
+        stderr.contains("[lb] Warning: interrupted while group1 drained; it went to maintenance"),
+        "stderr:\n{stderr}"
+    );
+    assert_eq!(
+        lb_state(&fleet),
+        "web1 MAINT, web2 MAINT, web3 UP, web4 UP",
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    no_failures(load);
+}

@@ -17,7 +17,7 @@ fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     }
 }
 
-fn signal(pid: u32, name: &str) {
+pub(crate) fn signal(pid: u32, name: &str) {
     let status = Command::new("kill")
         .args([&format!("-{name}"), &pid.to_string()])
         .status()
@@ -56,7 +56,7 @@ fn start(test: &Test) -> Child {
         .expect("rfab starts")
 }
 
-fn wait_for_exit(child: &mut Child) -> i32 {
+pub(crate) fn wait_for_exit(child: &mut Child) -> i32 {
     let mut code = None;
     eventually("rfab to exit", || {
         code = child

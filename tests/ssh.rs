@@ -842,3 +842,148 @@ fn commands_run_in_a_login_shell_by_default() {
         .stdout("login\n")
         .run();
 }
+
+/// `known_hosts` text for `host`: its plain key, then a `@revoked` line for that same key
+/// under `pattern`.
+fn revoking(host: &crate::sshd::Host, pattern: &str) -> String {
+    let line = host.known_hosts_line();
+    let key: Vec<&str> = line.split_whitespace().skip(1).collect();
+    format!("{line}\n@revoked {pattern} {}\n", key.join(" "))
+}
+
+// `@revoked` lines were skipped: a revoked key that another line lists was accepted.
+#[test]
+fn a_revoked_host_key_is_refused_even_when_listed_as_known() {
+    let fleet = Fleet::start(1);
+    let host = &fleet.hosts[0];
+    let place = format!("{}:2", fleet.known_hosts().display());
+    let exact = format!("[{}]:{}", host.address, host.port);
+    // OpenSSH refuses a revoked key whatever StrictHostKeyChecking says: so do all policies.
+    for (pattern, policy) in [
+        (exact.as_str(), "strict"),
+        ("*", "accept-new"),
+        ("[127.77.*]:*,nothing", "off"),
+    ] {
+        std::fs::write(fleet.known_hosts(), revoking(host, pattern)).expect("known_hosts");
+        let ran = fleet
+            .test()
+            .fabfile("fn t() { run(\"true\"); }")
+            .args(&["--known-hosts", policy, "-H", &host.string(), "t"])
+            .status(1)
+            .stderr_starts_with(&format!(
+                "[{}] Fatal error: `{}`: the host key of {exact} (SHA256:",
+                host.string(),
+                host.string()
+            ))
+            .run();
+        assert!(
+            ran.stderr.contains(&format!(
+                ") is REVOKED by `{place}`; not connecting, whatever --known-hosts says.\n\
+                 hint: a revoked key must never be trusted again: ask the host's administrator"
+            )),
+            "{policy}: {}",
+            ran.stderr
+        );
+    }
+    // Hashed names too: `ssh-keygen -H` hashes the plain line, and the `@revoked` line
+    // gets the same hashed name (ssh-keygen leaves marked lines alone).
+    std::fs::write(fleet.known_hosts(), host.known_hosts_line() + "\n").expect("known_hosts");
+    let hashed = std::process::Command::new("ssh-keygen")
+        .arg("-H")
+        .arg("-f")
+        .arg(fleet.known_hosts())
+        .output()
+        .expect("ssh-keygen -H");
+    assert!(hashed.status.success());
+    let known = std::fs::read_to_string(fleet.known_hosts()).expect("known_hosts");
+    assert!(known.starts_with("|1|"), "not hashed: {known}");
+    let plain = known.lines().next().unwrap_or_default();
+    std::fs::write(fleet.known_hosts(), format!("{plain}\n@revoked {plain}\n"))
+        .expect("known_hosts");
+    let ran = fleet
+        .test()
+        .fabfile("fn t() { run(\"true\"); }")
+        .args(&["-H", &host.string(), "t"])
+        .status(1)
+        .run();
+    assert!(ran.stderr.contains(") is REVOKED by `"), "{}", ran.stderr);
+    assert_eq!(host.logins(), 0, "logged in with a revoked key");
+    // A negated pattern excludes the host: that line revokes nothing here.
+    std::fs::write(fleet.known_hosts(), revoking(host, "*,![127.77.*]:*")).expect("known_hosts");
+    fleet
+        .test()
+        .fabfile("fn t() { run(\"true\"); }")
+        .args(&["-H", &host.string(), "t"])
+        .run();
+}
+
+// rfab cannot check host certificates: an `@cert-authority` line is no plain match, and the
+// refusal says why instead of only "not known".
+#[test]
+fn a_cert_authority_line_is_explained_when_the_key_is_unknown() {
+    let fleet = Fleet::start(1);
+    let host = &fleet.hosts[0];
+    let line = host.known_hosts_line();
+    std::fs::write(fleet.known_hosts(), format!("@cert-authority {line}\n")).expect("known_hosts");
+    let ran = fleet
+        .test()
+        .fabfile("fn t() { run(\"true\"); }")
+        .args(&["-H", &host.string(), "t"])
+        .status(1)
+        .stderr_starts_with(&format!(
+            "[{}] Fatal error: the host key of `{}` is not known: SHA256:",
+            host.string(),
+            host.string()
+        ))
+        .run();
+    assert!(
+        ran.stderr.contains(&format!(
+            "\nnote: `{}:1` trusts a certificate authority for this host, but rfab cannot check \
+             host certificates (libssh2 does not support them): add the host's plain key as above",
+            fleet.known_hosts().display()
+        )),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(host.logins(), 0);
+}
+
+// `--known-hosts off` said nothing, even when the key had changed.
+#[test]
+fn known_hosts_off_warns_once_per_host_and_loudly_for_a_changed_key() {
+    let fleet = Fleet::start(2);
+    let (victim, other) = (&fleet.hosts[0], &fleet.hosts[1]);
+    let forged = other.known_hosts_line().replacen(
+        &format!("[{}]:{}", other.address, other.port),
+        &format!("[{}]:{}", victim.address, victim.port),
+        1,
+    );
+    std::fs::write(fleet.known_hosts(), format!("{forged}\n")).expect("known_hosts");
+    let hosts = format!("{},{}", victim.string(), other.string());
+    let ran = fleet
+        .test()
+        .fabfile("fn t() { run(\"true\"); }\nfn u() { run(\"true\"); }")
+        .args(&["--known-hosts", "off", "-H", &hosts, "t", "u"])
+        .run();
+    let changed = format!(
+        "Warning: THE HOST KEY OF `[{}]:{}` HAS CHANGED: it is now SHA256:",
+        victim.address, victim.port
+    );
+    let unchecked = format!(
+        "Warning: the host key of `[{}]:{}` (SHA256:",
+        other.address, other.port
+    );
+    assert_eq!(ran.stderr.matches(&changed).count(), 1, "{}", ran.stderr);
+    assert!(
+        ran.stderr
+            .contains("rfab goes on only because of --known-hosts off"),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(ran.stderr.matches(&unchecked).count(), 1, "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains(") is not checked: --known-hosts off\n"),
+        "{}",
+        ran.stderr
+    );
+}

@@ -37,11 +37,12 @@ fn a_wrong_sudo_password_is_a_clear_failure() {
     fleet
         .test()
         .fabfile(r#"fn t() { sudo("touch /root/never"); }"#)
-        .args(&["--sudo-password", "wrong", "-H", &host, "t"])
+        .env("RFAB_SUDO_PASSWORD", "wrong")
+        .args(&["-H", &host, "t"])
         .status(1)
         .stderr_starts_with(&format!(
             "[{host}] Fatal error: sudo refused the password on `{host}` for `touch /root/never`; \
-             give it with --sudo-password, or run rfab on a terminal\n"
+             give it in RFAB_SUDO_PASSWORD, or run rfab on a terminal\n"
         ))
         .run();
 }

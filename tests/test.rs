@@ -124,6 +124,8 @@ impl Test {
         command
             .current_dir(&self.cwd)
             .env_remove("RFAB_FABFILE")
+            .env_remove("RFAB_PASSWORD")
+            .env_remove("RFAB_SUDO_PASSWORD")
             .env("NO_COLOR", "1")
             .env("LOGNAME", "tester")
             .env("USER", "tester");

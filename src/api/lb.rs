@@ -14,11 +14,24 @@ fn say(ctx: &NativeCallContext) -> Result<impl Fn(&str), Box<EvalAltResult>> {
     Ok(move |text: &str| context.runtime.output.user(Some("lb"), text))
 }
 
+/// A load balancer's failure as a script error. After Ctrl-C it ends the run as interrupted
+/// (exit 130), as any interruption does, instead of as a failed task; its message still
+/// says where it left the groups.
+fn failure(ctx: &NativeCallContext, message: String) -> EvalAltResult {
+    if !crate::signals::interrupted() {
+        return EvalAltResult::ErrorRuntime(message.into(), ctx.call_position());
+    }
+    if let Ok(context) = Context::of(ctx) {
+        context.runtime.output.warning(Some("lb"), &message);
+    }
+    EvalAltResult::ErrorTerminated(message.into(), ctx.call_position())
+}
+
 #[export_module]
 pub(crate) mod lb_api {
     use rhai::{Array, Map};
 
-    use super::{NativeCallContext, say};
+    use super::{NativeCallContext, failure, say};
     use crate::lb::LoadBalancer;
     use crate::lb::driver::State;
 
@@ -30,9 +43,13 @@ pub(crate) mod lb_api {
     /// for s in lb.status() { puts(`${s.server} (${s.group}): ${s.status}, ${s.sessions} sessions`); }
     /// ```
     #[rhai_fn(global, pure, return_raw)]
-    pub fn status(lb: &mut LoadBalancer) -> Result<Array, Box<EvalAltResult>> {
+    pub fn status(
+        ctx: NativeCallContext,
+        lb: &mut LoadBalancer,
+    ) -> Result<Array, Box<EvalAltResult>> {
         Ok(lb
-            .status()?
+            .status()
+            .map_err(|e| Box::new(failure(&ctx, e)))?
             .into_iter()
             .map(|(group, s)| {
                 let live = s.is_live();
@@ -63,7 +80,8 @@ pub(crate) mod lb_api {
         lb: &mut LoadBalancer,
         group: &str,
     ) -> Result<(), Box<EvalAltResult>> {
-        Ok(lb.only(group, &say(&ctx)?)?)
+        lb.only(group, &say(&ctx)?)
+            .map_err(|e| failure(&ctx, e).into())
     }
 
     /// Swaps the live group and the out one; returns the group now live.
@@ -76,7 +94,7 @@ pub(crate) mod lb_api {
         ctx: NativeCallContext,
         lb: &mut LoadBalancer,
     ) -> Result<String, Box<EvalAltResult>> {
-        Ok(lb.flip(&say(&ctx)?)?)
+        lb.flip(&say(&ctx)?).map_err(|e| failure(&ctx, e).into())
     }
 
     /// Brings every group live (each only if healthy).
@@ -89,18 +107,22 @@ pub(crate) mod lb_api {
         ctx: NativeCallContext,
         lb: &mut LoadBalancer,
     ) -> Result<(), Box<EvalAltResult>> {
-        Ok(lb.all(&say(&ctx)?)?)
+        lb.all(&say(&ctx)?).map_err(|e| failure(&ctx, e).into())
     }
 
     /// The one group out of rotation, asked of the load balancer now; an error if none or
-    /// several are out.
+    /// several are out. While a group is draining it waits for that to end (another rfab may
+    /// be moving it), and says how to settle a drain left by an interrupted operation.
     ///
     /// ```rhai
     /// env.roles = [lb.out_group()];
     /// ```
     #[rhai_fn(global, pure, return_raw)]
-    pub fn out_group(lb: &mut LoadBalancer) -> Result<String, Box<EvalAltResult>> {
-        Ok(lb.out_group()?)
+    pub fn out_group(
+        ctx: NativeCallContext,
+        lb: &mut LoadBalancer,
+    ) -> Result<String, Box<EvalAltResult>> {
+        lb.out_group().map_err(|e| failure(&ctx, e).into())
     }
 
     /// The groups all of whose servers are live.
@@ -109,8 +131,16 @@ pub(crate) mod lb_api {
     /// puts(`live: ${lb.live_groups()}`);
     /// ```
     #[rhai_fn(global, pure, return_raw)]
-    pub fn live_groups(lb: &mut LoadBalancer) -> Result<Array, Box<EvalAltResult>> {
-        Ok(lb.live_groups()?.into_iter().map(Into::into).collect())
+    pub fn live_groups(
+        ctx: NativeCallContext,
+        lb: &mut LoadBalancer,
+    ) -> Result<Array, Box<EvalAltResult>> {
+        Ok(lb
+            .live_groups()
+            .map_err(|e| Box::new(failure(&ctx, e)))?
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 
     /// Puts one server back in rotation.
@@ -124,7 +154,8 @@ pub(crate) mod lb_api {
         lb: &mut LoadBalancer,
         server: &str,
     ) -> Result<(), Box<EvalAltResult>> {
-        Ok(lb.set(server, State::Ready, &say(&ctx)?)?)
+        lb.set(server, State::Ready, &say(&ctx)?)
+            .map_err(|e| failure(&ctx, e).into())
     }
 
     /// Puts one server in maintenance (refused for the last live server).
@@ -138,7 +169,8 @@ pub(crate) mod lb_api {
         lb: &mut LoadBalancer,
         server: &str,
     ) -> Result<(), Box<EvalAltResult>> {
-        Ok(lb.set(server, State::Maint, &say(&ctx)?)?)
+        lb.set(server, State::Maint, &say(&ctx)?)
+            .map_err(|e| failure(&ctx, e).into())
     }
 
     /// Lets one server finish its open sessions and take no new ones.
@@ -152,6 +184,7 @@ pub(crate) mod lb_api {
         lb: &mut LoadBalancer,
         server: &str,
     ) -> Result<(), Box<EvalAltResult>> {
-        Ok(lb.set(server, State::Drain, &say(&ctx)?)?)
+        lb.set(server, State::Drain, &say(&ctx)?)
+            .map_err(|e| failure(&ctx, e).into())
     }
 }

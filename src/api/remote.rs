@@ -316,7 +316,7 @@ fn failed(
         Failure::SudoPassword(why) => {
             context.runtime.credentials.forget_sudo_password();
             format!(
-                "{why} on `{host}` for `{command}`; give it with --sudo-password, or run rfab on a terminal"
+                "{why} on `{host}` for `{command}`; give it in RFAB_SUDO_PASSWORD, or run rfab on a terminal"
             )
         }
     };

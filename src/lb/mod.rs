@@ -55,22 +55,11 @@ impl LoadBalancer {
         Ok(self.groups_where(&servers, Server::is_live))
     }
 
-    /// The one group out of rotation (in maintenance); an error when none or several are,
-    /// or when a group is on its way in or out (draining), as another rfab may be moving it.
+    /// The one group out of rotation (in maintenance); an error when none or several are.
+    /// While servers of a group are draining, another rfab may be moving it: this waits for
+    /// that to end, and says how to settle them if it never does.
     pub(crate) fn out_group(&self) -> Result<String, String> {
-        let servers = self.servers()?;
-        let moving: Vec<String> = servers
-            .iter()
-            .filter(|s| s.rotation == Rotation::Draining && self.group_of(&s.name).is_some())
-            .map(|s| s.name.clone())
-            .collect();
-        if !moving.is_empty() {
-            return Err(format!(
-                "{} draining ({}): a group is on its way in or out of rotation; try again when that ends",
-                list(&moving),
-                describe(&servers)
-            ));
-        }
+        let servers = self.settled()?;
         let out = self.groups_where(&servers, Server::is_maint);
         match out.as_slice() {
             [one] => Ok(one.clone()),
@@ -83,6 +72,47 @@ impl LoadBalancer {
                 many.join(", "),
                 describe(&servers)
             )),
+        }
+    }
+
+    /// The servers once none of the groups' is draining. An rfab operation keeps a server
+    /// draining for at most `drain_timeout` (taking it out) or `health_timeout` (bringing it
+    /// back): still draining after both, it was left so, by an operation that was interrupted
+    /// or failed half-way (say, the load balancer went away under it), and waiting longer
+    /// would not help.
+    fn settled(&self) -> Result<Vec<Server>, String> {
+        let patience = self.drain_timeout + self.health_timeout + Duration::from_secs(1);
+        let deadline = Instant::now() + patience;
+        loop {
+            let servers = self.servers()?;
+            let draining: Vec<String> = servers
+                .iter()
+                .filter(|s| s.rotation == Rotation::Draining && self.group_of(&s.name).is_some())
+                .map(|s| s.name.clone())
+                .collect();
+            if draining.is_empty() {
+                return Ok(servers);
+            }
+            if crate::signals::interrupted() {
+                return Err(format!(
+                    "interrupted while waiting for {} to stop draining; nothing was changed",
+                    list(&draining)
+                ));
+            }
+            if Instant::now() >= deadline {
+                return Err(format!(
+                    "{} of {} still draining after {}s, longer than any rfab operation keeps a \
+                     server draining: an earlier one was interrupted or failed half-way ({})\n\
+                     hint: put the groups in a definite state with `lb.all()` (all live) or \
+                     `lb.only(GROUP)` (as `rfab prod proxy.all` or `rfab prod proxy.groupN` do \
+                     with the root fabfile), then run this again",
+                    list(&draining),
+                    self.groups_of(&draining),
+                    patience.as_secs(),
+                    describe(&servers)
+                ));
+            }
+            std::thread::sleep(POLL);
         }
     }
 
