@@ -10,7 +10,7 @@ use std::cmp::Ordering;
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use flate2::Compression;
@@ -435,21 +435,30 @@ fn glob(pattern: &str, text: &str) -> bool {
 /// from it, so the upload strategy works from a URL as from a local repository.
 pub(crate) fn mirror(url: &str, access: &Access, cache: &Path) -> Result<PathBuf, String> {
     let path = cache.join(mirror_name(url));
+    let shown = redacted(url);
     let cannot = |e: git2::Error| {
         format!(
-            "cannot keep a mirror of `{url}` in `{}`: {}",
+            "cannot keep a mirror of `{shown}` in `{}`: {}",
             path.display(),
             e.message()
         )
     };
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(cache)
+        .map_err(|e| format!("cannot make `{}`: {e}", cache.display()))?;
+    // Yours alone, every time: what is archived from here is what hosts run. Changing the
+    // mode of a directory another user owns fails, which refuses it too.
+    std::fs::set_permissions(cache, std::fs::Permissions::from_mode(0o700)).map_err(|e| {
+        format!(
+            "the mirror cache `{}` must be yours alone (mode 0700): {e}",
+            cache.display()
+        )
+    })?;
     let repository = if path.join("HEAD").is_file() {
         Repository::open_bare(&path).map_err(cannot)?
     } else {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(cache)
-            .map_err(|e| format!("cannot make `{}`: {e}", cache.display()))?;
         Repository::init_bare(&path).map_err(cannot)?
     };
     let problem = RefCell::new(None);
@@ -479,6 +488,21 @@ pub(crate) fn mirror(url: &str, access: &Access, cache: &Path) -> Result<PathBuf
             )
         })?;
     Ok(path)
+}
+
+/// `url` without a password or token in it (`https://user:TOKEN@host/...`).
+fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority = rest.split('/').next().unwrap_or_default();
+    match authority.rsplit_once('@') {
+        Some((user, host)) if user.contains(':') => {
+            let name = user.split(':').next().unwrap_or_default();
+            format!("{scheme}://{name}:***@{host}{}", &rest[authority.len()..])
+        }
+        _ => url.to_owned(),
+    }
 }
 
 /// A mirror's directory name: readable, and unique to its URL.
@@ -579,7 +603,20 @@ fn commit_of(repository: &Repository, reference: &str) -> Result<Oid, String> {
 fn callbacks<'a>(access: &'a Access, problem: &'a RefCell<Option<String>>) -> RemoteCallbacks<'a> {
     let mut callbacks = RemoteCallbacks::new();
     let mut offered = 0;
-    callbacks.credentials(move |_url, user, allowed| {
+    callbacks.credentials(move |url, user, allowed| {
+        // HTTPS: what git itself would use, from the credential helpers git is set up with.
+        if allowed.contains(CredentialType::USER_PASS_PLAINTEXT)
+            && !allowed.contains(CredentialType::SSH_KEY)
+        {
+            offered += 1;
+            if offered > 1 {
+                return Err(git2::Error::from_str(
+                    "the login from git's credential helper was refused",
+                ));
+            }
+            let config = git2::Config::open_default()?;
+            return Cred::credential_helper(&config, url, user);
+        }
         let user = user.filter(|u| !u.is_empty()).unwrap_or(&access.user);
         if allowed.contains(CredentialType::USERNAME) {
             return Cred::username(user);
@@ -753,6 +790,40 @@ mod tests {
             latest_stable(&all, &Selection::default(), "repo").unwrap_err(),
             "no stable semver tag in `repo` (found: v3.1.0-rc.1 (pre-release), nightly (not semver)); tag a release like `v1.0.0`"
         );
+    }
+
+    #[test]
+    fn credentials_never_show_in_a_url() {
+        assert_eq!(
+            redacted("https://ci:s3cret@git.example.com/shop/app.git"),
+            "https://ci:***@git.example.com/shop/app.git"
+        );
+        assert_eq!(
+            redacted("ssh://git@git.example.com/shop/app.git"),
+            "ssh://git@git.example.com/shop/app.git"
+        );
+    }
+
+    #[test]
+    fn scp_like_addresses_are_urls_and_local_paths_are_not() {
+        assert_eq!(
+            ssh_authority("git@git.example.com:shop/app.git"),
+            Some("git@git.example.com")
+        );
+        assert_eq!(
+            ssh_authority("ssh://git@host:2222/app.git"),
+            Some("git@host:2222")
+        );
+        assert!(is_url("https://git.example.com/app.git"));
+        assert!(!is_url("/srv/repos/app:v2"));
+        assert!(!is_url("repos/app"));
+    }
+
+    #[test]
+    fn versions_compare_by_semver_precedence() {
+        assert_eq!(compare("v3.1.0-rc.1", "v3.1.0"), Ok(Ordering::Less));
+        assert_eq!(compare("3.0.1", "v3.0.1+build.5"), Ok(Ordering::Equal));
+        assert!(compare("main", "v1.0.0").is_err());
     }
 
     #[test]

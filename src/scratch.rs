@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use tempfile::TempDir;
@@ -29,8 +30,10 @@ pub(crate) struct Scratch {
     /// By repository and commit: each archive is built once per run, whatever the hosts.
     /// Held while one is built, so hosts deploying in parallel wait for it, not race.
     archives: Mutex<HashMap<(String, String), Arc<Archive>>>,
-    /// By URL: each mirror is fetched once per run.
+    /// By URL: each mirror is fetched once per run (once per entry of `rfab repl`).
     mirrors: Mutex<HashMap<String, PathBuf>>,
+    /// Archives begun, built or not: each gets a name never used before in this run.
+    begun: AtomicUsize,
 }
 
 impl Scratch {
@@ -61,10 +64,12 @@ impl Scratch {
         if let Some(archive) = archives.get(&key) {
             return Ok(archive.clone());
         }
-        let path = self
-            .dir()?
-            .join(format!("release-{}.tar.gz", archives.len()));
-        let archive = Arc::new(build(&path)?);
+        let n = self.begun.fetch_add(1, Ordering::Relaxed);
+        let path = self.dir()?.join(format!("release-{n}.tar.gz"));
+        let archive = Arc::new(build(&path).inspect_err(|_| {
+            // Half an archive is no use to anyone, and its name is not used again.
+            let _ = std::fs::remove_file(&path);
+        })?);
         archives.insert(key, archive.clone());
         Ok(archive)
     }
@@ -84,6 +89,15 @@ impl Scratch {
         mirrors.insert(url.to_owned(), path.clone());
         Ok(path)
     }
+
+    /// Makes the next `mirror` of each URL fetch again: a new command of `rfab repl` sees
+    /// what was pushed since the last one.
+    pub(crate) fn forget_mirrors(&self) {
+        self.mirrors
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
 }
 
 #[cfg(test)]
@@ -99,6 +113,34 @@ mod tests {
         assert_eq!(scratch.dir().expect("same"), dir);
         drop(scratch);
         assert!(!dir.exists());
+    }
+
+    #[test]
+    fn a_failed_build_leaves_no_file_and_the_next_one_gets_a_new_name() {
+        let scratch = Scratch::default();
+        let mut paths = Vec::new();
+        let failed = scratch.archive("repo", "abc", |path| {
+            std::fs::write(path, "half").expect("write");
+            paths.push(path.to_owned());
+            Err("no space left".into())
+        });
+        assert!(failed.is_err());
+        assert!(!paths[0].exists());
+        let built = scratch
+            .archive("repo", "abc", |path| {
+                std::fs::File::options()
+                    .write(true)
+                    .create_new(true)
+                    .open(path)
+                    .map_err(|e| e.to_string())?;
+                Ok(Archive {
+                    path: path.to_owned(),
+                    sha256: String::new(),
+                    commit: "abc".into(),
+                })
+            })
+            .expect("built");
+        assert_ne!(built.path, paths[0]);
     }
 
     #[test]

@@ -384,7 +384,7 @@ fn a_stale_lock_is_reported_not_broken() {
         .expect("touch");
     let ran = site.rfab(&["prod", "deploy:stable"]).status(1).run();
     assert!(
-        ran.stderr.contains(&format!("another deploy holds the lock on {host}: bo@ci pid 1 since 2026-11-26T04:00:00Z: deploy v2.0.0 (stale: older than 60 s; break it with deploy.unlock if no deploy runs)")),
+        ran.stderr.contains(&format!("another deploy holds the lock on {host}: bo@ci pid 1 since 2026-11-26T04:00:00Z: deploy v2.0.0 (stale: older than 60 s; if no deploy runs, deploy.unlock breaks it and puts back what was live before it)")),
         "{}",
         ran.stderr
     );
@@ -510,7 +510,7 @@ fn a_lock_whose_process_is_gone_is_reported_as_stale() {
     let ran = site.rfab(&["prod", "deploy:stable"]).status(1).run();
     assert!(
         ran.stderr.contains(&format!(
-            "another deploy holds the lock on {host}: tester@{machine} pid 99999999 since 2026-11-26T06:00:00Z: deploy v3.0.0 (stale: that rfab process is gone; break it with deploy.unlock)"
+            "another deploy holds the lock on {host}: tester@{machine} pid 99999999 since 2026-11-26T06:00:00Z: deploy v3.0.0 (stale: that rfab process is gone, and `current` may point at a release it never checked; deploy.unlock breaks the lock and puts back what was live before it)"
         )),
         "{}",
         ran.stderr

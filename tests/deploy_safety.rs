@@ -110,6 +110,8 @@ fn assert_put_back(site: &Site, step: &str, status: Option<i32>, output: &str) {
 #[test]
 fn ctrl_c_at_any_step_of_a_deploy_puts_the_live_release_back() {
     let site = site(1, "");
+    let tmp = site.fleet.dir.path().join("tmp");
+    std::fs::create_dir(&tmp).expect("tmp");
     hooked(&site, "before_upload", "", "")
         .args(&["deploy:v3.0.0"])
         .run();
@@ -120,9 +122,15 @@ fn ctrl_c_at_any_step_of_a_deploy_puts_the_live_release_back() {
         ("before_cleanup", "sleep 7404"),
     ] {
         let test = hooked(&site, step, &format!("run(\"{pause}\");"), "")
+            .env("TMPDIR", &tmp.display().to_string())
             .args(&["with_hook", "deploy:v3.0.1"]);
         let (status, output) = interrupted(&test, || crate::ssh::process_running(pause));
         assert_put_back(&site, step, status, &output);
+        assert_eq!(
+            std::fs::read_dir(&tmp).expect("tmp").count(),
+            0,
+            "at {step}, the run's private directory was left"
+        );
         crate::sshd::eventually("the hook's command to stop", || {
             (!crate::ssh::process_running(pause)).then_some(())
         });
@@ -282,13 +290,18 @@ fn rollback_goes_only_to_a_complete_good_release_inside_releases() {
             .run();
     };
     deploy("v3.0.0");
-    // A release whose deploy died before it was complete: no REVISION, no BAD.
+    // A release whose deploy died after unpacking it, before its checks: no BAD, no CHECKED.
     let incomplete = site.deploy_to.join("releases/v3.0.1-20260101000000000");
     std::fs::create_dir_all(&incomplete).expect("incomplete release");
+    std::fs::write(incomplete.join("REVISION"), site.commit("v3.0.1") + "\n").expect("REVISION");
+    std::fs::write(incomplete.join("REF"), "v3.0.1\n").expect("REF");
     deploy("v3.0.1");
     for (name, says) in [
         ("../../../etc", "`../../../etc` is no release name"),
-        ("v3.0.1-20260101000000000", "is incomplete (no REVISION)"),
+        (
+            "v3.0.1-20260101000000000",
+            "never passed a deploy's checks (it has no CHECKED)",
+        ),
     ] {
         let ran = hooked(&site, "before_upload", "", "")
             .args(&[&format!("rollback:{name}")])
@@ -394,22 +407,24 @@ fn deploy_to_under_home_is_the_login_home_on_the_host() {
 #[test]
 fn odd_tag_names_make_safe_release_names_and_any_name_is_cleaned_up() {
     let site = site(1, "");
-    git(&site.repo, &["tag", "it's-$(touch_pwned)", "v3.0.1"]);
+    let pwned = format!("/tmp/rfab-pwned-{}", std::process::id());
+    let tag = format!("it's-$(touch${{IFS}}{pwned})");
+    git(&site.repo, &["tag", &tag, "v3.0.1"]);
     // A release left by an older rfab, with a quote in its name.
     let old = site.deploy_to.join("releases/o'ld-20200101000000000");
     std::fs::create_dir_all(&old).expect("old release");
     std::fs::write(old.join("REVISION"), "0\n").expect("REVISION");
     hooked(&site, "before_upload", "", ",keep_releases=1")
-        .args(&["deploy:it's-$(touch_pwned)"])
+        .args(&[&format!("deploy:{tag}")])
         .run();
     let releases = site.releases();
     assert_eq!(releases.len(), 1, "{releases:?}");
     assert!(
-        releases[0].starts_with("it_s-__touch_pwned_-"),
+        releases[0].starts_with("it_s-__touch__IFS__tmp_rfab-pwned-"),
         "{releases:?}"
     );
-    assert_eq!(site.live_tag(), "it's-$(touch_pwned)");
-    assert!(!site.deploy_to.join("pwned").exists());
+    assert_eq!(site.live_tag(), tag);
+    assert!(!Path::new(&pwned).exists(), "the tag ran a command");
 }
 
 #[test]
@@ -444,4 +459,98 @@ fn a_repository_url_deploys_through_a_local_mirror() {
     git(&site.repo, &["tag", "v3.0.2", "v3.0.1"]);
     deploy();
     assert_eq!(site.live_tag(), "v3.0.2");
+}
+
+#[test]
+fn a_deploy_killed_after_the_switch_is_undone_by_deploy_unlock() {
+    let site = site(1, "");
+    hooked(&site, "before_upload", "", "")
+        .args(&["deploy:v3.0.0"])
+        .run();
+    let test = hooked(&site, "after_symlink", "run(\"sleep 7406\");", "")
+        .args(&["with_hook", "deploy:v3.0.1"]);
+    let child = test
+        .command()
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("rfab");
+    let _stop = crate::signals::Cleanup(vec![child.id()]);
+    crate::sshd::eventually("the deploy to reach its hook", || {
+        crate::ssh::process_running("sleep 7406").then_some(())
+    });
+    // Killed: no undo runs, and the unchecked release stays live.
+    let mut child = child;
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+    let _ = Command::new("pkill").args(["-f", "^sleep 7406$"]).status();
+    assert_eq!(site.live_tag(), "v3.0.1");
+    let ran = hooked(&site, "before_upload", "", "")
+        .args(&["deploy:v3.0.1"])
+        .status(1)
+        .run();
+    assert!(
+        ran.stderr
+            .contains("deploy.unlock breaks the lock and puts back what was live before it"),
+        "{}",
+        ran.stderr
+    );
+    let fabfile = "import \"rfab/deploy\" as release;\nfn unlock() { release::unlock(); }\n";
+    let settings = format!("deploy_to={}", site.deploy_to.display());
+    let ran = site
+        .fleet
+        .test()
+        .fabfile(fabfile)
+        .args(&[
+            "-H",
+            &site.fleet.hosts[0].string(),
+            "--set",
+            &settings,
+            "unlock",
+        ])
+        .run();
+    assert!(ran.stdout.contains("v3.0.0 serves again"), "{}", ran.stdout);
+    assert_eq!(site.live_tag(), "v3.0.0");
+    assert!(!site.deploy_to.join(".rfab-lock").exists());
+    assert_eq!(site.bad_releases().len(), 1, "{:?}", site.releases());
+}
+
+#[test]
+fn a_deploy_whose_lock_was_broken_changes_nothing_more() {
+    let site = site(1, "");
+    let go = site.fleet.dir.path().join("go");
+    hooked(&site, "before_upload", "", "")
+        .args(&["deploy:v3.0.0"])
+        .run();
+    let hold = format!(
+        "run(\"until [ -e {} ]; do sleep 0.05; done\");",
+        go.display()
+    );
+    let test = hooked(&site, "before_symlink", &hold, "").args(&["with_hook", "deploy:v3.0.1"]);
+    let child = test
+        .command()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("rfab");
+    let _stop = crate::signals::Cleanup(vec![child.id()]);
+    let lock = site.deploy_to.join(".rfab-lock/token");
+    crate::sshd::eventually("the deploy to hold the lock", || {
+        lock.exists().then_some(())
+    });
+    // Someone breaks the lock while the deploy waits in its hook, before the switch.
+    std::fs::remove_dir_all(site.deploy_to.join(".rfab-lock")).expect("break the lock");
+    std::fs::write(&go, "").expect("let the deploy go on");
+    let output = child.wait_with_output().expect("rfab ends");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("this deploy no longer holds the lock"),
+        "{stderr}"
+    );
+    assert_eq!(
+        site.live_tag(),
+        "v3.0.0",
+        "the deploy switched without its lock"
+    );
 }

@@ -91,6 +91,8 @@ fn prompt(session: &mut Session, input: &mut Input) -> Result<()> {
         if signals::interrupted() {
             return Ok(());
         }
+        // Each entry is a command of its own: repositories are fetched anew for it.
+        session.runtime.scratch.forget_mirrors();
         let result = entry(session, &text);
         // The interrupted entry has stopped: the next one runs.
         signals::reset();
