@@ -1,14 +1,20 @@
 //! Ctrl-C: the first stops starting new work and cancels the running script and commands;
-//! the second exits at once with status 130. `rfab repl` resets the flag once the
-//! interrupted line has stopped, and goes back to its prompt.
+//! the second exits at once with status 130, unless rfab is putting hosts back as they were
+//! (`on_abort`): then it takes a third, since exiting there can leave a host locked or on a
+//! release that was never checked. `rfab repl` resets the count once the interrupted line
+//! has stopped, and goes back to its prompt.
 //!
-//! Signals belong to the process, so the flag is process-wide. Scripts see it through the
-//! engine's progress hook, long-running native functions (`local`, later SSH reads) poll it.
+//! Signals belong to the process, so the state is process-wide. Scripts see it through the
+//! engine's progress hook, long-running native functions (`local`, SSH reads) poll it.
 
 use std::sync::Once;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// Ctrl-C presses since the last `reset`.
+static PRESSES: AtomicUsize = AtomicUsize::new(0);
+/// How many cleanups (`on_abort` runs) are under way.
+static CLEANING: AtomicUsize = AtomicUsize::new(0);
 static INSTALL: Once = Once::new();
 
 /// Installs the handler once per process; later calls do nothing.
@@ -16,10 +22,23 @@ pub(crate) fn install() {
     INSTALL.call_once(|| {
         // Without a handler Ctrl-C still ends rfab (the default action), just less gracefully.
         let _ = ctrlc::set_handler(|| {
-            if INTERRUPTED.swap(true, Ordering::SeqCst) {
-                std::process::exit(130);
+            INTERRUPTED.store(true, Ordering::SeqCst);
+            let presses = PRESSES.fetch_add(1, Ordering::SeqCst) + 1;
+            let cleaning = CLEANING.load(Ordering::SeqCst) > 0;
+            match (presses, cleaning) {
+                (1, _) => eprintln!("\nInterrupted: stopping (press Ctrl-C again to exit now)"),
+                (2, true) => eprintln!(
+                    "\nStill putting the hosts back as they were: press Ctrl-C once more to exit now and leave them as they are"
+                ),
+                (_, true) => {
+                    eprintln!(
+                        "\nExiting before the cleanup finished: hosts may be left locked or on a release that was never checked; \
+                         the `status` task shows them, `deploy.unlock` puts back what was live"
+                    );
+                    std::process::exit(130);
+                }
+                _ => std::process::exit(130),
             }
-            eprintln!("\nInterrupted: stopping (press Ctrl-C again to exit now)");
         });
     });
 }
@@ -33,4 +52,21 @@ pub(crate) fn interrupted() -> bool {
 /// runs (`rfab repl` goes back to its prompt after one).
 pub(crate) fn reset() {
     INTERRUPTED.store(false, Ordering::SeqCst);
+    PRESSES.store(0, Ordering::SeqCst);
+}
+
+/// Marks a cleanup under way until the guard is dropped: a second Ctrl-C then warns
+/// instead of exiting.
+pub(crate) fn cleaning() -> Cleaning {
+    CLEANING.fetch_add(1, Ordering::SeqCst);
+    Cleaning
+}
+
+/// See [`cleaning`].
+pub(crate) struct Cleaning;
+
+impl Drop for Cleaning {
+    fn drop(&mut self) {
+        CLEANING.fetch_sub(1, Ordering::SeqCst);
+    }
 }

@@ -130,3 +130,38 @@ fn sigint_stops_a_running_remote_command_and_exits_130() {
         !crate::ssh::process_running("sleep 7272")
     });
 }
+
+#[test]
+fn a_second_ctrl_c_while_on_abort_runs_lets_the_cleanup_finish() {
+    let fleet = crate::sshd::Fleet::start(1);
+    let marker = fleet.dir.path().join("put-back");
+    // The cleanup takes a while, as putting a release back over a slow link does.
+    let fabfile = format!(
+        "fn work() {{ on_abort(\"sleep 2.07; touch {}\"); run(\"sleep 7408\"); }}\n",
+        marker.display()
+    );
+    let test = fleet
+        .test()
+        .fabfile(&fabfile)
+        .args(&["-H", &fleet.hosts[0].string(), "work"]);
+    let mut rfab = start(&test);
+    let _stop = Cleanup(vec![rfab.id()]);
+    eventually("the task's command", || {
+        crate::ssh::process_running("sleep 7408")
+    });
+    signal(rfab.id(), "INT");
+    eventually("the cleanup to start", || {
+        crate::ssh::process_running("sleep 2.07")
+    });
+    signal(rfab.id(), "INT");
+    let code = wait_for_exit(&mut rfab);
+    assert_eq!(code, 130);
+    assert!(marker.exists(), "rfab exited before its cleanup finished");
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut rfab.stderr.take().expect("stderr"), &mut stderr)
+        .expect("stderr");
+    assert!(
+        stderr.contains("Still putting the hosts back as they were"),
+        "{stderr}"
+    );
+}

@@ -422,6 +422,8 @@ pub(crate) fn run_on_abort(context: &Context, target: &Target, commands: &[Strin
     if context.runtime.dry_run() {
         return;
     }
+    // A second Ctrl-C now would leave the host half put back: it takes a third.
+    let _cleaning = crate::signals::cleaning();
     let Ok(connection) = connect(context, target) else {
         return;
     };
