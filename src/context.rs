@@ -211,6 +211,19 @@ pub(crate) struct Context {
     pub(crate) parallel: bool,
     /// Commands to run on this host if its task fails or is interrupted (`on_abort`).
     pub(crate) on_abort: Arc<Mutex<Vec<String>>>,
+    /// Remote work of this call that failed because the host could not be reached or
+    /// stopped answering, in order: the first is why the task failed, the rest (cleanup,
+    /// mostly) could not run after it.
+    pub(crate) lost: Arc<Mutex<Vec<Lost>>>,
+}
+
+/// One piece of remote work the connection failed.
+#[derive(Clone, Debug)]
+pub(crate) struct Lost {
+    /// `run: rm -f x`, `put: a -> b`, `on abort: ...`.
+    pub(crate) what: String,
+    /// The error it met.
+    pub(crate) why: String,
 }
 
 impl Context {
@@ -227,7 +240,16 @@ impl Context {
             scope: Arc::default(),
             parallel: false,
             on_abort: Arc::default(),
+            lost: Arc::default(),
         }
+    }
+
+    /// Records remote work that failed with its connection (see `lost`).
+    pub(crate) fn record_lost(&self, what: String, why: String) {
+        self.lost
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Lost { what, why });
     }
 
     /// The same context, marked as running beside other hosts.

@@ -2,6 +2,7 @@
 // The plugin macro expects its prelude glob-imported and makes `pub` items.
 #![allow(unreachable_pub, clippy::wildcard_imports)]
 
+use std::fmt::Write as _;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -153,7 +154,8 @@ pub(super) fn command(
         ),
         None => context.runtime.ssh.command_timeout,
     };
-    let connection = connect(&context, &target)?;
+    let connection = connect(&context, &target)
+        .inspect_err(|e| record_unreachable(&context, &format!("{name}: {command}"), e))?;
     let connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
     let who = format!("{}@{}", target.user, target.host.name);
     let ask = || {
@@ -262,7 +264,17 @@ fn failed(
             // Not `Unreachable`: the task may have changed the host already, so
             // --skip-bad-hosts must not pass over it. The dead connection is dropped.
             context.runtime.connections.forget(target);
-            format!("lost the connection to `{host}` while running `{command}`: {e}")
+            let message = format!("lost the connection to `{host}` while running `{command}`: {e}");
+            context.record_lost(format!("{name}: {command}"), message.clone());
+            message
+        }
+        Failure::Stalled(why) => {
+            context.runtime.connections.forget(target);
+            let message = format!(
+                "`{host}` stopped answering while running `{command}`: {why}; gave up on the connection"
+            );
+            context.record_lost(format!("{name}: {command}"), message.clone());
+            message
         }
         Failure::TimedOut(limit) => {
             format!(
@@ -336,23 +348,45 @@ fn seconds(value: &Dynamic) -> Option<Duration> {
     (secs > 0.0).then(|| Duration::from_secs_f64(secs))
 }
 
+/// Records that `what` could not run because the host could not be reached.
+pub(super) fn record_unreachable(context: &Context, what: &str, error: &EvalAltResult) {
+    if let Some(message) = unreachable_message(error) {
+        context.record_lost(what.to_owned(), message);
+    }
+}
+
 /// Runs the `on_abort` commands of a failed or interrupted task on its host, even after
-/// Ctrl-C; a command that fails is a warning.
+/// Ctrl-C; a command that fails is a warning. A broken connection is replaced by a fresh
+/// one once (the host may be back); what still cannot run is recorded as lost.
 pub(crate) fn run_on_abort(context: &Context, target: &Target, commands: &[String]) {
-    let output = &context.runtime.output;
     // A dry run changed nothing, so there is nothing to clean up, and no host to contact.
     if context.runtime.dry_run() {
         return;
     }
-    let Ok(connection) = connect(context, target) else {
-        return;
-    };
-    let connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
+    let output = &context.runtime.output;
+    let host = &target.host_string;
     let shell = context
         .option(&Map::new(), "shell")
         .map_or_else(|| DEFAULT_SHELL.to_owned(), |s| s.to_string());
-    for command in commands {
-        output.command(&target.host_string, "on abort", command);
+    let mut fresh_tried = false;
+    let mut pending = commands.iter().peekable();
+    while let Some(command) = pending.peek() {
+        let connection = match connect(context, target) {
+            Ok(connection) => connection,
+            Err(error) => {
+                let why = unreachable_message(&error).unwrap_or_else(|| error.to_string());
+                output.warning(
+                    Some(host),
+                    &format!("on abort: cannot reach `{host}` to clean up: {why}"),
+                );
+                for command in pending {
+                    context.record_lost(format!("on abort: {command}"), why.clone());
+                }
+                return;
+            }
+        };
+        let connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
+        output.command(host, "on abort", command);
         let request = Request {
             command: format!("{shell} {}", quote(command)),
             timeout: Some(Duration::from_secs(60)),
@@ -361,17 +395,77 @@ pub(crate) fn run_on_abort(context: &Context, target: &Target, commands: &[Strin
             forward_agent: false,
             ignore_interrupt: true,
         };
-        let mut each = |is_err: bool, text: &str| output.line(&target.host_string, is_err, text);
+        let mut each = |is_err: bool, text: &str| output.line(host, is_err, text);
         match remote_command::run(&connection, &request, &mut each) {
             Ok(done) if done.code == 0 => {}
             Ok(done) => output.warning(
-                Some(&target.host_string),
+                Some(host),
                 &format!("on abort: `{command}` exited with status {}", done.code),
             ),
-            Err(_) => output.warning(
-                Some(&target.host_string),
-                &format!("on abort: `{command}` could not run"),
-            ),
+            Err(failure @ (Failure::Ssh(_) | Failure::Stalled(_))) => {
+                // The connection is dead: drop it, and try once more on a new one.
+                drop(connection);
+                context.runtime.connections.forget(target);
+                let why = match failure {
+                    Failure::Ssh(e) => format!("lost the connection: {e}"),
+                    Failure::Stalled(why) => format!("`{host}` stopped answering: {why}"),
+                    _ => unreachable!("matched above"),
+                };
+                if !fresh_tried {
+                    fresh_tried = true;
+                    output.warning(
+                        Some(host),
+                        &format!("on abort: {why}; trying again on a new connection"),
+                    );
+                    continue;
+                }
+                output.warning(
+                    Some(host),
+                    &format!("on abort: `{command}` could not run: {why}"),
+                );
+                context.record_lost(format!("on abort: {command}"), why);
+            }
+            Err(_) => output.warning(Some(host), &format!("on abort: `{command}` could not run")),
         }
+        pending.next();
     }
+}
+
+/// A task that failed with its connection and left cleanup undone: the whole report.
+#[derive(Clone, Debug)]
+pub(crate) struct Stranded(pub(crate) String);
+
+/// The report of a [`Stranded`] task at the root of `error`.
+pub(crate) fn stranded_message(error: &EvalAltResult) -> Option<String> {
+    match error.unwrap_inner() {
+        EvalAltResult::ErrorRuntime(value, _) => value.clone().try_cast::<Stranded>().map(|s| s.0),
+        _ => None,
+    }
+}
+
+/// When the connection failed the task and then what was to clean up after it, the
+/// report that says so in that order: the first failure, then exactly what could not run,
+/// then what to do. `None` when nothing was left undone.
+pub(crate) fn stranded(context: &Context, host: &str) -> Option<Stranded> {
+    let lost = context.lost.lock().unwrap_or_else(PoisonError::into_inner);
+    let (first, after) = lost.split_first()?;
+    if after.is_empty() {
+        return None;
+    }
+    let mut report = format!(
+        "{}\nthen {} cleanup step{} could not run on `{host}`:\n",
+        first.why,
+        after.len(),
+        if after.len() == 1 { "" } else { "s" }
+    );
+    for lost in after {
+        let _ = writeln!(report, "  - {}\n      ({})", lost.what, lost.why);
+    }
+    let _ = write!(
+        report,
+        "`{host}` may be left half-done (a deploy lock held, a release not live or not marked bad): \
+         look before running again (with the deploy recipe, `rfab ENV status` shows it), then fix it \
+         (the `deploy.unlock` and `deploy.rollback` tasks) or run the steps above by hand"
+    );
+    Some(Stranded(report))
 }
