@@ -141,6 +141,27 @@ fn kill_running(cmdline: &str) {
     signal(&pids, "KILL");
 }
 
+/// The local ports of this machine's established TCP connections to `host` (from
+/// `/proc/net/tcp`): rfab's connections to it.
+fn connections_to(host: &Host) -> Vec<String> {
+    let ip: std::net::Ipv4Addr = host.address.parse().expect("an IPv4 address");
+    let octets = ip.octets();
+    let remote = format!(
+        "{:02X}{:02X}{:02X}{:02X}:{:04X}",
+        octets[3], octets[2], octets[1], octets[0], host.port
+    );
+    std::fs::read_to_string("/proc/net/tcp")
+        .expect("/proc/net/tcp")
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            (fields.get(2) == Some(&remote.as_str()) && fields.get(3) == Some(&"01"))
+                .then(|| fields[1].to_owned())
+        })
+        .collect()
+}
+
 /// A sparse local file of `size` bytes: large to send, instant to make.
 fn big_file(path: &Path, size: u64) {
     std::fs::File::create(path)
@@ -303,6 +324,53 @@ fn on_abort_runs_on_a_fresh_connection_when_the_old_one_died() {
         )),
         "{stderr}"
     );
+}
+
+#[test]
+fn on_abort_runs_on_a_fresh_connection_once_a_stopped_host_is_back() {
+    let fleet = Fleet::start(1);
+    let sleep = unique_sleep();
+    let host = &fleet.hosts[0];
+    let flag = fleet.dir.path().join("maintenance");
+    let fabfile = format!(
+        r#"fn t() {{ run("touch {0}"); on_abort("rm -f {0}"); run("{sleep}"); }}"#,
+        flag.display()
+    );
+    let test = fleet.test().fabfile(&fabfile).args(&[
+        "--keepalive",
+        "2",
+        "-t",
+        "20",
+        "-H",
+        &host.string(),
+        "t",
+    ]);
+    let rfab = Running::start(&test);
+    eventually("the remote command to start", || {
+        crate::ssh::process_running(&sleep)
+    });
+    let first = connections_to(host);
+    let stopped = Stopped::host(host);
+    // rfab gives up on the silent connection and opens another for the cleanup: the host
+    // comes back (SIGCONT) while that one waits for its handshake.
+    eventually("a new connection for the cleanup", || {
+        connections_to(host)
+            .iter()
+            .any(|port| !first.contains(port))
+    });
+    drop(stopped);
+    let (code, stdout, stderr) = rfab.finish();
+    kill_running(&sleep);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(!flag.exists(), "on_abort did not run: {stdout}{stderr}");
+    let host = host.string();
+    assert!(
+        stderr.starts_with(&format!(
+            "[{host}] Fatal error: `{host}` stopped answering while running `{sleep}`: "
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("could not run"), "{stderr}");
 }
 
 #[test]
