@@ -160,8 +160,10 @@ impl Connection {
             credentials,
             may_ask,
         )?;
-        connection.keepalive =
-            Some(options.keepalive.unwrap_or(DEFAULT_KEEPALIVE)).filter(|s| *s > 0);
+        // libssh2 sends at most one keepalive every 2 s, whatever it is told.
+        connection.keepalive = Some(options.keepalive.unwrap_or(DEFAULT_KEEPALIVE))
+            .filter(|s| *s > 0)
+            .map(|s| s.max(2));
         Ok(connection)
     }
 

@@ -24,6 +24,10 @@ const EAGAIN: ssh2::ErrorCode = ssh2::ErrorCode::Session(-37);
 /// How long to wait for the socket between checks.
 const TICK: Duration = Duration::from_millis(100);
 
+/// A gap between waits this long means rfab was busy elsewhere (asking for the sudo
+/// password, say), sending no keepalives: the host's silence counts again from then.
+const AWAY: Duration = Duration::from_secs(2);
+
 /// Why a remote operation was given up.
 #[derive(Debug)]
 pub(crate) enum Stop {
@@ -70,8 +74,10 @@ impl Stop {
 pub(crate) struct Watch<'a> {
     connection: &'a Connection,
     limit: Option<(Duration, &'static str)>,
+    /// Since when the host's silence counts.
     started: Instant,
     progress: Instant,
+    last_wait: Instant,
     cleanup: bool,
 }
 
@@ -89,6 +95,7 @@ impl<'a> Watch<'a> {
             limit: limit.map(|l| (l, flag)),
             started: now,
             progress: now,
+            last_wait: now,
             cleanup: false,
         }
     }
@@ -123,6 +130,11 @@ impl<'a> Watch<'a> {
     /// Gives up if it is time to; otherwise sends a keepalive when one is due and waits a
     /// moment for the socket.
     pub(crate) fn wait(&mut self) -> Result<(), Stop> {
+        let now = Instant::now();
+        if now.duration_since(self.last_wait) > AWAY {
+            self.started = now;
+        }
+        self.last_wait = now;
         self.check()?;
         self.connection.keepalive();
         self.connection.wait(TICK);

@@ -120,12 +120,28 @@ impl Drop for Running {
     }
 }
 
-/// A command line no other test, and no earlier run, has: a host that stopped answering
-/// leaves its command running.
-fn unique_sleep() -> String {
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    format!("sleep 7373.{}{n:02}", std::process::id())
+/// A remote command line no other test, and no earlier run, has. A host that stopped
+/// answering leaves its command running: it is killed when the guard drops.
+struct Sleep(String);
+
+impl Sleep {
+    fn unique() -> Self {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Self(format!("sleep 7373.{}{n:02}", std::process::id()))
+    }
+}
+
+impl std::fmt::Display for Sleep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        kill_running(&self.0);
+    }
 }
 
 /// Kills the processes running exactly `cmdline` (commands the hosts were left running).
@@ -187,7 +203,7 @@ fn upload_started(dest: &Path) -> bool {
 #[test]
 fn a_host_stopped_during_a_long_run_is_given_up_on_by_keepalive() {
     let fleet = Fleet::start(1);
-    let sleep = unique_sleep();
+    let sleep = Sleep::unique();
     let host = &fleet.hosts[0];
     let test = fleet
         .test()
@@ -195,12 +211,11 @@ fn a_host_stopped_during_a_long_run_is_given_up_on_by_keepalive() {
         .args(&["--keepalive", "2", "-t", "5", "-H", &host.string(), "t"]);
     let rfab = Running::start(&test);
     eventually("the remote command to start", || {
-        crate::ssh::process_running(&sleep)
+        crate::ssh::process_running(&sleep.0)
     });
     let stopped = Stopped::host(host);
     let (code, _, stderr) = rfab.finish();
     drop(stopped);
-    kill_running(&sleep);
     assert_eq!(code, 1, "{stderr}");
     let host = host.string();
     assert!(
@@ -218,7 +233,7 @@ fn a_host_stopped_during_a_long_run_is_given_up_on_by_keepalive() {
 #[test]
 fn a_host_stopped_during_a_long_run_is_given_up_on_by_the_command_timeout() {
     let fleet = Fleet::start(1);
-    let sleep = unique_sleep();
+    let sleep = Sleep::unique();
     let host = &fleet.hosts[0];
     let test = fleet
         .test()
@@ -236,12 +251,11 @@ fn a_host_stopped_during_a_long_run_is_given_up_on_by_the_command_timeout() {
         ]);
     let rfab = Running::start(&test);
     eventually("the remote command to start", || {
-        crate::ssh::process_running(&sleep)
+        crate::ssh::process_running(&sleep.0)
     });
     let stopped = Stopped::host(host);
     let (code, _, stderr) = rfab.finish();
     drop(stopped);
-    kill_running(&sleep);
     assert_eq!(code, 1, "{stderr}");
     let host = host.string();
     assert!(
@@ -296,7 +310,7 @@ fn a_host_stopped_during_a_put_is_given_up_on_and_its_cleanup_said_undone() {
 #[test]
 fn on_abort_runs_on_a_fresh_connection_when_the_old_one_died() {
     let fleet = Fleet::start(1);
-    let sleep = unique_sleep();
+    let sleep = Sleep::unique();
     let host = &fleet.hosts[0];
     let flag = fleet.dir.path().join("maintenance");
     let fabfile = format!(
@@ -309,12 +323,11 @@ fn on_abort_runs_on_a_fresh_connection_when_the_old_one_died() {
         .args(&["-H", &host.string(), "t"]);
     let rfab = Running::start(&test);
     eventually("the remote command to start", || {
-        crate::ssh::process_running(&sleep)
+        crate::ssh::process_running(&sleep.0)
     });
     // The session's own sshd processes die; the listener stays, as after a restart.
     signal(&sshd_children(host.pid), "KILL");
     let (code, stdout, stderr) = rfab.finish();
-    kill_running(&sleep);
     assert_eq!(code, 1, "{stderr}");
     assert!(!flag.exists(), "on_abort did not run: {stdout}{stderr}");
     let host = host.string();
@@ -329,7 +342,7 @@ fn on_abort_runs_on_a_fresh_connection_when_the_old_one_died() {
 #[test]
 fn on_abort_runs_on_a_fresh_connection_once_a_stopped_host_is_back() {
     let fleet = Fleet::start(1);
-    let sleep = unique_sleep();
+    let sleep = Sleep::unique();
     let host = &fleet.hosts[0];
     let flag = fleet.dir.path().join("maintenance");
     let fabfile = format!(
@@ -347,7 +360,7 @@ fn on_abort_runs_on_a_fresh_connection_once_a_stopped_host_is_back() {
     ]);
     let rfab = Running::start(&test);
     eventually("the remote command to start", || {
-        crate::ssh::process_running(&sleep)
+        crate::ssh::process_running(&sleep.0)
     });
     let first = connections_to(host);
     let stopped = Stopped::host(host);
@@ -360,7 +373,6 @@ fn on_abort_runs_on_a_fresh_connection_once_a_stopped_host_is_back() {
     });
     drop(stopped);
     let (code, stdout, stderr) = rfab.finish();
-    kill_running(&sleep);
     assert_eq!(code, 1, "{stderr}");
     assert!(!flag.exists(), "on_abort did not run: {stdout}{stderr}");
     let host = host.string();

@@ -68,7 +68,9 @@ pub(crate) mod remote_api {
 
     /// Register a command to run on the current host if this task fails or is interrupted
     /// there (Ctrl-C included), to undo what must not stay half-done: a lock, a maintenance
-    /// flag. It runs in the task's shell, outside any `cd`; on success it is dropped.
+    /// flag. It runs in the task's shell, outside any `cd`; on success it is dropped. When
+    /// the task's connection died, it runs on a new one; if the host cannot be reached,
+    /// the failure report lists each command that could not run.
     ///
     /// ```rhai
     /// run("touch /srv/app/maintenance");

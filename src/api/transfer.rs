@@ -24,7 +24,8 @@ pub(crate) mod transfer_api {
     /// Upload a local file or directory to the current host; returns the remote paths.
     ///
     /// Each file is written to a temporary name beside its destination and renamed over it,
-    /// so nothing ever sees half a file. It keeps the local file's permission bits. A
+    /// so nothing ever sees half a file. An upload that stops moving for `-T`, or whose host
+    /// stops answering keepalives, fails. It keeps the local file's permission bits. A
     /// relative local path is taken from `lcd`, a relative remote one from `cd`; a remote
     /// path ending in `/` is a directory to put the file into.
     ///
@@ -42,7 +43,9 @@ pub(crate) mod transfer_api {
 
     /// `put()` with options:
     /// - `mode`: permission bits, as a number (`0o640`) or a string (`"640"`);
-    /// - `use_sudo`: write the destination as root (for paths the login user cannot write).
+    /// - `use_sudo`: write the destination as root (for paths the login user cannot write);
+    ///   the file is staged in a private directory made with `mktemp -d` on the host, and
+    ///   root writes it into a fresh `mktemp` file beside the destination, renamed over it.
     ///
     /// ```rhai
     /// put("nginx.conf", "/etc/nginx/sites-enabled/app.conf", #{ use_sudo: true, mode: "644" });
