@@ -159,6 +159,7 @@ pub(crate) fn run(
                     Failure::TimedOut(limit) => {
                         format!("it ran past its {}s (-T)", limit.as_secs_f64())
                     }
+                    Failure::SudoPassword(why) => (*why).to_owned(),
                     _ => "it failed".into(),
                 };
                 if !matches!(failure, Failure::Interrupted) {

@@ -62,7 +62,11 @@ impl Stop {
         match self {
             Self::Interrupted => "interrupted".into(),
             Self::Ssh(e) => format!("lost the connection to `{host}` during {what}: {e}"),
-            Self::NoProgress(..) | Self::Unanswered(_) => format!(
+            Self::NoProgress(..) => format!(
+                "{what} on `{host}` made {}; gave up on the connection",
+                self.reason()
+            ),
+            Self::Unanswered(_) => format!(
                 "`{host}` stopped answering during {what}: {}; gave up on the connection",
                 self.reason()
             ),

@@ -292,7 +292,7 @@ fn a_host_stopped_during_a_put_is_given_up_on_and_its_cleanup_said_undone() {
     assert_eq!(code, 1, "{stderr}");
     let host = host.string();
     let first = format!(
-        "[{host}] Fatal error: put(): `{host}` stopped answering during the upload of `big.bin`: "
+        "[{host}] Fatal error: put(): the upload of `big.bin` on `{host}` made no progress for 3s (-T); gave up on the connection\n"
     );
     assert!(stderr.contains(&first), "{stderr}");
     let report = &stderr[stderr.find(&first).expect("the report")..];
