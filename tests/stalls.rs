@@ -157,6 +157,24 @@ fn kill_running(cmdline: &str) {
     signal(&pids, "KILL");
 }
 
+/// Kills the processes whose command line contains `text` (commands a host was left
+/// running), when the guard drops.
+struct Leftovers(String);
+
+impl Drop for Leftovers {
+    fn drop(&mut self) {
+        let pids: Vec<u32> = std::fs::read_dir("/proc")
+            .expect("/proc")
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|p| {
+                std::fs::read(format!("/proc/{p}/cmdline"))
+                    .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&self.0))
+            })
+            .collect();
+        signal(&pids, "KILL");
+    }
+}
+
 /// The local ports of this machine's established TCP connections to `host` (from
 /// `/proc/net/tcp`): rfab's connections to it.
 fn connections_to(host: &Host) -> Vec<String> {
@@ -497,4 +515,67 @@ fn put_with_sudo_never_writes_through_a_planted_staging_path() {
     assert_eq!(mode(&victim), 0o644, "the victim's mode changed");
     assert_eq!(std::fs::read_to_string(&dest).expect("dest"), "port = 80\n");
     assert_eq!(mode(&dest), 0o640);
+}
+
+#[test]
+fn a_host_stopped_during_a_deploys_health_check_reports_the_release_left_and_the_lock_held() {
+    let fleet = Fleet::start(1);
+    let host = &fleet.hosts[0];
+    let repo = fleet.dir.path().join("opensky");
+    crate::git::scenario_repo(&repo);
+    let deploy_to = fleet.dir.path().join("srv/opensky");
+    // A health check that never passes, and runs until the host is stopped under it.
+    let url = format!("http://127.0.0.1:9/rfab-never-{}", std::process::id());
+    let _leftovers = Leftovers(url.clone());
+    let settings = format!(
+        "repository={},deploy_to={},health_url={url},health_timeout=600",
+        repo.display(),
+        deploy_to.display()
+    );
+    let test = fleet
+        .test()
+        .fabfile(
+            "import \"rfab/deploy\" as release;\nfn deploy(ref) { release::release(ref, false); }\n",
+        )
+        .args(&[
+            "-T",
+            "120",
+            "--keepalive",
+            "2",
+            "-t",
+            "5",
+            "-H",
+            &host.string(),
+            "--set",
+            &settings,
+            "deploy:v3.0.0",
+        ]);
+    let rfab = Running::start(&test);
+    eventually("the new release to go live", || {
+        deploy_to.join("current").exists()
+    });
+    let stopped = Stopped::host(host);
+    let (code, _, stderr) = rfab.finish();
+    drop(stopped);
+    assert_eq!(code, 1, "{stderr}");
+    let host = host.string();
+    let first = format!("[{host}] Fatal error: `{host}` stopped answering while running `");
+    assert!(stderr.contains(&first), "{stderr}");
+    let report = &stderr[stderr.find(&first).expect("the report")..];
+    let cleanup = report
+        .find("cleanup steps could not run on")
+        .expect("the cleanup said");
+    assert!(
+        report[..cleanup].contains(&url),
+        "the health check first: {report}"
+    );
+    let undone = &report[cleanup..];
+    assert!(undone.contains("  - run: "), "{report}");
+    assert!(undone.contains("  - on abort: "), "{report}");
+    assert!(undone.contains(".rfab-lock"), "{report}");
+    assert!(undone.contains("`deploy.unlock`"), "{report}");
+    assert!(
+        deploy_to.join(".rfab-lock").exists(),
+        "the lock was released after all"
+    );
 }
