@@ -224,6 +224,8 @@ pub(crate) struct Lost {
     pub(crate) what: String,
     /// The error it met.
     pub(crate) why: String,
+    /// Whether it failed to connect, rather than losing a working connection.
+    pub(crate) unreached: bool,
 }
 
 impl Context {
@@ -244,12 +246,27 @@ impl Context {
         }
     }
 
-    /// Records remote work that failed with its connection (see `lost`).
-    pub(crate) fn record_lost(&self, what: String, why: String) {
+    /// Records remote work that failed with its connection (see `lost`); `unreached`: it
+    /// could not connect at all.
+    pub(crate) fn record_lost(&self, what: String, why: String, unreached: bool) {
         self.lost
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .push(Lost { what, why });
+            .push(Lost {
+                what,
+                why,
+                unreached,
+            });
+    }
+
+    /// Whether this call's first remote work already found its host unreachable: then
+    /// nothing was done there, and there is nothing to clean up.
+    pub(crate) fn never_reached(&self) -> bool {
+        self.lost
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .first()
+            .is_some_and(|lost| lost.unreached)
     }
 
     /// The same context, marked as running beside other hosts.

@@ -579,3 +579,19 @@ fn a_host_stopped_during_a_deploys_health_check_reports_the_release_left_and_the
         "the lock was released after all"
     );
 }
+
+#[test]
+fn a_host_never_reached_has_no_cleanup_to_report() {
+    let listener = std::net::TcpListener::bind("127.77.250.2:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    Test::new()
+        .fabfile(r#"fn t() { on_abort("rm -f lock"); run("touch lock"); }"#)
+        .args(&["-H", &format!("127.77.250.2:{port}"), "t"])
+        .status(1)
+        .stderr(&format!(
+            "[127.77.250.2:{port}] Fatal error: cannot connect to 127.77.250.2:{port}: Connection refused (os error 111); \
+             check that the host is up and sshd listens there\n\nAborting.\n"
+        ))
+        .run();
+}

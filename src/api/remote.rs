@@ -267,7 +267,7 @@ fn failed(
             // --skip-bad-hosts must not pass over it. The dead connection is dropped.
             context.runtime.connections.forget(target);
             let message = format!("lost the connection to `{host}` while running `{command}`: {e}");
-            context.record_lost(format!("{name}: {command}"), message.clone());
+            context.record_lost(format!("{name}: {command}"), message.clone(), false);
             message
         }
         Failure::Stalled(why) => {
@@ -275,7 +275,7 @@ fn failed(
             let message = format!(
                 "`{host}` stopped answering while running `{command}`: {why}; gave up on the connection"
             );
-            context.record_lost(format!("{name}: {command}"), message.clone());
+            context.record_lost(format!("{name}: {command}"), message.clone(), false);
             message
         }
         Failure::TimedOut(limit) => {
@@ -353,7 +353,7 @@ fn seconds(value: &Dynamic) -> Option<Duration> {
 /// Records that `what` could not run because the host could not be reached.
 pub(super) fn record_unreachable(context: &Context, what: &str, error: &EvalAltResult) {
     if let Some(message) = unreachable_message(error) {
-        context.record_lost(what.to_owned(), message);
+        context.record_lost(what.to_owned(), message, true);
     }
 }
 
@@ -361,8 +361,9 @@ pub(super) fn record_unreachable(context: &Context, what: &str, error: &EvalAltR
 /// Ctrl-C; a command that fails is a warning. A broken connection is replaced by a fresh
 /// one once (the host may be back); what still cannot run is recorded as lost.
 pub(crate) fn run_on_abort(context: &Context, target: &Target, commands: &[String]) {
-    // A dry run changed nothing, so there is nothing to clean up, and no host to contact.
-    if context.runtime.dry_run() {
+    // A dry run changed nothing, and neither did a task that never reached its host: there
+    // is nothing to clean up.
+    if context.runtime.dry_run() || context.never_reached() {
         return;
     }
     let output = &context.runtime.output;
@@ -382,7 +383,7 @@ pub(crate) fn run_on_abort(context: &Context, target: &Target, commands: &[Strin
                     &format!("on abort: cannot reach `{host}` to clean up: {why}"),
                 );
                 for command in pending {
-                    context.record_lost(format!("on abort: {command}"), why.clone());
+                    context.record_lost(format!("on abort: {command}"), why.clone(), true);
                 }
                 return;
             }
@@ -425,7 +426,7 @@ pub(crate) fn run_on_abort(context: &Context, target: &Target, commands: &[Strin
                     Some(host),
                     &format!("on abort: `{command}` could not run: {why}"),
                 );
-                context.record_lost(format!("on abort: {command}"), why);
+                context.record_lost(format!("on abort: {command}"), why, false);
             }
             Err(_) => output.warning(Some(host), &format!("on abort: `{command}` could not run")),
         }
@@ -451,7 +452,7 @@ pub(crate) fn stranded_message(error: &EvalAltResult) -> Option<String> {
 pub(crate) fn stranded(context: &Context, host: &str) -> Option<Stranded> {
     let lost = context.lost.lock().unwrap_or_else(PoisonError::into_inner);
     let (first, after) = lost.split_first()?;
-    if after.is_empty() {
+    if after.is_empty() || first.unreached {
         return None;
     }
     let mut report = format!(

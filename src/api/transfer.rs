@@ -314,7 +314,7 @@ fn transfer_error(
         transfer::Failed::Connection(stop) => {
             context.runtime.connections.forget(target);
             let message = format!("{function}(): {}", stop.describe(&target.host_string, done));
-            context.record_lost(what.to_owned(), message.clone());
+            context.record_lost(what.to_owned(), message.clone(), false);
             message
         }
     };
