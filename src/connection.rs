@@ -17,18 +17,18 @@ use crate::jump;
 use crate::known_hosts::{self, KeyProblem};
 use crate::ssh_options::SshOptions;
 
-/// Host-key algorithms libssh2 can negotiate, OpenSSH's order.
 /// Keepalives a host may leave unanswered before it is given up on (OpenSSH's
 /// `ServerAliveCountMax`).
-pub(crate) const KEEPALIVE_COUNT_MAX: u32 = 3;
+const KEEPALIVE_COUNT_MAX: u32 = 3;
 
 /// Seconds between keepalives when `--keepalive` is not given: a host that stops answering
 /// is given up on after 45 s, as OpenSSH's manual suggests.
-pub(crate) const DEFAULT_KEEPALIVE: u32 = 15;
+const DEFAULT_KEEPALIVE: u32 = 15;
 
 /// When the far end of a jump tunnel last sent anything, set by the tunnel's thread.
 pub(crate) type Heard = Arc<Mutex<Instant>>;
 
+/// Host-key algorithms libssh2 can negotiate, OpenSSH's order.
 const HOST_KEY_ALGORITHMS: [&str; 6] = [
     "ssh-ed25519",
     "ecdsa-sha2-nistp256",

@@ -211,13 +211,13 @@ pub(crate) struct Context {
     pub(crate) parallel: bool,
     /// Commands to run on this host if its task fails or is interrupted (`on_abort`).
     pub(crate) on_abort: Arc<Mutex<Vec<String>>>,
-    /// Remote work of this call that failed because the host could not be reached or
-    /// stopped answering, in order: the first is why the task failed, the rest (cleanup,
-    /// mostly) could not run after it.
+    /// Remote work of this call that failed with its connection (the host could not be
+    /// reached, or stopped answering), and `on_abort` cleanup that could not run, in order:
+    /// the first is why the task failed, the rest could not run after it.
     pub(crate) lost: Arc<Mutex<Vec<Lost>>>,
 }
 
-/// One piece of remote work the connection failed.
+/// One piece of remote work that could not be done.
 #[derive(Clone, Debug)]
 pub(crate) struct Lost {
     /// `run: rm -f x`, `put: a -> b`, `on abort: ...`.

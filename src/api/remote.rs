@@ -428,7 +428,20 @@ pub(crate) fn run_on_abort(context: &Context, target: &Target, commands: &[Strin
                 );
                 context.record_lost(format!("on abort: {command}"), why, false);
             }
-            Err(_) => output.warning(Some(host), &format!("on abort: `{command}` could not run")),
+            Err(failure) => {
+                let why = match failure {
+                    Failure::TimedOut(limit) => {
+                        format!("stopped after {}s", limit.as_secs_f64())
+                    }
+                    Failure::SudoPassword(why) => why.to_owned(),
+                    _ => "interrupted".to_owned(),
+                };
+                output.warning(
+                    Some(host),
+                    &format!("on abort: `{command}` could not run: {why}"),
+                );
+                context.record_lost(format!("on abort: {command}"), why, false);
+            }
         }
         pending.next();
     }

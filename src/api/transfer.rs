@@ -212,14 +212,18 @@ fn put_with_sudo(
             false,
         )
     })?;
-    if !staging.ok() || !staging.stdout.starts_with('/') {
-        return Err(format!(
-            "put(): cannot make a staging directory on `{}` with `mktemp -d`: {}",
-            target.host_string, staging.stderr
-        )
-        .into());
-    }
-    let staging_dir = staging.stdout.trim().to_owned();
+    // The last line: a login shell's profile may print before it.
+    let staging_dir = match staging.stdout.lines().last().map(str::trim) {
+        Some(dir) if staging.ok() && dir.starts_with('/') => dir.to_owned(),
+        _ => {
+            return Err(format!(
+                "put(): cannot make a staging directory on `{}` with `mktemp -d`: {}; \
+                 check that /tmp (or $TMPDIR) is writable there",
+                target.host_string, staging.stderr
+            )
+            .into());
+        }
+    };
     let staged = format!("{staging_dir}/upload");
     let conn = connection.lock().unwrap_or_else(PoisonError::into_inner);
     let limit = context.runtime.ssh.command_timeout;
