@@ -595,3 +595,44 @@ fn a_host_never_reached_has_no_cleanup_to_report() {
         ))
         .run();
 }
+
+#[test]
+fn a_host_stopped_during_a_get_is_given_up_on_by_the_command_timeout() {
+    let fleet = Fleet::start(1);
+    let host = &fleet.hosts[0];
+    let remote = fleet.dir.path().join("big.bin");
+    big_file(&remote, 16 << 30);
+    let fabfile = format!(r#"fn t() {{ get("{}", "back.bin"); }}"#, remote.display());
+    let test = fleet
+        .test()
+        .fabfile(&fabfile)
+        .args(&["-T", "3", "-H", &host.string(), "t"]);
+    let dir = test.path().to_path_buf();
+    let rfab = Running::start(&test);
+    eventually("the download to start", || {
+        std::fs::read_dir(&dir).is_ok_and(|entries| {
+            entries.filter_map(Result::ok).any(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(".back.bin.rfab-")
+                    && e.metadata().is_ok_and(|m| m.len() > 0)
+            })
+        })
+    });
+    let stopped = Stopped::host(host);
+    let (code, _, stderr) = rfab.finish();
+    drop(stopped);
+    assert_eq!(code, 1, "{stderr}");
+    let host = host.string();
+    assert!(
+        stderr.starts_with(&format!(
+            "[{host}] Fatal error: get(): the download of `{}` on `{host}` made no progress for 3s (-T); gave up on the connection\n",
+            remote.display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        !dir.join("back.bin").exists(),
+        "a partial download was kept"
+    );
+}
