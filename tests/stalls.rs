@@ -636,3 +636,20 @@ fn a_host_stopped_during_a_get_is_given_up_on_by_the_command_timeout() {
         "a partial download was kept"
     );
 }
+
+#[test]
+fn a_silent_command_on_a_live_host_is_not_given_up_on() {
+    // Silent for longer than 3 keepalive intervals: the host's answers keep it alive.
+    let fleet = Fleet::start(1);
+    let dest = format!("dest={}", fleet.dir.path().join("f").display());
+    fleet
+        .test()
+        .fabfile(r#"fn t() { run("sleep 9 && echo still here", #{ quiet: true }); put("f", env.dest); }"#)
+        .file("f", "x\n")
+        .args(&["--keepalive", "2", "-H", &fleet.hosts[0].string(), "--set", &dest, "--hide", "everything", "t"])
+        .run();
+    assert_eq!(
+        std::fs::read_to_string(fleet.dir.path().join("f")).expect("uploaded"),
+        "x\n"
+    );
+}
