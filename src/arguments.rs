@@ -133,7 +133,8 @@ pub(crate) struct Arguments {
     )]
     pub(crate) connect_timeout: u64,
 
-    /// Seconds a remote command may run before it is stopped (default: no limit)
+    /// Seconds a remote command may run before it is stopped, and a transfer may go
+    /// without progress (default: no limit)
     #[arg(
         short = 'T',
         long,
@@ -152,7 +153,8 @@ pub(crate) struct Arguments {
     )]
     pub(crate) connection_attempts: u32,
 
-    /// Send a keepalive every SECONDS
+    /// Send a keepalive every SECONDS while waiting on a host; one that answers none of 3
+    /// in a row is given up on (default: 15; 0: never give up)
     #[arg(long, value_name = "SECONDS", help_heading = "Connections")]
     pub(crate) keepalive: Option<u32>,
 

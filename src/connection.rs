@@ -3,7 +3,8 @@
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use ssh2::{MethodType, Session};
 
@@ -15,6 +16,17 @@ use crate::host_config::HostConfig;
 use crate::jump;
 use crate::known_hosts::{self, KeyProblem};
 use crate::ssh_options::SshOptions;
+
+/// Keepalives a host may leave unanswered before it is given up on (OpenSSH's
+/// `ServerAliveCountMax`).
+const KEEPALIVE_COUNT_MAX: u32 = 3;
+
+/// Seconds between keepalives when `--keepalive` is not given: a host that stops answering
+/// is given up on after 45 s, as OpenSSH's manual suggests.
+const DEFAULT_KEEPALIVE: u32 = 15;
+
+/// When the far end of a jump tunnel last sent anything, set by the tunnel's thread.
+pub(crate) type Heard = Arc<Mutex<Instant>>;
 
 /// Host-key algorithms libssh2 can negotiate, OpenSSH's order.
 const HOST_KEY_ALGORITHMS: [&str; 6] = [
@@ -36,12 +48,17 @@ pub(crate) struct Connection {
     pub(crate) warnings: Vec<String>,
     /// `-A`: the agent channels to serve. After `session`, so it is dropped after it.
     pub(crate) forwarding: Option<Box<Forwarding>>,
+    /// Seconds between keepalives; `None` (`--keepalive 0`) never gives up on a silent host.
+    keepalive: Option<u32>,
+    /// `-t`: the limit for housekeeping on the host (stopping a command), and for any
+    /// blocking libssh2 call.
+    pub(crate) connect_timeout: Duration,
 }
 
 /// What a session runs over: TCP, or a tunnel through a jump host.
 enum Transport {
     Tcp(TcpStream),
-    Tunnel(UnixStream),
+    Tunnel(UnixStream, Heard),
 }
 
 impl Connection {
@@ -100,14 +117,14 @@ impl Connection {
         options: &SshOptions,
         credentials: &Credentials,
         may_ask: bool,
-        via: Option<UnixStream>,
+        via: Option<(UnixStream, Heard)>,
     ) -> Result<Self, String> {
         let tunneled = via.is_some();
         // `name` is the host string, which may name the user already.
         let host = name.split_once('@').map_or(name, |(_, host)| host);
         let who = format!("{}@{host}", config.user);
         let transport = match via {
-            Some(stream) => Transport::Tunnel(stream),
+            Some((stream, heard)) => Transport::Tunnel(stream, heard),
             None => Transport::Tcp(connect_tcp(config, options)?),
         };
         let mut connection = Self::handshake(config, options, None, transport)?;
@@ -146,9 +163,10 @@ impl Connection {
             credentials,
             may_ask,
         )?;
-        if let Some(interval) = options.keepalive {
-            connection.session.set_keepalive(true, interval);
-        }
+        // libssh2 sends at most one keepalive every 2 s, whatever it is told.
+        connection.keepalive = Some(options.keepalive.unwrap_or(DEFAULT_KEEPALIVE))
+            .filter(|s| *s > 0)
+            .map(|s| s.max(2));
         Ok(connection)
     }
 
@@ -169,11 +187,13 @@ impl Connection {
             Transport::Tcp(socket) => {
                 session.set_tcp_stream(socket.try_clone().map_err(|e| e.to_string())?);
             }
-            Transport::Tunnel(stream) => {
+            Transport::Tunnel(stream, _) => {
                 session.set_tcp_stream(stream.try_clone().map_err(|e| e.to_string())?);
             }
         }
-        // libssh2 waits forever by default, and a handshake with a stuck peer can hang.
+        // libssh2 waits forever by default, and a handshake or login with a stuck peer can
+        // hang. The limit stays for every blocking call after it (`-t`); rfab's own remote
+        // operations do not block, and wait through `Watch` instead.
         session.set_timeout(u32::try_from(options.connect_timeout.as_millis()).unwrap_or(u32::MAX));
         session.handshake().map_err(|e| {
             format!(
@@ -181,13 +201,14 @@ impl Connection {
                 config.hostname, config.port
             )
         })?;
-        session.set_timeout(0);
         Ok(Self {
             session,
             transport,
             added_key: None,
             warnings: Vec::new(),
             forwarding: None,
+            keepalive: None,
+            connect_timeout: options.connect_timeout,
         })
     }
 
@@ -218,8 +239,57 @@ impl Connection {
     pub(crate) fn raw_fd(&self) -> std::os::fd::RawFd {
         match &self.transport {
             Transport::Tcp(socket) => socket.as_raw_fd(),
-            Transport::Tunnel(stream) => stream.as_raw_fd(),
+            Transport::Tunnel(stream, _) => stream.as_raw_fd(),
         }
+    }
+
+    /// How long the host has said nothing since `since` (or since it last spoke, if later),
+    /// when that is longer than [`KEEPALIVE_COUNT_MAX`] keepalive intervals: by then that
+    /// many keepalives went unanswered, and the host is taken for dead.
+    pub(crate) fn unanswered_since(&self, since: Instant) -> Option<Duration> {
+        let interval = self.keepalive?;
+        let heard = match &self.transport {
+            Transport::Tcp(socket) => last_received(socket)?,
+            Transport::Tunnel(_, heard) => *heard.lock().unwrap_or_else(PoisonError::into_inner),
+        };
+        let silent = heard.max(since).elapsed();
+        let allowed = Duration::from_secs(u64::from(interval) * u64::from(KEEPALIVE_COUNT_MAX));
+        (silent > allowed).then_some(silent)
+    }
+
+    /// Sends a keepalive (asking for an answer) if one is due.
+    ///
+    /// Only into a socket with room: a keepalive half-sent into a full one would stay
+    /// pending, and libssh2 refuses every other packet until it is finished, which it never
+    /// is. libssh2 is told the interval only here, so that its blocking calls (which would
+    /// send keepalives themselves) keep a timeout that fires.
+    pub(crate) fn keepalive(&self) {
+        let Some(interval) = self.keepalive else {
+            return;
+        };
+        let blocked_out = matches!(
+            self.session.block_directions(),
+            ssh2::BlockDirections::Outbound | ssh2::BlockDirections::Both
+        );
+        if blocked_out || !self.writable() {
+            return;
+        }
+        self.session.set_keepalive(true, interval);
+        let _ = self.session.keepalive_send();
+        self.session.set_keepalive(false, 0);
+    }
+
+    /// Whether the socket has room to write into now.
+    fn writable(&self) -> bool {
+        let mut fd = libc::pollfd {
+            fd: self.raw_fd(),
+            events: libc::POLLOUT,
+            revents: 0,
+        };
+        // SAFETY: `fd` is a valid pollfd for the duration of the call, and the count is 1.
+        #[allow(unsafe_code)]
+        let ready = unsafe { libc::poll(&raw mut fd, 1, 0) };
+        ready == 1 && fd.revents & libc::POLLOUT != 0
     }
 
     /// Waits until the socket can make progress in the directions libssh2 is blocked on,
@@ -293,6 +363,30 @@ fn connect_tcp(config: &HostConfig, options: &SshOptions) -> Result<TcpStream, S
     Err(format!(
         "cannot connect to {place}: {why}; check that the host is up and sshd listens there"
     ))
+}
+
+/// When `socket` last received data, from the kernel's TCP statistics: keepalive answers
+/// count, bare acknowledgements do not.
+fn last_received(socket: &TcpStream) -> Option<Instant> {
+    // SAFETY: an all-zero `tcp_info` is a valid value of this plain C struct.
+    #[allow(unsafe_code)]
+    let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
+    let mut length = libc::socklen_t::try_from(std::mem::size_of::<libc::tcp_info>()).ok()?;
+    // SAFETY: `info` and `length` are valid for writes and `length` is the size of `info`.
+    #[allow(unsafe_code)]
+    let status = unsafe {
+        libc::getsockopt(
+            socket.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_INFO,
+            (&raw mut info).cast(),
+            &raw mut length,
+        )
+    };
+    if status != 0 {
+        return None;
+    }
+    Instant::now().checked_sub(Duration::from_millis(u64::from(info.tcpi_last_data_recv)))
 }
 
 fn unknown_key(host: &str, config: &HostConfig, fingerprint: &str) -> String {

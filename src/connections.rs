@@ -76,6 +76,8 @@ impl Connections {
         open.sort_by(|a, b| a.0.cmp(&b.0));
         for (key, connection) in open {
             let connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
+            // Without waiting: a host that stopped answering must not hold up the exit.
+            connection.session.set_blocking(false);
             let _ = connection.session.disconnect(None, "rfab is done", None);
             output.status(&format!("Disconnecting from {key}... done."));
         }

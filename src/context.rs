@@ -213,6 +213,21 @@ pub(crate) struct Context {
     pub(crate) parallel: bool,
     /// Commands to run on this host if its task fails or is interrupted (`on_abort`).
     pub(crate) on_abort: Arc<Mutex<Vec<String>>>,
+    /// Remote work of this call that failed with its connection (the host could not be
+    /// reached, or stopped answering), and `on_abort` cleanup that could not run, in order:
+    /// the first is why the task failed, the rest could not run after it.
+    pub(crate) lost: Arc<Mutex<Vec<Lost>>>,
+}
+
+/// One piece of remote work that could not be done.
+#[derive(Clone, Debug)]
+pub(crate) struct Lost {
+    /// `run: rm -f x`, `put: a -> b`, `on abort: ...`.
+    pub(crate) what: String,
+    /// The error it met.
+    pub(crate) why: String,
+    /// Whether it failed to connect, rather than losing a working connection.
+    pub(crate) unreached: bool,
 }
 
 impl Context {
@@ -229,7 +244,31 @@ impl Context {
             scope: Arc::default(),
             parallel: false,
             on_abort: Arc::default(),
+            lost: Arc::default(),
         }
+    }
+
+    /// Records remote work that failed with its connection (see `lost`); `unreached`: it
+    /// could not connect at all.
+    pub(crate) fn record_lost(&self, what: String, why: String, unreached: bool) {
+        self.lost
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Lost {
+                what,
+                why,
+                unreached,
+            });
+    }
+
+    /// Whether this call's first remote work already found its host unreachable: then
+    /// nothing was done there, and there is nothing to clean up.
+    pub(crate) fn never_reached(&self) -> bool {
+        self.lost
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .first()
+            .is_some_and(|lost| lost.unreached)
     }
 
     /// The same context, marked as running beside other hosts.

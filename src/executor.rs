@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use rhai::{CallFnOptions, Dynamic, Engine, EvalAltResult, Scope};
 
-use crate::api::{abort_message, run_on_abort, unreachable_message};
+use crate::api::{abort_message, run_on_abort, stranded, stranded_message, unreachable_message};
 use crate::context::{Context, Runtime, Target};
 use crate::diagnostic::ENTRY_SOURCE;
 use crate::error::{Error, Result};
@@ -212,6 +212,23 @@ impl Executor<'_> {
         if let (Err(_), Some(target), false) = (&result, &target, undo.is_empty()) {
             run_on_abort(&context, target, &undo);
         }
+        // A lost connection's first error, not the cleanup's after it, is why the task
+        // failed; and what could not be cleaned up must be said.
+        let result = result.map_err(|error| {
+            if matches!(error.unwrap_inner(), EvalAltResult::ErrorTerminated(..)) {
+                return error;
+            }
+            match target
+                .as_deref()
+                .and_then(|t| stranded(&context, &t.host_string))
+            {
+                Some(report) => Box::new(EvalAltResult::ErrorRuntime(
+                    Dynamic::from(report),
+                    rhai::Position::NONE,
+                )),
+                None => error,
+            }
+        });
         if let Some(target) = &target {
             let outcome = outcome(&result, self.runtime.ssh.skip_bad_hosts);
             let seconds = started.elapsed().as_secs_f64();
@@ -271,7 +288,8 @@ impl Executor<'_> {
             return Error::Interrupted;
         }
         let host = target.map(|t| t.host_string.as_str());
-        let message = abort_message(error)
+        let message = stranded_message(error)
+            .or_else(|| abort_message(error))
             .or_else(|| unreachable_message(error))
             .unwrap_or_else(|| self.fabfile.sources.eval_error(error, ENTRY_SOURCE));
         self.runtime.output.fatal(host, &message);

@@ -8,14 +8,20 @@
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use ssh2::Channel;
 
-use crate::connection::Connection;
+use crate::connection::{Connection, Heard};
 
-/// Opens a tunnel through `hop` to `host:port`; the returned socket reaches it.
-pub(crate) fn tunnel(hop: Connection, host: &str, port: u16) -> Result<UnixStream, String> {
+/// Opens a tunnel through `hop` to `host:port`; the returned socket reaches it, and the
+/// returned clock says when `host` last sent anything through it.
+pub(crate) fn tunnel(
+    hop: Connection,
+    host: &str,
+    port: u16,
+) -> Result<(UnixStream, Heard), String> {
     let (ours, theirs) =
         UnixStream::pair().map_err(|e| format!("cannot make a socket pair: {e}"))?;
     hop.session.set_blocking(true);
@@ -25,15 +31,17 @@ pub(crate) fn tunnel(hop: Connection, host: &str, port: u16) -> Result<UnixStrea
         .map_err(|e| format!("the jump host cannot reach {host}:{port}: {e}"))?;
     hop.session.set_blocking(false);
     theirs.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let heard: Heard = Arc::new(Mutex::new(Instant::now()));
+    let clock = heard.clone();
     std::thread::Builder::new()
         .name(format!("jump to {host}:{port}"))
-        .spawn(move || pump(&hop, channel, theirs))
+        .spawn(move || pump(&hop, channel, theirs, &clock))
         .map_err(|e| format!("cannot start the jump thread: {e}"))?;
-    Ok(ours)
+    Ok((ours, heard))
 }
 
 /// Copies both ways until either side closes.
-fn pump(hop: &Connection, mut channel: Channel, mut socket: UnixStream) {
+fn pump(hop: &Connection, mut channel: Channel, mut socket: UnixStream, heard: &Heard) {
     let mut to_channel: Vec<u8> = Vec::new();
     let mut to_socket: Vec<u8> = Vec::new();
     let mut buffer = vec![0_u8; 64 * 1024];
@@ -60,7 +68,12 @@ fn pump(hop: &Connection, mut channel: Channel, mut socket: UnixStream) {
         if to_socket.is_empty() {
             match channel.read(&mut buffer) {
                 Ok(0) if channel.eof() => break,
-                Ok(n) => to_socket.extend_from_slice(&buffer[..n]),
+                Ok(n) => {
+                    if n > 0 {
+                        *heard.lock().unwrap_or_else(PoisonError::into_inner) = Instant::now();
+                    }
+                    to_socket.extend_from_slice(&buffer[..n]);
+                }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => {}
                 Err(_) => break,
             }

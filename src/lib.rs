@@ -48,5 +48,6 @@ mod summary;
 mod tag;
 mod task;
 mod transfer;
+mod watch;
 
 pub use run::run;

@@ -9,7 +9,7 @@
 //! Ctrl-C or a timeout can stop the command's whole process group on the host: closing the
 //! channel alone leaves a command without a terminal running.
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read};
 use std::time::{Duration, Instant};
 
 use ssh2::Channel;
@@ -18,6 +18,7 @@ use crate::connection::Connection;
 use crate::lines::Lines;
 use crate::signals;
 use crate::sudo_prompt::{self, SudoPrompt};
+use crate::watch::{Stop, Watch};
 
 /// The line each command starts with on stderr, before its process id.
 const PID_MARKER: &str = "rfab-remote-pid:";
@@ -61,7 +62,22 @@ pub(crate) enum Failure {
     Interrupted,
     TimedOut(Duration),
     SudoPassword(&'static str),
+    /// The connection was lost.
     Ssh(String),
+    /// The host stopped answering: why.
+    Stalled(String),
+}
+
+impl From<Stop> for Failure {
+    fn from(stop: Stop) -> Self {
+        match stop {
+            Stop::Interrupted => Self::Interrupted,
+            Stop::Ssh(e) => Self::Ssh(e),
+            stalled @ (Stop::NoProgress(..) | Stop::Unanswered(_)) => {
+                Self::Stalled(stalled.reason())
+            }
+        }
+    }
 }
 
 /// Runs `request` on `connection`, passing each output line to `each(is_stderr, line)`.
@@ -71,29 +87,33 @@ pub(crate) fn run(
     each: &mut dyn FnMut(bool, &str),
 ) -> Result<Completed, Failure> {
     let session = &connection.session;
-    let ssh = |e: ssh2::Error| Failure::Ssh(e.to_string());
-    session.set_blocking(true);
-    let mut channel = session.channel_session().map_err(ssh)?;
+    session.set_blocking(false);
+    // Opening the channel and starting the command go no longer without progress than the
+    // command itself may take.
+    let mut watch =
+        Watch::new(connection, request.timeout, "-T").for_cleanup(request.ignore_interrupt);
+    let mut channel = watch.retry(|| session.channel_session())?;
     if request.forward_agent {
-        channel.request_auth_agent_forwarding().map_err(ssh)?;
+        watch.retry(|| channel.request_auth_agent_forwarding())?;
     }
     if request.pty {
-        channel
-            .request_pty("xterm", None, Some((200, 50, 0, 0)))
-            .map_err(ssh)?;
+        watch.retry(|| channel.request_pty("xterm", None, Some((200, 50, 0, 0))))?;
     }
     let marked = format!(
         "printf '{PID_MARKER}%s\\n' \"$$\" >&2; exec {}",
         request.command
     );
-    channel.exec(&marked).map_err(ssh)?;
-    session.set_blocking(false);
+    watch.retry(|| channel.exec(&marked))?;
     let result = pump(connection, &mut channel, request, each);
-    session.set_blocking(true);
     match result {
         Ok(mut completed) => {
-            let _ = channel.wait_close();
-            completed.code = i64::from(channel.exit_status().map_err(ssh)?);
+            watch.retry(|| channel.wait_close())?;
+            session.set_blocking(true);
+            completed.code = i64::from(
+                channel
+                    .exit_status()
+                    .map_err(|e| Failure::Ssh(e.to_string()))?,
+            );
             completed.signal = channel.exit_signal().ok().and_then(|s| s.exit_signal);
             if completed.signal.is_some() && completed.code == 0 {
                 // A killed command reports status 0 through libssh2; say it failed.
@@ -102,7 +122,24 @@ pub(crate) fn run(
             Ok(completed)
         }
         Err((failure, pid)) => {
-            stop(connection, pid);
+            // A host that stopped answering cannot be asked to stop the command either.
+            if !matches!(failure, Failure::Ssh(_) | Failure::Stalled(_))
+                && let Err(stop) = stop(connection, pid)
+            {
+                let before = match &failure {
+                    Failure::TimedOut(limit) => {
+                        format!("it ran past its {}s (-T)", limit.as_secs_f64())
+                    }
+                    Failure::SudoPassword(why) => (*why).to_owned(),
+                    _ => "it failed".into(),
+                };
+                if !matches!(failure, Failure::Interrupted) {
+                    return Err(Failure::Stalled(format!(
+                        "{before}, and stopping it failed: {}; it may still run there",
+                        stop.reason()
+                    )));
+                }
+            }
             let _ = channel.close();
             Err(failure)
         }
@@ -118,6 +155,8 @@ fn pump(
     each: &mut dyn FnMut(bool, &str),
 ) -> PumpResult {
     let deadline = request.timeout.map(|t| (Instant::now() + t, t));
+    // The deadline is the command's limit; the watch gives up on a host that stopped answering.
+    let mut watch = Watch::new(connection, None, "-T").for_cleanup(request.ignore_interrupt);
     let (mut stdout, mut stderr) = (
         Lines::new(request.output_limit),
         Lines::new(request.output_limit),
@@ -186,10 +225,8 @@ fn pump(
         {
             return Err((Failure::TimedOut(limit), pid));
         }
-        // libssh2 only sends keepalives (`--keepalive`) when asked to, and only when due.
-        let _ = connection.session.keepalive_send();
         if !progressed {
-            connection.wait(Duration::from_millis(100));
+            watch.wait().map_err(|stop| (stop.into(), pid))?;
         }
     }
     let (stdout, stdout_cut) = stdout.finish(&mut |line| {
@@ -253,34 +290,27 @@ fn answer_sudo(
     Ok(true)
 }
 
-fn write_all(
-    connection: &Connection,
-    channel: &mut Channel,
-    mut bytes: &[u8],
-) -> Result<(), Failure> {
-    while !bytes.is_empty() {
-        match channel.write(bytes) {
-            Ok(n) => bytes = &bytes[n..],
-            Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                connection.wait(Duration::from_millis(100));
-            }
-            Err(e) => return Err(Failure::Ssh(e.to_string())),
-        }
-    }
-    Ok(())
+fn write_all(connection: &Connection, channel: &mut Channel, bytes: &[u8]) -> Result<(), Failure> {
+    Watch::new(connection, None, "-T")
+        .write_all(channel, bytes)
+        .map_err(Failure::from)
 }
 
 /// Stops the command's process group on the host, through a second channel.
-fn stop(connection: &Connection, pid: Option<u32>) {
-    let Some(pid) = pid else { return };
+fn stop(connection: &Connection, pid: Option<u32>) -> Result<(), Stop> {
+    let Some(pid) = pid else { return Ok(()) };
     let session = &connection.session;
-    session.set_blocking(true);
-    if let Ok(mut channel) = session.channel_session() {
-        let _ = channel.exec(&format!(
+    session.set_blocking(false);
+    let mut watch =
+        Watch::new(connection, Some(connection.connect_timeout), "-t").for_cleanup(true);
+    let mut channel = watch.retry(|| session.channel_session())?;
+    watch.retry(|| {
+        channel.exec(&format!(
             "kill -TERM -- -{pid} 2>/dev/null || kill -TERM {pid}"
-        ));
-        let _ = channel.wait_close();
-    }
+        ))
+    })?;
+    watch.retry(|| channel.wait_eof())?;
+    watch.retry(|| channel.wait_close())
 }
 
 fn signal_number(name: Option<&str>) -> i64 {

@@ -2,67 +2,88 @@
 //! faster than libssh2's SFTP with small writes and works the same under sudo.
 //!
 //! An upload lands in a temporary file beside its destination and is renamed over it, so a
-//! reader sees the old file or the new one, never half of one.
+//! reader sees the old file or the new one, never half of one. Transfers wait through a
+//! [`Watch`]: one that stops moving for `-T`, or whose host stops answering keepalives,
+//! fails instead of hanging.
 
 use std::fs::File;
 use std::io::{ErrorKind, Read, Write};
 use std::path::Path;
+use std::time::Duration;
 
 use crate::connection::Connection;
 use crate::scoped::quote_path;
-use crate::signals;
+use crate::watch::{Stop, Watch};
 
 const CHUNK: usize = 1 << 20;
 
+/// Why a transfer failed.
+#[derive(Debug)]
+pub(crate) enum Failed {
+    /// Ctrl-C.
+    Interrupted,
+    /// The transfer failed; the connection is fine.
+    Transfer(String),
+    /// The connection failed or the host stopped answering: it is beyond use.
+    Connection(Stop),
+}
+
+impl From<Stop> for Failed {
+    fn from(stop: Stop) -> Self {
+        match stop {
+            Stop::Interrupted => Self::Interrupted,
+            stop => Self::Connection(stop),
+        }
+    }
+}
+
 /// Streams `local` to `remote` with permission bits `mode`: into a temp file, then renamed.
-/// `sent(n)` is told of each chunk written.
+/// `limit` is how long it may go without progress (`-T`); `sent(n)` is told of each chunk
+/// written.
 pub(crate) fn upload(
     connection: &Connection,
     local: &Path,
     remote: &str,
     mode: u32,
+    limit: Option<Duration>,
     sent: &dyn Fn(u64),
-) -> Result<(), String> {
-    let mut file =
-        File::open(local).map_err(|e| format!("cannot read `{}`: {e}", local.display()))?;
-    let length = file
-        .metadata()
-        .map_err(|e| format!("cannot read `{}`: {e}", local.display()))?
-        .len();
-    let temp = format!("{remote}.rfab-{}", std::process::id());
+) -> Result<(), Failed> {
+    let unreadable =
+        |e: std::io::Error| Failed::Transfer(format!("cannot read `{}`: {e}", local.display()));
+    let mut file = File::open(local).map_err(unreadable)?;
+    let length = file.metadata().map_err(unreadable)?.len();
+    let temp = format!("{remote}.rfab-{}-{:016x}", std::process::id(), random());
     // A dropped connection ends `cat` with status 0: only a temp file of the full length may
     // be renamed over the destination. The umask is for the temp file only, not the
-    // directories made on the way; `mv -T` never moves the file into a directory.
+    // directories made on the way; `set -C` makes `>` create the file (O_EXCL), so it never
+    // writes through a link or into a file planted there; `mv -T` never moves the file into
+    // a directory.
     let command = format!(
-        "mkdir -p -- \"$(dirname -- {dest})\" && (umask 077 && cat > {temp}) && [ \"$(wc -c < {temp})\" -eq {length} ] \
+        "mkdir -p -- \"$(dirname -- {dest})\" && (umask 077 && set -C && cat > {temp}) && [ \"$(wc -c < {temp})\" -eq {length} ] \
          && chmod {mode:o} {temp} && mv -fT -- {temp} {dest} || {{ status=$?; rm -f -- {temp}; exit $(( status ? status : 1 )); }}",
         dest = quote_path(remote),
         temp = quote_path(&temp),
     );
     let session = &connection.session;
-    session.set_blocking(true);
-    let ssh = |e: ssh2::Error| format!("upload of `{}` failed: {e}", local.display());
-    let mut channel = session.channel_session().map_err(ssh)?;
-    channel.exec(&command).map_err(ssh)?;
+    session.set_blocking(false);
+    let mut watch = Watch::new(connection, limit, "-T");
+    let mut channel = watch.retry(|| session.channel_session())?;
+    watch.retry(|| channel.exec(&command))?;
     let mut buffer = vec![0_u8; CHUNK];
     loop {
-        if signals::interrupted() {
-            let _ = channel.close();
-            return Err("interrupted".into());
-        }
+        watch.check()?;
         let n = match file.read(&mut buffer) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(e) => return Err(format!("cannot read `{}`: {e}", local.display())),
+            Err(e) => return Err(unreadable(e)),
         };
-        channel
-            .write_all(&buffer[..n])
-            .map_err(|e| format!("upload of `{}` failed: {e}", local.display()))?;
+        watch.write_all(&mut channel, &buffer[..n])?;
         sent(n as u64);
     }
-    channel.send_eof().map_err(ssh)?;
-    finish(&mut channel, "write", remote, ssh)
+    watch.retry(|| channel.send_eof())?;
+    let errors = drain(&mut watch, &mut channel, &mut |_| Ok(()))?;
+    finish(&mut watch, &mut channel, &errors, "write", remote)
 }
 
 /// Streams `remote` into `local`, through a temp file beside it; `received(n)` is told of
@@ -71,11 +92,12 @@ pub(crate) fn download(
     connection: &Connection,
     remote: &str,
     local: &Path,
+    limit: Option<Duration>,
     received: &dyn Fn(u64),
-) -> Result<(), String> {
+) -> Result<(), Failed> {
     if let Some(dir) = local.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+            .map_err(|e| Failed::Transfer(format!("cannot create `{}`: {e}", dir.display())))?;
     }
     let temp = local.with_file_name(format!(
         ".{}.rfab-{}",
@@ -85,10 +107,10 @@ pub(crate) fn download(
             .unwrap_or_default(),
         std::process::id()
     ));
-    let result = download_to(connection, remote, &temp, received);
+    let result = download_to(connection, remote, &temp, limit, received);
     match result {
         Ok(()) => std::fs::rename(&temp, local)
-            .map_err(|e| format!("cannot write `{}`: {e}", local.display())),
+            .map_err(|e| Failed::Transfer(format!("cannot write `{}`: {e}", local.display()))),
         Err(e) => {
             let _ = std::fs::remove_file(&temp);
             Err(e)
@@ -100,52 +122,86 @@ fn download_to(
     connection: &Connection,
     remote: &str,
     temp: &Path,
+    limit: Option<Duration>,
     received: &dyn Fn(u64),
-) -> Result<(), String> {
-    let mut out =
-        File::create(temp).map_err(|e| format!("cannot write `{}`: {e}", temp.display()))?;
+) -> Result<(), Failed> {
+    let unwritable =
+        |e: std::io::Error| Failed::Transfer(format!("cannot write `{}`: {e}", temp.display()));
+    let mut out = File::create(temp).map_err(unwritable)?;
     let session = &connection.session;
-    session.set_blocking(true);
-    let ssh = |e: ssh2::Error| format!("download of `{remote}` failed: {e}");
-    let mut channel = session.channel_session().map_err(ssh)?;
-    channel
-        .exec(&format!("cat -- {}", quote_path(remote)))
-        .map_err(ssh)?;
+    session.set_blocking(false);
+    let mut watch = Watch::new(connection, limit, "-T");
+    let mut channel = watch.retry(|| session.channel_session())?;
+    let command = format!("cat -- {}", quote_path(remote));
+    watch.retry(|| channel.exec(&command))?;
+    let errors = drain(&mut watch, &mut channel, &mut |bytes| {
+        out.write_all(bytes).map_err(unwritable)?;
+        received(bytes.len() as u64);
+        Ok(())
+    })?;
+    finish(&mut watch, &mut channel, &errors, "read", remote)
+}
+
+/// Reads both streams of `channel` to their end, passing stdout to `stdout`; returns
+/// stderr. Both, because libssh2 reports the end only once nothing is left unread.
+fn drain(
+    watch: &mut Watch,
+    channel: &mut ssh2::Channel,
+    stdout: &mut dyn FnMut(&[u8]) -> Result<(), Failed>,
+) -> Result<Vec<u8>, Failed> {
+    let mut errors = Vec::new();
     let mut buffer = vec![0_u8; CHUNK];
     loop {
-        if signals::interrupted() {
-            let _ = channel.close();
-            return Err("interrupted".into());
-        }
-        match channel.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(n) => {
-                out.write_all(&buffer[..n])
-                    .map_err(|e| format!("cannot write `{}`: {e}", temp.display()))?;
-                received(n as u64);
+        watch.check()?;
+        let mut moved = false;
+        for stream in [0, 1] {
+            match channel.stream(stream).read(&mut buffer) {
+                Ok(0) => {}
+                Ok(n) => {
+                    moved = true;
+                    if stream == 0 {
+                        stdout(&buffer[..n])?;
+                    } else {
+                        errors.extend_from_slice(&buffer[..n]);
+                    }
+                }
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {}
+                Err(e) => return Err(Failed::Connection(Stop::Ssh(e.to_string()))),
             }
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => return Err(format!("download of `{remote}` failed: {e}")),
+        }
+        if moved {
+            watch.progressed();
+        } else if channel.eof() {
+            return Ok(errors);
+        } else {
+            watch.wait()?;
         }
     }
-    finish(&mut channel, "read", remote, ssh)
 }
 
 /// Waits for the `cat` at the other end to finish; a failure carries its stderr.
 fn finish(
+    watch: &mut Watch,
     channel: &mut ssh2::Channel,
+    errors: &[u8],
     verb: &str,
     remote: &str,
-    ssh: impl Fn(ssh2::Error) -> String,
-) -> Result<(), String> {
-    let mut errors = String::new();
-    let _ = channel.stderr().read_to_string(&mut errors);
-    channel.wait_close().map_err(&ssh)?;
-    match channel.exit_status().map_err(&ssh)? {
+) -> Result<(), Failed> {
+    watch.retry(|| channel.wait_close())?;
+    let code = channel
+        .exit_status()
+        .map_err(|e| Failed::Connection(Stop::Ssh(e.to_string())))?;
+    match code {
         0 => Ok(()),
-        code => Err(format!(
+        code => Err(Failed::Transfer(format!(
             "cannot {verb} `{remote}` (exit status {code}): {}",
-            errors.trim()
-        )),
+            String::from_utf8_lossy(errors).trim()
+        ))),
     }
+}
+
+/// A number no one can guess in advance, for temp file names.
+fn random() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(std::time::SystemTime::now())
 }

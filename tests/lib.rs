@@ -28,6 +28,7 @@ mod repl;
 mod rollout;
 mod signals;
 mod ssh;
+mod stalls;
 mod stdlib;
 mod sudo;
 mod transfer;

@@ -21,7 +21,7 @@ use rhai::{Engine, exported_module};
 pub(crate) use command_result::CommandResult;
 pub(crate) use console::abort_message;
 pub(crate) use reference::{function_names, reference};
-pub(crate) use remote::{run_on_abort, unreachable_message};
+pub(crate) use remote::{run_on_abort, stranded, stranded_message, unreachable_message};
 
 pub(crate) fn register(engine: &mut Engine) {
     engine.register_type_with_name::<crate::env::EnvView>("Env");

@@ -2,6 +2,7 @@
 // The plugin macro expects its prelude glob-imported and makes `pub` items.
 #![allow(unreachable_pub, clippy::wildcard_imports)]
 
+use std::fmt::Write as _;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -87,7 +88,9 @@ pub(crate) mod remote_api {
 
     /// Register a command to run on the current host if this task fails or is interrupted
     /// there (Ctrl-C included), to undo what must not stay half-done: a lock, a maintenance
-    /// flag. It runs in the task's shell, outside any `cd`; on success it is dropped.
+    /// flag. It runs in the task's shell, outside any `cd`; on success it is dropped. When
+    /// the task's connection died, it runs on a new one; if the host cannot be reached,
+    /// the failure report lists each command that could not run.
     ///
     /// ```rhai
     /// run("touch /srv/app/maintenance");
@@ -168,15 +171,10 @@ pub(super) fn command(
         });
     }
     let (line, prompt) = command_line(&context, command, options, sudo)?;
-    let timeout = match context.option(options, "timeout") {
-        Some(t) => Some(
-            seconds(&t)
-                .ok_or_else(|| format!("{name}(): `timeout` must be a number of seconds"))?,
-        ),
-        None => context.runtime.ssh.command_timeout,
-    };
+    let timeout = command_timeout(&context, options, name)?;
     let output_limit = output_limit(&context, options, name)?;
-    let connection = connect(&context, &target)?;
+    let connection = connect(&context, &target)
+        .inspect_err(|e| record_unreachable(&context, &format!("{name}: {command}"), e))?;
     let connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
     let who = format!("{}@{}", target.user, target.host.name);
     let ask = || {
@@ -305,7 +303,17 @@ fn failed(
             // Not `Unreachable`: the task may have changed the host already, so
             // --skip-bad-hosts must not pass over it. The dead connection is dropped.
             context.runtime.connections.forget(target);
-            format!("lost the connection to `{host}` while running `{command}`: {e}")
+            let message = format!("lost the connection to `{host}` while running `{command}`: {e}");
+            context.record_lost(format!("{name}: {command}"), message.clone(), false);
+            message
+        }
+        Failure::Stalled(why) => {
+            context.runtime.connections.forget(target);
+            let message = format!(
+                "`{host}` stopped answering while running `{command}`: {why}; gave up on the connection"
+            );
+            context.record_lost(format!("{name}: {command}"), message.clone(), false);
+            message
         }
         Failure::TimedOut(limit) => {
             format!(
@@ -379,6 +387,20 @@ fn seconds(value: &Dynamic) -> Option<Duration> {
     (secs > 0.0).then(|| Duration::from_secs_f64(secs))
 }
 
+/// How long a command may run: its `timeout` option, `with()`, or `-T`.
+fn command_timeout(
+    context: &Context,
+    options: &Map,
+    name: &str,
+) -> Result<Option<Duration>, String> {
+    match context.option(options, "timeout") {
+        Some(t) => seconds(&t)
+            .map(Some)
+            .ok_or_else(|| format!("{name}(): `timeout` must be a number of seconds")),
+        None => Ok(context.runtime.ssh.command_timeout),
+    }
+}
+
 pub(super) fn cut_warning(command: &str, limit: usize) -> String {
     format!(
         "the result of `{command}` keeps only the first {limit} bytes of its output; \
@@ -414,25 +436,48 @@ fn bytes(value: &Dynamic) -> Option<usize> {
     digits.trim().parse::<usize>().ok()?.checked_mul(unit)
 }
 
+/// Records that `what` could not run because the host could not be reached.
+pub(super) fn record_unreachable(context: &Context, what: &str, error: &EvalAltResult) {
+    if let Some(message) = unreachable_message(error) {
+        context.record_lost(what.to_owned(), message, true);
+    }
+}
+
 /// Runs the `on_abort` commands of a failed or interrupted task on its host, even after
-/// Ctrl-C; a command that fails is a warning.
+/// Ctrl-C; a command that fails is a warning. A broken connection is replaced by a fresh
+/// one once (the host may be back); what still cannot run is recorded as lost.
 pub(crate) fn run_on_abort(context: &Context, target: &Target, commands: &[String]) {
-    let output = &context.runtime.output;
-    // A dry run changed nothing, so there is nothing to clean up, and no host to contact.
-    if context.runtime.dry_run() {
+    // A dry run changed nothing, and neither did a task that never reached its host: there
+    // is nothing to clean up.
+    if context.runtime.dry_run() || context.never_reached() {
         return;
     }
     // A second Ctrl-C now would leave the host half put back: it takes a third.
     let _cleaning = crate::signals::cleaning();
-    let Ok(connection) = connect(context, target) else {
-        return;
-    };
-    let connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
+    let output = &context.runtime.output;
+    let host = &target.host_string;
     let shell = context
         .option(&Map::new(), "shell")
         .map_or_else(|| DEFAULT_SHELL.to_owned(), |s| s.to_string());
-    for command in commands {
-        output.command(&target.host_string, "on abort", command);
+    let mut fresh_tried = false;
+    let mut pending = commands.iter().peekable();
+    while let Some(command) = pending.peek() {
+        let connection = match connect(context, target) {
+            Ok(connection) => connection,
+            Err(error) => {
+                let why = unreachable_message(&error).unwrap_or_else(|| error.to_string());
+                output.warning(
+                    Some(host),
+                    &format!("on abort: cannot reach `{host}` to clean up: {why}"),
+                );
+                for command in pending {
+                    context.record_lost(format!("on abort: {command}"), why.clone(), true);
+                }
+                return;
+            }
+        };
+        let connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
+        output.command(host, "on abort", command);
         let request = Request {
             command: format!("{shell} {}", quote(command)),
             timeout: Some(Duration::from_secs(60)),
@@ -443,18 +488,90 @@ pub(crate) fn run_on_abort(context: &Context, target: &Target, commands: &[Strin
             output_limit: lines::DEFAULT_LIMIT,
         };
         let raw = context.shows(Level::Raw);
-        let mut each =
-            |is_err: bool, text: &str| output.line(&target.host_string, is_err, text, raw);
+        let mut each = |is_err: bool, text: &str| output.line(host, is_err, text, raw);
         match remote_command::run(&connection, &request, &mut each) {
             Ok(done) if done.code == 0 => {}
             Ok(done) => output.warning(
-                Some(&target.host_string),
+                Some(host),
                 &format!("on abort: `{command}` exited with status {}", done.code),
             ),
-            Err(_) => output.warning(
-                Some(&target.host_string),
-                &format!("on abort: `{command}` could not run"),
-            ),
+            Err(failure @ (Failure::Ssh(_) | Failure::Stalled(_))) => {
+                // The connection is dead: drop it, and try once more on a new one.
+                drop(connection);
+                context.runtime.connections.forget(target);
+                let why = match failure {
+                    Failure::Ssh(e) => format!("lost the connection: {e}"),
+                    Failure::Stalled(why) => format!("`{host}` stopped answering: {why}"),
+                    _ => unreachable!("matched above"),
+                };
+                if !fresh_tried {
+                    fresh_tried = true;
+                    output.warning(
+                        Some(host),
+                        &format!("on abort: {why}; trying again on a new connection"),
+                    );
+                    continue;
+                }
+                output.warning(
+                    Some(host),
+                    &format!("on abort: `{command}` could not run: {why}"),
+                );
+                context.record_lost(format!("on abort: {command}"), why, false);
+            }
+            Err(failure) => {
+                let why = match failure {
+                    Failure::TimedOut(limit) => {
+                        format!("stopped after {}s", limit.as_secs_f64())
+                    }
+                    Failure::SudoPassword(why) => why.to_owned(),
+                    _ => "interrupted".to_owned(),
+                };
+                output.warning(
+                    Some(host),
+                    &format!("on abort: `{command}` could not run: {why}"),
+                );
+                context.record_lost(format!("on abort: {command}"), why, false);
+            }
         }
+        pending.next();
     }
+}
+
+/// A task that failed with its connection and left cleanup undone: the whole report.
+#[derive(Clone, Debug)]
+pub(crate) struct Stranded(pub(crate) String);
+
+/// The report of a [`Stranded`] task at the root of `error`.
+pub(crate) fn stranded_message(error: &EvalAltResult) -> Option<String> {
+    match error.unwrap_inner() {
+        EvalAltResult::ErrorRuntime(value, _) => value.clone().try_cast::<Stranded>().map(|s| s.0),
+        _ => None,
+    }
+}
+
+/// When the connection failed the task and then what was to clean up after it, the
+/// report that says so in that order: the first failure, then exactly what could not run,
+/// then what to do. `None` when nothing was left undone.
+pub(crate) fn stranded(context: &Context, host: &str) -> Option<Stranded> {
+    let lost = context.lost.lock().unwrap_or_else(PoisonError::into_inner);
+    let (first, after) = lost.split_first()?;
+    if after.is_empty() || first.unreached {
+        return None;
+    }
+    let mut report = format!(
+        "{}\nthen {} cleanup step{} could not run on `{host}`:\n",
+        first.why,
+        after.len(),
+        if after.len() == 1 { "" } else { "s" }
+    );
+    for lost in after {
+        let _ = writeln!(report, "  - {}\n      ({})", lost.what, lost.why);
+    }
+    let _ = write!(
+        report,
+        "`{host}` may be left half-done (a deploy lock held, a release not live or not marked bad): \
+         look before running again (with the deploy recipe, `rfab ENV status` shows it), then fix it \
+         (the `deploy.unlock` and `deploy.rollback` tasks) or run the steps above by hand"
+    );
+    Some(Stranded(report))
 }

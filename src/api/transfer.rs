@@ -3,14 +3,15 @@
 #![allow(unreachable_pub, clippy::wildcard_imports)]
 
 use std::path::{Path, PathBuf};
-use std::sync::PoisonError;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use rhai::plugin::*;
 use rhai::{Array, EvalAltResult, Map, NativeCallContext};
 
-use crate::api::check_options;
-use crate::api::remote::{command, connect, needs_host};
-use crate::context::Context;
+use crate::api::remote::{command, connect, needs_host, record_unreachable};
+use crate::api::{CommandResult, check_options};
+use crate::connection::Connection;
+use crate::context::{Context, Target};
 use crate::output::Level;
 use crate::progress::{Shown, Unit};
 use crate::scoped::{ScopedSettings, quote, quote_path};
@@ -23,7 +24,8 @@ pub(crate) mod transfer_api {
     /// Upload a local file or directory to the current host; returns the remote paths.
     ///
     /// Each file is written to a temporary name beside its destination and renamed over it,
-    /// so nothing ever sees half a file. It keeps the local file's permission bits. A
+    /// so nothing ever sees half a file. An upload that stops moving for `-T`, or whose host
+    /// stops answering keepalives, fails. It keeps the local file's permission bits. A
     /// relative local path is taken from `lcd`, a relative remote one from `cd`; a remote
     /// path ending in `/` is a directory to put the file into.
     ///
@@ -41,7 +43,9 @@ pub(crate) mod transfer_api {
 
     /// `put()` with options:
     /// - `mode`: permission bits, as a number (`0o640`) or a string (`"640"`);
-    /// - `use_sudo`: write the destination as root (for paths the login user cannot write).
+    /// - `use_sudo`: write the destination as root (for paths the login user cannot write);
+    ///   the file is staged in a private directory made with `mktemp -d` on the host, and
+    ///   root writes it into a fresh `mktemp` file beside the destination, renamed over it.
     ///
     /// ```rhai
     /// put("nginx.conf", "/etc/nginx/sites-enabled/app.conf", #{ use_sudo: true, mode: "644" });
@@ -96,10 +100,12 @@ fn put(
     };
     let use_sudo = context.flag(options, "use_sudo");
     let mut placed = Array::new();
+    let limit = context.runtime.ssh.command_timeout;
     let connection = if context.runtime.dry_run() {
         None
     } else {
-        Some(connect(&context, &target)?)
+        let what = format!("put: {} -> {remote_base}", local_path.display());
+        Some(connect(&context, &target).inspect_err(|e| record_unreachable(&context, &what, e))?)
     };
     let total: u64 = files
         .iter()
@@ -126,48 +132,20 @@ fn put(
         }
         if let Some(connection) = &connection {
             let mode = mode.unwrap_or_else(|| local_mode(&file));
-            let conn = connection.lock().unwrap_or_else(PoisonError::into_inner);
+            let what = format!("put: {} -> {destination}", file.display());
+            let fail = |failed| {
+                Box::new(transfer_failed(
+                    ctx, &context, &target, &what, &file, failed,
+                ))
+            };
             if use_sudo {
-                let staging = format!("/tmp/.rfab-upload-{}-{}", std::process::id(), placed.len());
-                transfer::upload(&conn, &file, &staging, 0o600, &|n| bar.advance(n))
-                    .map_err(|e| format!("put(): {e}"))?;
-                drop(conn);
-                let dest = quote_path(&destination);
-                let temp = quote_path(&format!("{destination}.rfab-{}", std::process::id()));
-                let install = format!(
-                    "mkdir -p -- \"$(dirname -- {dest})\" && cp -- {staging} {temp} && chmod {mode:o} {temp} && mv -fT -- {temp} {dest}; \
-                     status=$?; rm -f -- {staging} {temp}; exit $status",
-                    staging = quote(&staging),
-                );
-                // The destination already has `cd` in it: run the install outside the scope.
-                let saved = context.settings();
-                context.set_settings(ScopedSettings {
-                    cwd: Vec::new(),
-                    prefixes: Vec::new(),
-                    shell_env: Vec::new(),
-                    ..saved.clone()
-                });
-                let installed = command(
-                    ctx,
-                    &install,
-                    &Map::from_iter([("quiet".into(), Dynamic::TRUE)]),
-                    true,
-                );
-                context.set_settings(saved);
-                installed.and_then(|r| {
-                    if r.ok() {
-                        Ok(())
-                    } else {
-                        Err(format!(
-                            "put(): cannot install `{destination}` with sudo: {}",
-                            r.stderr
-                        )
-                        .into())
-                    }
+                put_with_sudo(ctx, &context, connection, &file, &destination, mode, &|n| {
+                    bar.advance(n);
                 })?;
             } else {
-                transfer::upload(&conn, &file, &destination, mode, &|n| bar.advance(n))
-                    .map_err(|e| format!("put(): {e}"))?;
+                let conn = connection.lock().unwrap_or_else(PoisonError::into_inner);
+                transfer::upload(&conn, &file, &destination, mode, limit, &|n| bar.advance(n))
+                    .map_err(fail)?;
             }
         }
         placed.push(destination.into());
@@ -195,11 +173,156 @@ fn get(ctx: &NativeCallContext, remote: &str, local: &str) -> Result<Array, Box<
         );
     }
     if !context.runtime.dry_run() {
-        let connection = connect(&context, &target)?;
+        let what = format!("get: {remote} -> {}", local.display());
+        let connection =
+            connect(&context, &target).inspect_err(|e| record_unreachable(&context, &what, e))?;
         let conn = connection.lock().unwrap_or_else(PoisonError::into_inner);
-        transfer::download(&conn, &remote, &local, &|_| {}).map_err(|e| format!("get(): {e}"))?;
+        let limit = context.runtime.ssh.command_timeout;
+        transfer::download(&conn, &remote, &local, limit, &|_| {}).map_err(|failed| {
+            drop(conn);
+            let done = format!("the download of `{remote}`");
+            Box::new(transfer_error(
+                ctx, &context, &target, "get", &what, &done, failed,
+            ))
+        })?;
     }
     Ok(vec![local.display().to_string().into()])
+}
+
+/// `put(.., #{ use_sudo: true })`: the file goes as the login user into a directory made
+/// for it with `mktemp -d` (private, with a name no one can guess, so nothing can be planted
+/// in it), then root copies it into a fresh `mktemp` file beside the destination and
+/// renames that over it. Nothing is ever written through a path someone else could have
+/// prepared.
+fn put_with_sudo(
+    ctx: &NativeCallContext,
+    context: &Context,
+    connection: &Arc<Mutex<Connection>>,
+    file: &Path,
+    destination: &str,
+    mode: u32,
+    sent: &dyn Fn(u64),
+) -> Result<(), Box<EvalAltResult>> {
+    let target = needs_host(context, "put")?;
+    let what = format!("put: {} -> {destination}", file.display());
+    let staging = outside_scope(context, || {
+        quiet_command(
+            ctx,
+            "mktemp -d \"${TMPDIR:-/tmp}/rfab-put.XXXXXXXXXX\"",
+            false,
+        )
+    })?;
+    // The last line: a login shell's profile may print before it.
+    let staging_dir = match staging.stdout.lines().last().map(str::trim) {
+        Some(dir) if staging.ok() && dir.starts_with('/') => dir.to_owned(),
+        _ => {
+            return Err(format!(
+                "put(): cannot make a staging directory on `{}` with `mktemp -d`: {}; \
+                 check that /tmp (or $TMPDIR) is writable there",
+                target.host_string, staging.stderr
+            )
+            .into());
+        }
+    };
+    let staged = format!("{staging_dir}/upload");
+    let conn = connection.lock().unwrap_or_else(PoisonError::into_inner);
+    let limit = context.runtime.ssh.command_timeout;
+    if let Err(failed) = transfer::upload(&conn, file, &staged, 0o600, limit, sent) {
+        drop(conn);
+        let broken = matches!(failed, transfer::Failed::Connection(_));
+        let error = transfer_failed(ctx, context, &target, &what, file, failed);
+        if !broken {
+            let _ = outside_scope(context, || {
+                quiet_command(ctx, &format!("rm -rf -- {}", quote(&staging_dir)), false)
+            });
+        }
+        return Err(Box::new(error));
+    }
+    drop(conn);
+    let install = format!(
+        "t=; d=\"$(dirname -- {dest})\" && mkdir -p -- \"$d\" && t=\"$(mktemp -- \"$d/.rfab-put.XXXXXXXXXX\")\" \
+         && cat -- {staged} > \"$t\" && chmod {mode:o} \"$t\" && mv -fT -- \"$t\" {dest}; \
+         status=$?; [ -z \"$t\" ] || rm -f -- \"$t\"; rm -rf -- {dir}; exit $status",
+        dest = quote_path(destination),
+        staged = quote(&staged),
+        dir = quote(&staging_dir),
+    );
+    let installed = outside_scope(context, || quiet_command(ctx, &install, true))?;
+    if installed.ok() {
+        Ok(())
+    } else {
+        Err(format!(
+            "put(): cannot install `{destination}` with sudo: {}",
+            installed.stderr
+        )
+        .into())
+    }
+}
+
+/// Runs `f` outside any `cd`, `prefix` and `shell_env`: its paths are absolute already.
+fn outside_scope<T>(context: &Context, f: impl FnOnce() -> T) -> T {
+    let saved = context.settings();
+    context.set_settings(ScopedSettings {
+        cwd: Vec::new(),
+        prefixes: Vec::new(),
+        shell_env: Vec::new(),
+        ..saved.clone()
+    });
+    let result = f();
+    context.set_settings(saved);
+    result
+}
+
+fn quiet_command(
+    ctx: &NativeCallContext,
+    line: &str,
+    sudo: bool,
+) -> Result<CommandResult, Box<EvalAltResult>> {
+    command(
+        ctx,
+        line,
+        &Map::from_iter([("quiet".into(), Dynamic::TRUE)]),
+        sudo,
+    )
+}
+
+/// The script error for a failed upload of `file`.
+fn transfer_failed(
+    ctx: &NativeCallContext,
+    context: &Context,
+    target: &Target,
+    what: &str,
+    file: &Path,
+    failed: transfer::Failed,
+) -> EvalAltResult {
+    let done = format!("the upload of `{}`", file.display());
+    transfer_error(ctx, context, target, "put", what, &done, failed)
+}
+
+/// The script error for a failed transfer; a broken connection is dropped (the next
+/// operation opens a new one) and recorded as lost work.
+fn transfer_error(
+    ctx: &NativeCallContext,
+    context: &Context,
+    target: &Target,
+    function: &str,
+    what: &str,
+    done: &str,
+    failed: transfer::Failed,
+) -> EvalAltResult {
+    let message = match failed {
+        transfer::Failed::Interrupted => {
+            return EvalAltResult::ErrorTerminated(Dynamic::UNIT, ctx.call_position());
+        }
+        transfer::Failed::Transfer(message) => format!("{function}(): {message}"),
+        transfer::Failed::Connection(stop) => {
+            context.runtime.connections.forget(target);
+            let message = format!("{function}(): {}", stop.describe(&target.host_string, done));
+            context.record_lost(what.to_owned(), message.clone(), false);
+            message
+        }
+    };
+    EvalAltResult::ErrorRuntime(message.into(), ctx.call_position())
 }
 
 fn parse_mode(value: &Dynamic) -> Option<u32> {
