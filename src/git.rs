@@ -22,14 +22,22 @@ use git2::{
 use semver::Version;
 use sha2::{Digest, Sha256};
 
-use crate::known_hosts::{self, HostKey, KeyProblem, fingerprint_of};
-use crate::scratch::Archive;
-use crate::ssh_options::KnownHostsPolicy;
+use crate::ssh::known_hosts::{self, HostKey, KeyProblem, fingerprint_of};
+use crate::ssh::options::KnownHostsPolicy;
 
 /// A tag and the commit it points at (annotated tags peeled).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Tag {
     pub(crate) name: String,
+    pub(crate) commit: String,
+}
+
+/// A release archive built for this run, and the sha256 of its bytes, which the host checks
+/// before it unpacks them.
+#[derive(Clone, Debug)]
+pub(crate) struct Archive {
+    pub(crate) path: PathBuf,
+    pub(crate) sha256: String,
     pub(crate) commit: String,
 }
 

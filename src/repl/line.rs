@@ -9,8 +9,8 @@
 use rhai::{Engine, LexError, ParseErrorType, Position};
 
 use crate::error::Result;
-use crate::invocation::Invocation;
-use crate::invocation_parser;
+use crate::script::invocation;
+use crate::script::invocation::Invocation;
 
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Line {
@@ -50,7 +50,7 @@ pub(crate) fn classify(text: &str, is_task: impl Fn(&str) -> bool) -> Result<Lin
     }
     words
         .iter()
-        .map(|word| invocation_parser::parse(word))
+        .map(|word| invocation::parse(word))
         .collect::<Result<_>>()
         .map(Line::Invocations)
 }

@@ -5,11 +5,11 @@ use std::fmt::Write as _;
 
 use rhai::{Array, Dynamic, Map};
 
-use crate::api;
 use crate::error::{Error, Result};
-use crate::host::Host;
-use crate::listing;
 use crate::repl::session::Session;
+use crate::script::api;
+use crate::script::listing;
+use crate::ssh::host_string::Host;
 use crate::suggestion;
 
 pub(crate) struct Command {

@@ -25,10 +25,10 @@ mod session;
 
 pub(crate) use session::Session;
 
-use crate::context::CliHosts;
 use crate::error::{Error, Result};
-use crate::fabfile::Fabfile;
-use crate::invocation::Invocation;
+use crate::script::context::CliHosts;
+use crate::script::fabfile::Fabfile;
+use crate::script::invocation::Invocation;
 use crate::signals;
 use input::Input;
 use line::Line;

@@ -18,12 +18,13 @@ use rhai::{
     AST, ASTFlags, CallFnOptions, Dynamic, Engine, EvalAltResult, Expr, Ident, Module, Scope, Stmt,
 };
 
-use crate::api::{CommandResult, abort_message, run_on_abort, unreachable_message};
-use crate::context::{Context, Runtime, Target};
-use crate::diagnostic::Sources;
 use crate::error::{Error, Result};
-use crate::executor::HOST_THREAD_STACK;
+use crate::script::api::{CommandResult, abort_message, run_on_abort, unreachable_message};
+use crate::script::context::{Context, Runtime};
+use crate::script::diagnostic::Sources;
+use crate::script::executor::HOST_THREAD_STACK;
 use crate::signals;
+use crate::ssh::target::Target;
 
 /// The variable an entry's final expression is kept in, to be shown.
 const VALUE: &str = "__rfab_value";

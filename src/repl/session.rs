@@ -7,18 +7,19 @@ use std::sync::Arc;
 
 use rhai::{Dynamic, Engine, Map};
 
-use crate::api;
-use crate::context::{Runtime, Target};
-use crate::diagnostic::{Sources, display_path};
 use crate::error::Result;
-use crate::executor::Executor;
-use crate::fabfile::Fabfile;
-use crate::host_list::{self, Selection};
-use crate::invocation::Invocation;
 use crate::repl::completion::Words;
 use crate::repl::script::Script;
-use crate::subcommand;
-use crate::tag::Tags;
+use crate::script::api;
+use crate::script::context::Runtime;
+use crate::script::decorators::Tags;
+use crate::script::diagnostic::{Sources, display_path};
+use crate::script::executor::Executor;
+use crate::script::fabfile::Fabfile;
+use crate::script::host_list::{self, Selection};
+use crate::script::invocation::Invocation;
+use crate::script::load;
+use crate::ssh::target::Target;
 
 pub(crate) struct Session {
     pub(crate) runtime: Arc<Runtime>,
@@ -140,7 +141,7 @@ impl Session {
     /// Reads the fabfile again into a new engine; env, variables, functions typed at the
     /// prompt and connections stay. On an error the old fabfile stays loaded.
     pub(crate) fn reload(&mut self) -> Result<()> {
-        let (engine, fabfile) = subcommand::load(
+        let (engine, fabfile) = load::load(
             &self.runtime,
             Some(&self.path),
             &Sources::new(self.sources.base.clone()),
@@ -171,7 +172,7 @@ impl Session {
                 .try_cast::<Map>()
                 .and_then(|m| m.get("hosts").cloned())
                 .unwrap_or_else(|| definition.clone());
-            hosts.extend(crate::env::strings("roledefs", list).unwrap_or_default());
+            hosts.extend(crate::script::env::strings("roledefs", list).unwrap_or_default());
         }
         hosts.sort();
         hosts.dedup();

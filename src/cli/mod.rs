@@ -1,0 +1,8 @@
+//! The command line: arguments (clap), the validated config, and the subcommand they ask for.
+
+pub(crate) mod arguments;
+pub(crate) mod config;
+pub(crate) mod run;
+pub(crate) mod search;
+pub(crate) mod settings;
+pub(crate) mod subcommand;

@@ -1,0 +1,345 @@
+//! Everything rfab prints: Fabric-style `[host] label: text` lines, warnings and errors,
+//! each at one of Fabric's output levels, which `--hide`/`--show` and scripts can turn off
+//! and on.
+//!
+//! Each line is written with one `write_all` under the stream's lock, so lines from
+//! parallel hosts never mix mid-line.
+
+pub(crate) mod lines;
+pub(crate) mod printable;
+pub(crate) mod progress;
+pub(crate) mod summary;
+
+use std::fmt::Write as _;
+use std::io::{self, IsTerminal, Write};
+
+use anstyle::{AnsiColor, Style};
+use serde_json::json;
+
+use crate::output::printable::{printable, printable_lines};
+use crate::output::progress::{Progress, Shown, Unit};
+
+/// When to colour output (`--color`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ColorChoice {
+    /// Colour when writing to a terminal and `NO_COLOR` is not set.
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// Fabric's output levels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Level {
+    /// `Executing task`, `run: CMD`, `local: CMD`.
+    Running,
+    Stdout,
+    Stderr,
+    /// `Done.`, `Disconnecting from ...`, the summary.
+    Status,
+    Warnings,
+    /// `puts()` and `print()`.
+    User,
+    /// Output lines as received, escape sequences and all; off unless shown.
+    Raw,
+}
+
+/// Which levels are shown.
+#[allow(clippy::struct_excessive_bools)] // one switch per level, as Fabric has them
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Levels {
+    running: bool,
+    stdout: bool,
+    stderr: bool,
+    status: bool,
+    warnings: bool,
+    user: bool,
+    raw: bool,
+}
+
+impl Default for Levels {
+    fn default() -> Self {
+        Self {
+            running: true,
+            stdout: true,
+            stderr: true,
+            status: true,
+            warnings: true,
+            user: true,
+            raw: false,
+        }
+    }
+}
+
+impl Levels {
+    /// The names `--hide`/`--show` and `hide()`/`show()` accept.
+    pub(crate) const NAMES: &'static str = "running, stdout, stderr, status, warnings, user; output (stdout, stderr), commands (running, stdout), everything; raw (off unless shown)";
+
+    pub(crate) fn shows(self, level: Level) -> bool {
+        match level {
+            Level::Running => self.running,
+            Level::Stdout => self.stdout,
+            Level::Stderr => self.stderr,
+            Level::Status => self.status,
+            Level::Warnings => self.warnings,
+            Level::User => self.user,
+            Level::Raw => self.raw,
+        }
+    }
+
+    /// Sets every level named in `list` (comma-separated) to `shown`.
+    pub(crate) fn set(&mut self, list: &str, shown: bool) -> Result<(), String> {
+        for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            let fields: &mut [&mut bool] = match name {
+                "running" => &mut [&mut self.running],
+                "stdout" => &mut [&mut self.stdout],
+                "stderr" => &mut [&mut self.stderr],
+                "status" => &mut [&mut self.status],
+                "warnings" => &mut [&mut self.warnings],
+                "user" => &mut [&mut self.user],
+                // Not in `everything`: escape sequences reach the terminal only when asked.
+                "raw" => &mut [&mut self.raw],
+                "output" => &mut [&mut self.stdout, &mut self.stderr],
+                "commands" => &mut [&mut self.running, &mut self.stdout],
+                "everything" => &mut [
+                    &mut self.running,
+                    &mut self.stdout,
+                    &mut self.stderr,
+                    &mut self.status,
+                    &mut self.warnings,
+                    &mut self.user,
+                ],
+                other => {
+                    return Err(format!(
+                        "unknown output level `{other}` (known: {})",
+                        Self::NAMES
+                    ));
+                }
+            };
+            for field in fields {
+                **field = shown;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Output {
+    stdout_color: bool,
+    stderr_color: bool,
+    /// The levels `--hide`/`--show` left on; scripts may narrow them per host.
+    pub(crate) levels: Levels,
+    json: bool,
+    /// The bar lines are printed around, on a terminal.
+    pub(crate) progress: Progress,
+}
+
+const HOST: Style = AnsiColor::Cyan.on_default();
+const ERROR: Style = AnsiColor::Red.on_default().bold();
+const WARNING: Style = AnsiColor::Yellow.on_default().bold();
+
+impl Output {
+    pub(crate) fn new(choice: ColorChoice) -> Self {
+        let auto =
+            |terminal: bool| terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        let (stdout_color, stderr_color) = match choice {
+            ColorChoice::Always => (true, true),
+            ColorChoice::Never => (false, false),
+            ColorChoice::Auto => (
+                auto(io::stdout().is_terminal()),
+                auto(io::stderr().is_terminal()),
+            ),
+        };
+        Self {
+            stdout_color,
+            stderr_color,
+            levels: Levels::default(),
+            json: false,
+            progress: Progress::default(),
+        }
+    }
+
+    /// Output for machines: one JSON object per line instead of text (`--json`).
+    pub(crate) fn json(mut self, json: bool) -> Self {
+        self.json = json;
+        self
+    }
+
+    /// `[host] Executing task 'name'`
+    pub(crate) fn executing(&self, host: &str, task: &str) {
+        if self.json {
+            return emit(&json!({ "event": "task", "host": host, "task": task }));
+        }
+        self.host_line(Some(host), "", &format!("Executing task '{task}'"));
+    }
+
+    /// `[host] run: COMMAND` (also `sudo`, `local`, `put`, `get`).
+    pub(crate) fn command(&self, host: &str, kind: &str, command: &str) {
+        if self.json {
+            return emit(
+                &json!({ "event": "command", "host": host, "kind": kind, "command": command }),
+            );
+        }
+        self.host_line(Some(host), kind, command);
+    }
+
+    /// `[host] out: LINE` or `[host] err: LINE`, without the line's escape sequences and
+    /// control characters unless `raw` (JSON escapes them, so it keeps them).
+    pub(crate) fn line(&self, host: &str, is_stderr: bool, line: &str, raw: bool) {
+        let stream = if is_stderr { "err" } else { "out" };
+        if self.json {
+            return emit(
+                &json!({ "event": "output", "host": host, "stream": stream, "line": line }),
+            );
+        }
+        if raw {
+            self.host_line(Some(host), stream, line);
+        } else {
+            self.host_line(Some(host), stream, &printable(line));
+        }
+    }
+
+    /// How a command ended; only machines are told separately.
+    pub(crate) fn result(&self, host: &str, command: &str, code: i64) {
+        if self.json {
+            emit(
+                &json!({ "event": "result", "host": host, "command": command, "code": code, "ok": code == 0 }),
+            );
+        }
+    }
+
+    /// How a task ended on a host; only machines are told separately (people get the summary).
+    pub(crate) fn task_end(&self, host: &str, task: &str, status: &str, seconds: f64) {
+        if self.json {
+            emit(
+                &json!({ "event": "task_end", "host": host, "task": task, "status": status, "seconds": seconds }),
+            );
+        }
+    }
+
+    /// What a script prints (`puts`, `print`), `[host]`-prefixed when on a host.
+    pub(crate) fn user(&self, host: Option<&str>, text: &str) {
+        if self.json {
+            return emit(&json!({ "event": "message", "host": host, "text": text }));
+        }
+        self.host_line(host, "", text);
+    }
+
+    /// A plain line on stdout, for what was asked for outright (`--list`, `--api`).
+    #[allow(clippy::unused_self)] // a method like the others, so every print goes through `Output`
+    pub(crate) fn say(&self, text: &str) {
+        write_line(&mut io::stdout().lock(), &format!("{text}\n"));
+    }
+
+    /// A status line (`Done.`, `Disconnecting ...`), unless `status` is hidden.
+    pub(crate) fn status(&self, text: &str) {
+        if self.json {
+            return emit(&json!({ "event": "status", "text": text.trim() }));
+        }
+        if self.levels.shows(Level::Status) {
+            self.say(text);
+        }
+    }
+
+    /// The end-of-run table: host, outcome, seconds, tasks.
+    pub(crate) fn summary(&self, rows: &[(&str, &str, f64, String)]) {
+        if self.json {
+            let hosts: Vec<_> = rows
+                .iter()
+                .map(|(host, status, secs, tasks)| json!({ "host": host, "status": status, "seconds": secs, "tasks": tasks }))
+                .collect();
+            return emit(&json!({ "event": "summary", "hosts": hosts }));
+        }
+        let width = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
+        let mut text = String::from("\nSummary:");
+        for (host, status, secs, tasks) in rows {
+            let _ = write!(
+                text,
+                "
+    {host:width$}  {status:11}  {secs:>7.2}s  {tasks}"
+            );
+        }
+        self.status(&text);
+    }
+
+    /// `Warning: message` on stderr.
+    pub(crate) fn warning(&self, host: Option<&str>, message: &str) {
+        if self.json {
+            return emit(&json!({ "event": "warning", "host": host, "message": message }));
+        }
+        let label = paint(self.stderr_color, WARNING, "Warning:");
+        // Messages may quote a host's output (a command's stderr).
+        let message = printable_lines(message);
+        let line = format!("{}{label} {message}\n", prefix(host));
+        self.progress
+            .around(|| write_line(&mut io::stderr().lock(), &line));
+    }
+
+    /// `Fatal error: message`, then Fabric's `Aborting.`, on stderr.
+    pub(crate) fn fatal(&self, host: Option<&str>, message: &str) {
+        if self.json {
+            return emit(&json!({ "event": "error", "host": host, "message": message }));
+        }
+        let label = paint(self.stderr_color, ERROR, "Fatal error:");
+        let message = printable_lines(message);
+        let text = format!("{}{label} {message}\n\nAborting.\n", prefix(host));
+        self.progress
+            .around(|| write_line(&mut io::stderr().lock(), &text));
+    }
+
+    /// `error: message` on stderr, for a command line that cannot run.
+    pub(crate) fn error(&self, message: &str) {
+        let label = paint(self.stderr_color, ERROR, "error:");
+        write_line(&mut io::stderr().lock(), &format!("{label} {message}\n"));
+    }
+
+    /// `[host] label: text` on stdout; without a host, `label: text`; without a label, `text`.
+    fn host_line(&self, host: Option<&str>, label: &str, text: &str) {
+        let mut line = String::with_capacity(text.len() + 32);
+        if let Some(host) = host {
+            line.push_str(&paint(self.stdout_color, HOST, &format!("[{host}]")));
+            line.push(' ');
+        }
+        if !label.is_empty() {
+            line.push_str(label);
+            line.push_str(": ");
+        }
+        line.push_str(text);
+        line.push('\n');
+        self.progress
+            .around(|| write_line(&mut io::stdout().lock(), &line));
+    }
+
+    /// A bar counting `total` hosts or bytes, for people on a terminal; gone when dropped.
+    pub(crate) fn progress(&self, total: u64, unit: &Unit, message: &str) -> Shown {
+        let shown = !self.json && self.levels.shows(Level::Status);
+        self.progress
+            .show(if shown { total } else { 0 }, unit, message)
+    }
+}
+
+/// One JSON event on a line of its own.
+fn emit(event: &serde_json::Value) {
+    write_line(&mut io::stdout().lock(), &format!("{event}\n"));
+}
+
+fn prefix(host: Option<&str>) -> String {
+    host.map(|h| format!("[{h}] ")).unwrap_or_default()
+}
+
+fn paint(color: bool, style: Style, text: &str) -> String {
+    if color {
+        format!("{style}{text}{style:#}")
+    } else {
+        text.to_owned()
+    }
+}
+
+fn write_line(stream: &mut impl Write, line: &str) {
+    // A closed pipe (`rfab --list | head`) is not an error worth reporting.
+    let _ = stream
+        .write_all(line.as_bytes())
+        .and_then(|()| stream.flush());
+}

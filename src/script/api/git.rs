@@ -1,0 +1,243 @@
+//! `git::...`: tags, the latest stable release, refs and archives, for deploy recipes.
+// The plugin macro expects its prelude glob-imported and makes `pub` items.
+#![allow(unreachable_pub, clippy::wildcard_imports)]
+
+use std::path::{Path, PathBuf};
+
+use rhai::plugin::*;
+use rhai::{EvalAltResult, NativeCallContext};
+
+use crate::git::Access;
+use crate::script::context::Context;
+use crate::ssh::ssh_config::HostConfig;
+use crate::ssh::target::Target;
+
+/// How to reach `repo` if it is an SSH repository (`ssh://...` or `user@host:path`): as
+/// `run()` would reach that host.
+fn access(ctx: &NativeCallContext, repo: &str) -> Result<Access, Box<EvalAltResult>> {
+    let Some(authority) = crate::git::ssh_authority(repo) else {
+        return Ok(Access::default());
+    };
+    let context = Context::of(ctx)?;
+    let target = Target::hop(authority).map_err(|e| e.to_string())?;
+    let ssh = &context.runtime.ssh;
+    let config = HostConfig::resolve(&target, ssh.ssh_config.as_deref());
+    let mut keys = ssh.identities.clone();
+    keys.extend(config.identity_files);
+    Ok(Access {
+        user: config.user,
+        port: config.port,
+        keys,
+        known_hosts: config.known_hosts_files,
+        policy: ssh.known_hosts,
+    })
+}
+
+/// Where mirrors of remote repositories are kept: `$XDG_CACHE_HOME/rfab/mirrors`, or
+/// `~/.cache/rfab/mirrors`.
+fn mirror_cache() -> Result<PathBuf, Box<EvalAltResult>> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|dir| Path::new(dir).is_absolute())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cache")))
+        .ok_or("no cache directory for repository mirrors: set HOME or XDG_CACHE_HOME")?;
+    Ok(base.join("rfab/mirrors"))
+}
+
+/// The local repository to read `repo` from: itself, or for a URL its mirror, fetched once
+/// per run.
+fn local_source(ctx: &NativeCallContext, repo: &str) -> Result<String, Box<EvalAltResult>> {
+    if !crate::git::is_url(repo) {
+        return Ok(repo.to_owned());
+    }
+    let context = Context::of(ctx)?;
+    let access = access(ctx, repo)?;
+    let cache = mirror_cache()?;
+    let path = context
+        .runtime
+        .scratch
+        .mirror(repo, || crate::git::mirror(repo, &access, &cache))?;
+    Ok(path.to_string_lossy().into_owned())
+}
+
+#[export_module]
+pub(crate) mod git_api {
+    use std::path::Path;
+
+    use rhai::{Array, EvalAltResult, Map, NativeCallContext};
+
+    use crate::git::{self, Selection};
+    use crate::script::api::check_options;
+
+    use super::{access, local_source};
+
+    /// The tags of a repository (a local path, or a `file://` or `ssh://` URL read without
+    /// cloning, with the host keys and logins of `run()`), sorted by name, each as
+    /// `#{ name, commit }`.
+    ///
+    /// ```rhai
+    /// for tag in git::tags(".") { puts(`${tag.name} ${tag.commit}`); }
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn tags(ctx: NativeCallContext, repo: &str) -> Result<Array, Box<EvalAltResult>> {
+        Ok(git::tags(repo, &access(&ctx, repo)?)?
+            .into_iter()
+            .map(|t| {
+                Dynamic::from_map(Map::from_iter([
+                    ("name".into(), t.name.into()),
+                    ("commit".into(), t.commit.into()),
+                ]))
+            })
+            .collect())
+    }
+
+    /// The name of the highest semver tag that is not a pre-release (`v3.0.1`, never
+    /// `v3.1.0-rc.1`); a `v` prefix is optional and tags that are not semver are ignored.
+    /// A repository with no stable tag is an error that lists what it has.
+    ///
+    /// ```rhai
+    /// let release = git::latest_stable("ssh://git@git.example.com/shop/app.git");
+    /// ```
+    #[rhai_fn(name = "latest_stable", return_raw)]
+    pub fn latest_stable(ctx: NativeCallContext, repo: &str) -> Result<String, Box<EvalAltResult>> {
+        latest_stable_with(ctx, repo, Map::new())
+    }
+
+    /// `latest_stable` with options: `prefix` (e.g. `"web-v"`: only tags with it, stripped
+    /// before the version) and `pattern` (a glob the tag names must match).
+    ///
+    /// ```rhai
+    /// let web = git::latest_stable(".", #{ prefix: "web-v" });
+    /// ```
+    #[rhai_fn(name = "latest_stable", return_raw)]
+    pub fn latest_stable_with(
+        ctx: NativeCallContext,
+        repo: &str,
+        options: Map,
+    ) -> Result<String, Box<EvalAltResult>> {
+        check_options("git::latest_stable", &options, &["prefix", "pattern"])?;
+        let text = |key: &str| options.get(key).map(ToString::to_string);
+        let selection = Selection {
+            prefix: text("prefix"),
+            pattern: text("pattern"),
+        };
+        let tags = git::tags(repo, &access(&ctx, repo)?)?;
+        Ok(git::latest_stable(&tags, &selection, repo)?.name.clone())
+    }
+
+    /// The commit id a tag (annotated or lightweight), branch or commit names.
+    ///
+    /// ```rhai
+    /// let commit = git::resolve(".", "v3.0.1");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn resolve(
+        ctx: NativeCallContext,
+        repo: &str,
+        reference: &str,
+    ) -> Result<String, Box<EvalAltResult>> {
+        Ok(git::resolve(repo, reference, &access(&ctx, repo)?)?)
+    }
+
+    /// `git describe --tags` of a ref in a local repository: `v3.0.1`, or `v3.0.1-2-gabc1234`
+    /// when the ref is two commits past the tag.
+    ///
+    /// ```rhai
+    /// puts(`building ${git::describe(".", "HEAD")}`);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn describe(repo: &str, reference: &str) -> Result<String, Box<EvalAltResult>> {
+        Ok(git::describe(repo, reference)?)
+    }
+
+    /// Writes the tree at a ref of a local repository to `out`, as `git archive` does (a tar,
+    /// or a tar.gz when `out` ends in `.gz`/`.tgz`; `export-ignore` honoured); returns the
+    /// commit id it archived.
+    ///
+    /// ```rhai
+    /// let commit = git::archive(".", "v3.0.1", "/tmp/app-v3.0.1.tar.gz");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn archive(repo: &str, reference: &str, out: &str) -> Result<String, Box<EvalAltResult>> {
+        Ok(git::archive(repo, reference, Path::new(out))?)
+    }
+
+    /// Builds the archive of a ref to upload in a deploy, once per run and commit, in a
+    /// directory of this run that only you can read (removed when the run ends); returns
+    /// `#{ path, sha256, commit }`, the sha256 being that of the bytes written, for the host
+    /// to check before it unpacks them. A URL is read through its mirror (see `git::mirror`).
+    ///
+    /// ```rhai
+    /// let archive = git::release_archive(".", "v3.0.1");
+    /// put(archive.path, "/srv/app/upload.tar.gz");
+    /// run(`echo '${archive.sha256}  /srv/app/upload.tar.gz' | sha256sum -c`);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn release_archive(
+        ctx: NativeCallContext,
+        repo: &str,
+        reference: &str,
+    ) -> Result<Map, Box<EvalAltResult>> {
+        let source = local_source(&ctx, repo)?;
+        let context = crate::script::context::Context::of(&ctx)?;
+        let commit = git::resolve(&source, reference, &git::Access::default())?;
+        let archive = context.runtime.scratch.archive(&source, &commit, |path| {
+            git::release_archive(&source, &commit, path)
+        })?;
+        Ok(Map::from_iter([
+            (
+                "path".into(),
+                archive.path.to_string_lossy().into_owned().into(),
+            ),
+            ("sha256".into(), archive.sha256.clone().into()),
+            ("commit".into(), archive.commit.clone().into()),
+        ]))
+    }
+
+    /// The local repository to read `repo` from: a local path as it is; for a URL
+    /// (`ssh://`, `https://`, `file://` or `git@host:path`), a bare mirror kept under
+    /// `~/.cache/rfab/mirrors` (or `$XDG_CACHE_HOME`), fetched (every branch and tag) the
+    /// first time a run asks for it.
+    ///
+    /// ```rhai
+    /// let source = git::mirror("git@git.example.com:shop/app.git");
+    /// puts(git::describe(source, "main"));
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn mirror(ctx: NativeCallContext, repo: &str) -> Result<String, Box<EvalAltResult>> {
+        local_source(&ctx, repo)
+    }
+
+    /// The version of what a ref names: the highest semver tag on its commit (`v3.0.1`), or
+    /// `()` when no version tag is on it. The ref may be a tag, a branch or a commit id.
+    ///
+    /// ```rhai
+    /// let version = git::version_of(".", "main");
+    /// if version == () { puts("main is no release"); }
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn version_of(
+        ctx: NativeCallContext,
+        repo: &str,
+        reference: &str,
+    ) -> Result<Dynamic, Box<EvalAltResult>> {
+        Ok(git::version_of(repo, reference, &access(&ctx, repo)?)?
+            .map_or(Dynamic::UNIT, Into::into))
+    }
+
+    /// Compares two versions by semver precedence: -1, 0 or 1 (`v3.1.0-rc.1` comes before
+    /// `v3.1.0`; the `v` is optional; build metadata does not count). A name that is not
+    /// semver is an error.
+    ///
+    /// ```rhai
+    /// if git::compare("v3.0.1", "v3.1.0-rc.1") < 0 { puts("an upgrade"); }
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn compare(a: &str, b: &str) -> Result<i64, Box<EvalAltResult>> {
+        Ok(match git::compare(a, b)? {
+            std::cmp::Ordering::Less => -1,
+            std::cmp::Ordering::Equal => 0,
+            std::cmp::Ordering::Greater => 1,
+        })
+    }
+}

@@ -1,0 +1,578 @@
+//! `run` and `sudo`: commands on the host a task runs on.
+// The plugin macro expects its prelude glob-imported and makes `pub` items.
+#![allow(unreachable_pub, clippy::wildcard_imports)]
+
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use rhai::plugin::*;
+use rhai::{EvalAltResult, Map, NativeCallContext};
+
+use crate::output::Level;
+use crate::output::lines;
+use crate::script::api::{CommandResult, check_options};
+use crate::script::context::Context;
+use crate::ssh::command::{self, Failure, Request, Sudo};
+use crate::ssh::connection::Connection;
+use crate::ssh::quote::quote;
+use crate::ssh::sudo_prompt::{self, SudoPrompt};
+use crate::ssh::target::Target;
+
+const RUN_OPTIONS: [&str; 6] = [
+    "warn_only",
+    "quiet",
+    "pty",
+    "timeout",
+    "shell",
+    "output_limit",
+];
+const SUDO_OPTIONS: [&str; 7] = [
+    "warn_only",
+    "quiet",
+    "pty",
+    "timeout",
+    "shell",
+    "output_limit",
+    "user",
+];
+
+/// Fabric's default shell.
+const DEFAULT_SHELL: &str = "/bin/bash -l -c";
+
+/// A host that could not be reached; `--skip-bad-hosts` skips it instead of failing.
+#[derive(Clone, Debug)]
+pub(crate) struct Unreachable(pub(crate) String);
+
+#[export_module]
+pub(crate) mod remote_api {
+    use super::{CommandResult, Map, NativeCallContext};
+
+    /// Run a shell command on the current host and return its result.
+    ///
+    /// Prints `[HOST] run: COMMAND`, then each output line as it arrives (`[HOST] out: ...`,
+    /// `[HOST] err: ...`). The command runs in `env.shell` (default `/bin/bash -l -c`),
+    /// inside any `cd`, `prefix` and `shell_env` in force. A non-zero exit aborts the
+    /// task unless `warn_only` is set (here, in `settings()`, or with `-w`).
+    ///
+    /// ```rhai
+    /// run("uptime");
+    /// let release = run("readlink /srv/app/current").stdout;
+    /// ```
+    #[rhai_fn(name = "run", return_raw)]
+    pub fn run(ctx: NativeCallContext, command: &str) -> Result<CommandResult, Box<EvalAltResult>> {
+        super::command(&ctx, command, &Map::new(), false)
+    }
+
+    /// `run()` with options:
+    /// - `warn_only`: a non-zero exit is a warning; the result says `failed`;
+    /// - `quiet`: print nothing, and imply `warn_only`;
+    /// - `pty`: run on a pseudo-terminal (stderr then arrives on stdout);
+    /// - `timeout`: seconds before the command is stopped and fails (default `-T`);
+    /// - `shell`: the shell to run it with, e.g. `"/bin/sh -c"`;
+    /// - `output_limit`: the most bytes of stdout, and of stderr, the result keeps (default
+    ///   `env.output_limit`, else 64 MiB; `"512K"`, `"16M"`, `"1G"` work too). Everything is
+    ///   still printed; a result cut short ends with an `[rfab: output cut ...]` line.
+    ///
+    /// ```rhai
+    /// let r = run("systemctl is-active app", #{ warn_only: true });
+    /// if r.failed { run("systemctl start app", #{ timeout: 30 }); }
+    /// ```
+    #[rhai_fn(name = "run", return_raw)]
+    pub fn run_with(
+        ctx: NativeCallContext,
+        command: &str,
+        options: Map,
+    ) -> Result<CommandResult, Box<EvalAltResult>> {
+        super::command(&ctx, command, &options, false)
+    }
+
+    /// Register a command to run on the current host if this task fails or is interrupted
+    /// there (Ctrl-C included), to undo what must not stay half-done: a lock, a maintenance
+    /// flag. It runs in the task's shell, outside any `cd`; on success it is dropped. When
+    /// the task's connection died, it runs on a new one; if the host cannot be reached,
+    /// the failure report lists each command that could not run.
+    ///
+    /// ```rhai
+    /// run("touch /srv/app/maintenance");
+    /// on_abort("rm -f /srv/app/maintenance");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn on_abort(ctx: NativeCallContext, command: &str) -> Result<(), Box<EvalAltResult>> {
+        let context = super::Context::of(&ctx)?;
+        super::needs_host(&context, "on_abort")?;
+        context
+            .on_abort
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(command.into());
+        Ok(())
+    }
+
+    /// Run a command as root (or another user) through `sudo` on the current host.
+    ///
+    /// When sudo asks for a password, rfab answers with `--sudo-password`, or the password
+    /// asked once on the terminal; it is never printed or logged. Only sudo's own prompt is
+    /// answered: it carries a random nonce made for this command, and is answered only
+    /// before the command starts, so output that imitates it never gets the password.
+    ///
+    /// ```rhai
+    /// sudo("systemctl reload nginx");
+    /// ```
+    #[rhai_fn(name = "sudo", return_raw)]
+    pub fn sudo(
+        ctx: NativeCallContext,
+        command: &str,
+    ) -> Result<CommandResult, Box<EvalAltResult>> {
+        super::command(&ctx, command, &Map::new(), true)
+    }
+
+    /// `sudo()` with the options of `run()`, and `user` to run as someone other than root.
+    ///
+    /// ```rhai
+    /// sudo("psql -c 'select 1'", #{ user: "postgres" });
+    /// ```
+    #[rhai_fn(name = "sudo", return_raw)]
+    pub fn sudo_with(
+        ctx: NativeCallContext,
+        command: &str,
+        options: Map,
+    ) -> Result<CommandResult, Box<EvalAltResult>> {
+        super::command(&ctx, command, &options, true)
+    }
+}
+
+pub(super) fn command(
+    ctx: &NativeCallContext,
+    command: &str,
+    options: &Map,
+    sudo: bool,
+) -> Result<CommandResult, Box<EvalAltResult>> {
+    let name = if sudo { "sudo" } else { "run" };
+    check_options(
+        name,
+        options,
+        if sudo { &SUDO_OPTIONS } else { &RUN_OPTIONS },
+    )?;
+    let context = Context::of(ctx)?;
+    let target = needs_host(&context, name)?;
+    let quiet = context.flag(options, "quiet");
+    let warn_only = quiet || context.flag(options, "warn_only");
+    if !quiet && context.shows(Level::Running) {
+        context
+            .runtime
+            .output
+            .command(&target.host_string, name, command);
+    }
+    if context.runtime.dry_run() {
+        return Ok(CommandResult {
+            command: command.into(),
+            dry: true,
+            ..CommandResult::default()
+        });
+    }
+    let (line, prompt) = command_line(&context, command, options, sudo)?;
+    let timeout = command_timeout(&context, options, name)?;
+    let output_limit = output_limit(&context, options, name)?;
+    let connection = connect(&context, &target)
+        .inspect_err(|e| record_unreachable(&context, &format!("{name}: {command}"), e))?;
+    let connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
+    let who = format!("{}@{}", target.user, target.host.name);
+    let ask = || {
+        context
+            .runtime
+            .credentials
+            .sudo_password(&who, !context.parallel)
+    };
+    let request = Request {
+        command: line,
+        timeout,
+        sudo: prompt.as_ref().map(|prompt| Sudo {
+            prompt,
+            password: &ask,
+        }),
+        pty: context.flag(options, "pty"),
+        forward_agent: context.runtime.ssh.forward_agent,
+        ignore_interrupt: false,
+        output_limit,
+    };
+    let shows = (
+        !quiet && context.shows(Level::Stdout),
+        !quiet && context.shows(Level::Stderr),
+    );
+    let raw = context.shows(Level::Raw);
+    let output = &context.runtime.output;
+    let mut each = |is_err: bool, text: &str| {
+        if (is_err && shows.1) || (!is_err && shows.0) {
+            output.line(&target.host_string, is_err, text, raw);
+        }
+    };
+    let completed = command::run(&connection, &request, &mut each)
+        .map_err(|failure| Box::new(failed(ctx, &context, &target, name, command, failure)))?;
+    output.result(&target.host_string, command, completed.code);
+    if completed.cut && !quiet && context.shows(Level::Warnings) {
+        output.warning(
+            Some(&target.host_string),
+            &cut_warning(command, output_limit),
+        );
+    }
+    let result = CommandResult {
+        command: command.into(),
+        stdout: completed.stdout,
+        stderr: completed.stderr,
+        code: completed.code,
+        dry: false,
+    };
+    if result.ok() {
+        return Ok(result);
+    }
+    let host = &target.host_string;
+    let message = match &completed.signal {
+        Some(signal) => {
+            format!("{name}() failed on `{host}`: `{command}` was killed by signal {signal}")
+        }
+        None => format!(
+            "{name}() failed on `{host}`: `{command}` exited with status {}",
+            result.code
+        ),
+    };
+    if warn_only {
+        if !quiet && context.shows(Level::Warnings) {
+            output.warning(Some(host), &message);
+        }
+        return Ok(result);
+    }
+    Err(message.into())
+}
+
+/// `/bin/bash -l -c '<cd, prefixes> && COMMAND'`; for `sudo`, `sudo -S -p PROMPT [-u USER]
+/// -H -- /bin/bash -l -c 'printf STARTED >&2; <cd, prefixes> && COMMAND'`, and the command's
+/// own PROMPT.
+fn command_line(
+    context: &Context,
+    command: &str,
+    options: &Map,
+    sudo: bool,
+) -> Result<(String, Option<SudoPrompt>), Box<EvalAltResult>> {
+    let shell = match context.option(options, "shell") {
+        Some(shell) => shell
+            .into_string()
+            .map_err(|_| "`shell` must be a string")?,
+        None => DEFAULT_SHELL.into(),
+    };
+    let wrapped = context.settings().wrap(command);
+    if !sudo {
+        return Ok((format!("{shell} {}", quote(&wrapped)), None));
+    }
+    let prompt = SudoPrompt::new().map_err(|e| {
+        format!("sudo(): cannot read /dev/urandom for sudo's prompt: {e}; check that it exists")
+    })?;
+    // Not `option(.., "user")`: that would fall back to `env.user`, the login user.
+    let user = match options
+        .get("user")
+        .cloned()
+        .or_else(|| context.option(&Map::new(), "sudo_user"))
+    {
+        Some(user) => format!("-u {} ", quote(&user.to_string())),
+        None => String::new(),
+    };
+    // Printed once sudo lets the command run; nothing is answered after it.
+    let started = format!("printf '%s\\n' {} >&2; {wrapped}", sudo_prompt::STARTED);
+    let line = format!(
+        "sudo -S -p {} {user}-H -- {shell} {}",
+        quote(prompt.text()),
+        quote(&started)
+    );
+    Ok((line, Some(prompt)))
+}
+
+/// The script error for a command that could not complete.
+fn failed(
+    ctx: &NativeCallContext,
+    context: &Context,
+    target: &Target,
+    name: &str,
+    command: &str,
+    failure: Failure,
+) -> EvalAltResult {
+    let host = &target.host_string;
+    let message = match failure {
+        Failure::Interrupted => {
+            return EvalAltResult::ErrorTerminated(Dynamic::UNIT, ctx.call_position());
+        }
+        Failure::Ssh(e) => {
+            // Not `Unreachable`: the task may have changed the host already, so
+            // --skip-bad-hosts must not pass over it. The dead connection is dropped.
+            context.runtime.connections.forget(target);
+            let message = format!("lost the connection to `{host}` while running `{command}`: {e}");
+            context.record_lost(format!("{name}: {command}"), message.clone(), false);
+            message
+        }
+        Failure::Stalled(why) => {
+            context.runtime.connections.forget(target);
+            let message = format!(
+                "`{host}` stopped answering while running `{command}`: {why}; gave up on the connection"
+            );
+            context.record_lost(format!("{name}: {command}"), message.clone(), false);
+            message
+        }
+        Failure::TimedOut(limit) => {
+            format!(
+                "{name}() timed out after {}s on `{host}`: `{command}` was stopped",
+                limit.as_secs_f64()
+            )
+        }
+        Failure::SudoPassword(why) => {
+            context.runtime.credentials.forget_sudo_password();
+            format!(
+                "{why} on `{host}` for `{command}`; give it in RFAB_SUDO_PASSWORD, or run rfab on a terminal"
+            )
+        }
+    };
+    EvalAltResult::ErrorRuntime(message.into(), ctx.call_position())
+}
+
+pub(super) fn needs_host(
+    context: &Context,
+    function: &str,
+) -> Result<Arc<Target>, Box<EvalAltResult>> {
+    context.target.clone().ok_or_else(|| {
+        format!(
+            "{function}() needs a host, and this task runs on none: give it hosts \
+             (-H, `env.hosts`, `env.roles`, @hosts, or TASK:hosts=a;b), or use local()"
+        )
+        .into()
+    })
+}
+
+pub(super) fn connect(
+    context: &Context,
+    target: &Target,
+) -> Result<Arc<Mutex<Connection>>, Box<EvalAltResult>> {
+    let runtime = &context.runtime;
+    runtime
+        .connections
+        .get(
+            target,
+            &runtime.ssh,
+            &runtime.credentials,
+            &runtime.output,
+            !context.parallel,
+        )
+        .map_err(|message| {
+            Box::new(EvalAltResult::ErrorRuntime(
+                Dynamic::from(Unreachable(message)),
+                rhai::Position::NONE,
+            ))
+        })
+}
+
+/// The message of an `Unreachable` at the root of `error`, if a host could not be reached.
+pub(crate) fn unreachable_message(error: &EvalAltResult) -> Option<String> {
+    match error.unwrap_inner() {
+        EvalAltResult::ErrorRuntime(value, _) => {
+            value.clone().try_cast::<Unreachable>().map(|u| u.0)
+        }
+        _ => None,
+    }
+}
+
+fn seconds(value: &Dynamic) -> Option<Duration> {
+    let secs = value.as_float().ok().or_else(|| {
+        value
+            .as_int()
+            .ok()
+            .and_then(|i| i32::try_from(i).ok())
+            .map(f64::from)
+    })?;
+    (secs > 0.0).then(|| Duration::from_secs_f64(secs))
+}
+
+/// How long a command may run: its `timeout` option, `with()`, or `-T`.
+fn command_timeout(
+    context: &Context,
+    options: &Map,
+    name: &str,
+) -> Result<Option<Duration>, String> {
+    match context.option(options, "timeout") {
+        Some(t) => seconds(&t)
+            .map(Some)
+            .ok_or_else(|| format!("{name}(): `timeout` must be a number of seconds")),
+        None => Ok(context.runtime.ssh.command_timeout),
+    }
+}
+
+pub(super) fn cut_warning(command: &str, limit: usize) -> String {
+    format!(
+        "the result of `{command}` keeps only the first {limit} bytes of its output; \
+         set output_limit to keep more"
+    )
+}
+
+/// The most bytes of each stream a command's result keeps: its option, `with()`, or `env`.
+pub(super) fn output_limit(context: &Context, options: &Map, name: &str) -> Result<usize, String> {
+    match context.option(options, "output_limit") {
+        Some(limit) => bytes(&limit).ok_or_else(|| {
+            format!(
+                "{name}(): `output_limit` must be a number of bytes, such as 1048576 or \"16M\""
+            )
+        }),
+        None => Ok(lines::DEFAULT_LIMIT),
+    }
+}
+
+/// A number of bytes: an integer, or a string such as `"1048576"`, `"512K"`, `"16M"`, `"1G"`.
+fn bytes(value: &Dynamic) -> Option<usize> {
+    if let Ok(n) = value.as_int() {
+        return usize::try_from(n).ok();
+    }
+    let text = value.clone().into_string().ok()?;
+    let text = text.trim();
+    let (digits, unit) = match text.char_indices().last()? {
+        (at, 'K' | 'k') => (&text[..at], 1 << 10),
+        (at, 'M' | 'm') => (&text[..at], 1 << 20),
+        (at, 'G' | 'g') => (&text[..at], 1 << 30),
+        _ => (text, 1),
+    };
+    digits.trim().parse::<usize>().ok()?.checked_mul(unit)
+}
+
+/// Records that `what` could not run because the host could not be reached.
+pub(super) fn record_unreachable(context: &Context, what: &str, error: &EvalAltResult) {
+    if let Some(message) = unreachable_message(error) {
+        context.record_lost(what.to_owned(), message, true);
+    }
+}
+
+/// Runs the `on_abort` commands of a failed or interrupted task on its host, even after
+/// Ctrl-C; a command that fails is a warning. A broken connection is replaced by a fresh
+/// one once (the host may be back); what still cannot run is recorded as lost.
+pub(crate) fn run_on_abort(context: &Context, target: &Target, commands: &[String]) {
+    // A dry run changed nothing, and neither did a task that never reached its host: there
+    // is nothing to clean up.
+    if context.runtime.dry_run() || context.never_reached() {
+        return;
+    }
+    // A second Ctrl-C now would leave the host half put back: it takes a third.
+    let _cleaning = crate::signals::cleaning();
+    let output = &context.runtime.output;
+    let host = &target.host_string;
+    let shell = context
+        .option(&Map::new(), "shell")
+        .map_or_else(|| DEFAULT_SHELL.to_owned(), |s| s.to_string());
+    let mut fresh_tried = false;
+    let mut pending = commands.iter().peekable();
+    while let Some(command) = pending.peek() {
+        let connection = match connect(context, target) {
+            Ok(connection) => connection,
+            Err(error) => {
+                let why = unreachable_message(&error).unwrap_or_else(|| error.to_string());
+                output.warning(
+                    Some(host),
+                    &format!("on abort: cannot reach `{host}` to clean up: {why}"),
+                );
+                for command in pending {
+                    context.record_lost(format!("on abort: {command}"), why.clone(), true);
+                }
+                return;
+            }
+        };
+        let connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
+        output.command(host, "on abort", command);
+        let request = Request {
+            command: format!("{shell} {}", quote(command)),
+            timeout: Some(Duration::from_secs(60)),
+            sudo: None,
+            pty: false,
+            forward_agent: false,
+            ignore_interrupt: true,
+            output_limit: lines::DEFAULT_LIMIT,
+        };
+        let raw = context.shows(Level::Raw);
+        let mut each = |is_err: bool, text: &str| output.line(host, is_err, text, raw);
+        match command::run(&connection, &request, &mut each) {
+            Ok(done) if done.code == 0 => {}
+            Ok(done) => output.warning(
+                Some(host),
+                &format!("on abort: `{command}` exited with status {}", done.code),
+            ),
+            Err(failure @ (Failure::Ssh(_) | Failure::Stalled(_))) => {
+                // The connection is dead: drop it, and try once more on a new one.
+                drop(connection);
+                context.runtime.connections.forget(target);
+                let why = match failure {
+                    Failure::Ssh(e) => format!("lost the connection: {e}"),
+                    Failure::Stalled(why) => format!("`{host}` stopped answering: {why}"),
+                    _ => unreachable!("matched above"),
+                };
+                if !fresh_tried {
+                    fresh_tried = true;
+                    output.warning(
+                        Some(host),
+                        &format!("on abort: {why}; trying again on a new connection"),
+                    );
+                    continue;
+                }
+                output.warning(
+                    Some(host),
+                    &format!("on abort: `{command}` could not run: {why}"),
+                );
+                context.record_lost(format!("on abort: {command}"), why, false);
+            }
+            Err(failure) => {
+                let why = match failure {
+                    Failure::TimedOut(limit) => {
+                        format!("stopped after {}s", limit.as_secs_f64())
+                    }
+                    Failure::SudoPassword(why) => why.to_owned(),
+                    _ => "interrupted".to_owned(),
+                };
+                output.warning(
+                    Some(host),
+                    &format!("on abort: `{command}` could not run: {why}"),
+                );
+                context.record_lost(format!("on abort: {command}"), why, false);
+            }
+        }
+        pending.next();
+    }
+}
+
+/// A task that failed with its connection and left cleanup undone: the whole report.
+#[derive(Clone, Debug)]
+pub(crate) struct Stranded(pub(crate) String);
+
+/// The report of a [`Stranded`] task at the root of `error`.
+pub(crate) fn stranded_message(error: &EvalAltResult) -> Option<String> {
+    match error.unwrap_inner() {
+        EvalAltResult::ErrorRuntime(value, _) => value.clone().try_cast::<Stranded>().map(|s| s.0),
+        _ => None,
+    }
+}
+
+/// When the connection failed the task and then what was to clean up after it, the
+/// report that says so in that order: the first failure, then exactly what could not run,
+/// then what to do. `None` when nothing was left undone.
+pub(crate) fn stranded(context: &Context, host: &str) -> Option<Stranded> {
+    let lost = context.lost.lock().unwrap_or_else(PoisonError::into_inner);
+    let (first, after) = lost.split_first()?;
+    if after.is_empty() || first.unreached {
+        return None;
+    }
+    let mut report = format!(
+        "{}\nthen {} cleanup step{} could not run on `{host}`:\n",
+        first.why,
+        after.len(),
+        if after.len() == 1 { "" } else { "s" }
+    );
+    for lost in after {
+        let _ = writeln!(report, "  - {}\n      ({})", lost.what, lost.why);
+    }
+    let _ = write!(
+        report,
+        "`{host}` may be left half-done (a deploy lock held, a release not live or not marked bad): \
+         look before running again (with the deploy recipe, `rfab ENV status` shows it), then fix it \
+         (the `deploy.unlock` and `deploy.rollback` tasks) or run the steps above by hand"
+    );
+    Some(Stranded(report))
+}

@@ -1,0 +1,226 @@
+//! What a script call carries: the run's shared [`Runtime`] and, per call, the task and the
+//! host it works on ([`Context`], passed as Rhai's call tag).
+//!
+//! Per-host state lives here and travels with each call, so hosts running in parallel never
+//! share it; `env` holds only what the whole run shares.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+use rhai::{Dynamic, EvalAltResult, Map, NativeCallContext};
+
+use crate::output::summary::Summary;
+use crate::output::{Level, Levels, Output};
+use crate::script::env::{Env, EnvView, truthy};
+use crate::script::fabfile::Fabfile;
+use crate::script::scoped::ScopedSettings;
+use crate::ssh::connection_cache::Connections;
+use crate::ssh::credentials::Credentials;
+use crate::ssh::options::SshOptions;
+use crate::ssh::target::Target;
+
+/// Hosts and roles given with `-H`, `-R` and `-x`.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct CliHosts {
+    pub(crate) hosts: Vec<String>,
+    pub(crate) roles: Vec<String>,
+    pub(crate) exclude_hosts: Vec<String>,
+}
+
+/// Shared by every call of one run.
+///
+/// A run of the command line sets it up once; `rfab repl` changes a few parts of it between
+/// lines (the fabfile on `:reload`, dry-run on `:dry`, the hosts of `-H`/`-R`), which is why
+/// those sit behind locks.
+#[derive(Debug)]
+pub(crate) struct Runtime {
+    pub(crate) output: Output,
+    pub(crate) env: Env,
+    pub(crate) cli: RwLock<CliHosts>,
+    pub(crate) ssh: SshOptions,
+    /// `--dry-run`: print commands and transfers, connect nowhere.
+    pub(crate) dry_run: AtomicBool,
+    /// Under `--dry-run`, the states load-balancer operations would have set so far, by
+    /// backend and server: later tasks of the run see them, as they would the real ones.
+    pub(crate) lb_plan: crate::lb::Plan,
+    pub(crate) credentials: Credentials,
+    pub(crate) connections: Connections,
+    pub(crate) summary: Summary,
+    /// Release archives and repository mirrors made for this run.
+    pub(crate) scratch: crate::script::scratch::Scratch,
+    /// Set once the fabfile is loaded; `execute()` finds tasks through it.
+    pub(crate) fabfile: RwLock<Option<Arc<Fabfile>>>,
+}
+
+impl Runtime {
+    /// The hosts, roles and exclusions of `-H`, `-R` and `-x`.
+    pub(crate) fn cli(&self) -> CliHosts {
+        self.cli
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(crate) fn set_cli(&self, cli: CliHosts) {
+        *self.cli.write().unwrap_or_else(PoisonError::into_inner) = cli;
+    }
+
+    pub(crate) fn dry_run(&self) -> bool {
+        self.dry_run.load(Ordering::Relaxed)
+    }
+
+    /// Turns dry-run on or off; a new dry run starts from the load balancers' real states.
+    pub(crate) fn set_dry_run(&self, dry_run: bool) {
+        self.dry_run.store(dry_run, Ordering::Relaxed);
+        self.lb_plan
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
+    /// The fabfile, once loaded.
+    pub(crate) fn fabfile(&self) -> Option<Arc<Fabfile>> {
+        self.fabfile
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(crate) fn set_fabfile(&self, fabfile: Arc<Fabfile>) {
+        *self.fabfile.write().unwrap_or_else(PoisonError::into_inner) = Some(fabfile);
+    }
+}
+
+/// The call tag: who is calling, on which host, under which scoped settings.
+#[derive(Clone, Debug)]
+pub(crate) struct Context {
+    pub(crate) runtime: Arc<Runtime>,
+    pub(crate) task: Option<Arc<str>>,
+    pub(crate) target: Option<Arc<Target>>,
+    /// This host's `cd`, `prefix`, `settings`, ... stack; one per host execution.
+    pub(crate) scope: Arc<Mutex<ScopedSettings>>,
+    /// Whether other hosts run at the same time: then no one is asked anything.
+    pub(crate) parallel: bool,
+    /// Commands to run on this host if its task fails or is interrupted (`on_abort`).
+    pub(crate) on_abort: Arc<Mutex<Vec<String>>>,
+    /// Remote work of this call that failed with its connection (the host could not be
+    /// reached, or stopped answering), and `on_abort` cleanup that could not run, in order:
+    /// the first is why the task failed, the rest could not run after it.
+    pub(crate) lost: Arc<Mutex<Vec<Lost>>>,
+}
+
+/// One piece of remote work that could not be done.
+#[derive(Clone, Debug)]
+pub(crate) struct Lost {
+    /// `run: rm -f x`, `put: a -> b`, `on abort: ...`.
+    pub(crate) what: String,
+    /// The error it met.
+    pub(crate) why: String,
+    /// Whether it failed to connect, rather than losing a working connection.
+    pub(crate) unreached: bool,
+}
+
+impl Context {
+    /// A context for `task` on `target`, with fresh scoped settings.
+    pub(crate) fn new(
+        runtime: Arc<Runtime>,
+        task: Option<Arc<str>>,
+        target: Option<Arc<Target>>,
+    ) -> Self {
+        Self {
+            runtime,
+            task,
+            target,
+            scope: Arc::default(),
+            parallel: false,
+            on_abort: Arc::default(),
+            lost: Arc::default(),
+        }
+    }
+
+    /// Records remote work that failed with its connection (see `lost`); `unreached`: it
+    /// could not connect at all.
+    pub(crate) fn record_lost(&self, what: String, why: String, unreached: bool) {
+        self.lost
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Lost {
+                what,
+                why,
+                unreached,
+            });
+    }
+
+    /// Whether this call's first remote work already found its host unreachable: then
+    /// nothing was done there, and there is nothing to clean up.
+    pub(crate) fn never_reached(&self) -> bool {
+        self.lost
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .first()
+            .is_some_and(|lost| lost.unreached)
+    }
+
+    /// The same context, marked as running beside other hosts.
+    pub(crate) fn in_parallel(mut self, parallel: bool) -> Self {
+        self.parallel = parallel;
+        self
+    }
+
+    /// The context of a native function's caller.
+    pub(crate) fn of(ctx: &NativeCallContext) -> std::result::Result<Self, Box<EvalAltResult>> {
+        ctx.tag()
+            .and_then(|tag| tag.clone().try_cast::<Self>())
+            .ok_or_else(|| "rfab: this function needs an rfab run (no call context)".into())
+    }
+
+    /// The host prefix for output lines, if the call runs on a host.
+    pub(crate) fn host(&self) -> Option<&str> {
+        self.target.as_deref().map(|t| t.host_string.as_str())
+    }
+
+    /// A copy of the scoped settings in force.
+    pub(crate) fn settings(&self) -> ScopedSettings {
+        self.scope
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Replaces the scoped settings; scoped functions put back what they found.
+    pub(crate) fn set_settings(&self, settings: ScopedSettings) {
+        *self.scope.lock().unwrap_or_else(PoisonError::into_inner) = settings;
+    }
+
+    pub(crate) fn levels(&self) -> Levels {
+        self.settings().levels.unwrap_or(self.runtime.output.levels)
+    }
+
+    /// Whether output at `level` is shown here.
+    pub(crate) fn shows(&self, level: Level) -> bool {
+        self.levels().shows(level)
+    }
+
+    /// An option of a call: the call's own `options`, then `with()`, then `env`.
+    pub(crate) fn option(&self, options: &Map, key: &str) -> Option<Dynamic> {
+        options
+            .get(key)
+            .cloned()
+            .or_else(|| self.settings().get(key))
+            .or_else(|| Some(self.env().get(key)))
+            .filter(|v| !v.is_unit())
+    }
+
+    /// A flag option, read the same way.
+    pub(crate) fn flag(&self, options: &Map, key: &str) -> bool {
+        self.option(options, key).is_some_and(|v| truthy(&v))
+    }
+
+    pub(crate) fn env(&self) -> EnvView {
+        EnvView {
+            env: self.runtime.env.clone(),
+            task: self.task.clone(),
+            target: self.target.clone(),
+        }
+    }
+}

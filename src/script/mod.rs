@@ -1,0 +1,18 @@
+//! Fabfiles and what runs them: the Rhai engine, tasks, env, the executor, and the API scripts see.
+
+pub(crate) mod api;
+pub(crate) mod context;
+pub(crate) mod decorators;
+pub(crate) mod diagnostic;
+pub(crate) mod engine;
+pub(crate) mod env;
+pub(crate) mod executor;
+pub(crate) mod fabfile;
+pub(crate) mod host_list;
+pub(crate) mod invocation;
+pub(crate) mod listing;
+pub(crate) mod load;
+pub(crate) mod scoped;
+pub(crate) mod scratch;
+pub(crate) mod stdlib;
+pub(crate) mod task;

@@ -1,0 +1,99 @@
+//! The Rhai modules of `stdlib/`, compiled into the binary: `import "rfab/hosts" as hosts;`.
+//!
+//! Nothing is read from disk at run time. Each module is compiled and evaluated once per
+//! engine, on first import; errors inside one point at `<stdlib>/NAME.rhai:line:col`.
+
+use std::collections::HashMap;
+use std::sync::{PoisonError, RwLock};
+
+use rhai::{Engine, EvalAltResult, Module, ModuleResolver, Position, Scope, Shared};
+
+/// The import prefix of the embedded modules.
+const IMPORT_PREFIX: &str = "rfab/";
+/// The source name of an embedded module, as errors show it.
+pub(crate) const SOURCE_PREFIX: &str = "<stdlib>/";
+
+const MODULES: &[(&str, &str)] = &[
+    ("deploy", include_str!("../../stdlib/deploy.rhai")),
+    ("hosts", include_str!("../../stdlib/hosts.rhai")),
+];
+
+/// The text of an embedded module, by its source name (`<stdlib>/hosts.rhai`).
+pub(crate) fn source(id: &str) -> Option<&'static str> {
+    let name = id.strip_prefix(SOURCE_PREFIX)?.strip_suffix(".rhai")?;
+    MODULES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
+}
+
+/// Whether a module's source name says it came from the stdlib.
+pub(crate) fn is_stdlib(id: Option<&str>) -> bool {
+    id.is_some_and(|id| id.starts_with(SOURCE_PREFIX))
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Stdlib {
+    cache: RwLock<HashMap<&'static str, Shared<Module>>>,
+}
+
+impl ModuleResolver for Stdlib {
+    fn resolve(
+        &self,
+        engine: &Engine,
+        _source: Option<&str>,
+        path: &str,
+        pos: Position,
+    ) -> Result<Shared<Module>, Box<EvalAltResult>> {
+        let not_found = || Box::new(EvalAltResult::ErrorModuleNotFound(path.into(), pos));
+        let name = path.strip_prefix(IMPORT_PREFIX).ok_or_else(not_found)?;
+        let (name, text) = *MODULES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .ok_or_else(not_found)?;
+        if let Some(module) = self
+            .cache
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(name)
+        {
+            return Ok(module.clone());
+        }
+        let source = format!("{SOURCE_PREFIX}{name}.rhai");
+        // Two layers, so the error names the import and points into the embedded text.
+        let in_module = |e: Box<EvalAltResult>| {
+            let inner = Box::new(EvalAltResult::ErrorInModule(
+                source.clone(),
+                e,
+                Position::NONE,
+            ));
+            Box::new(EvalAltResult::ErrorInModule(path.into(), inner, pos))
+        };
+        let mut ast = engine.compile(text).map_err(|e| in_module(e.into()))?;
+        ast.set_source(source.as_str());
+        let mut module = Module::eval_ast_as_new(Scope::new(), &ast, engine).map_err(in_module)?;
+        module.build_index();
+        let module: Shared<Module> = module.into();
+        self.cache
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(name, module.clone());
+        Ok(module)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_module_compiles() {
+        let mut engine = Engine::new();
+        crate::script::engine::limit(&mut engine);
+        for (name, text) in MODULES {
+            if let Err(e) = engine.compile(text) {
+                panic!("stdlib/{name}.rhai: {e}");
+            }
+        }
+    }
+}
