@@ -9,6 +9,7 @@ mod test;
 mod api;
 mod authentication;
 mod cli;
+mod command_safety;
 mod deploy;
 mod deploy_safety;
 mod env;

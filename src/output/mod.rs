@@ -182,7 +182,12 @@ impl Output {
                 &json!({ "event": "command", "host": host, "kind": kind, "command": command }),
             );
         }
-        self.host_line(Some(host), kind, command);
+        // A command line can carry what a host said (a path, a release name): no escapes.
+        if self.levels.shows(Level::Raw) {
+            self.host_line(Some(host), kind, command);
+        } else {
+            self.host_line(Some(host), kind, &printable_lines(command));
+        }
     }
 
     /// `[host] out: LINE` or `[host] err: LINE`, without the line's escape sequences and
@@ -224,7 +229,13 @@ impl Output {
         if self.json {
             return emit(&json!({ "event": "message", "host": host, "text": text }));
         }
-        self.host_line(host, "", text);
+        // `print(run(cmd).stdout)` is how fabfiles show a host's output: it loses its escape
+        // sequences as the output itself does, unless `--show raw`.
+        if self.levels.shows(Level::Raw) {
+            self.host_line(host, "", text);
+        } else {
+            self.host_line(host, "", &printable_lines(text));
+        }
     }
 
     /// A plain line on stdout, for what was asked for outright (`--list`, `--api`).
@@ -320,9 +331,19 @@ impl Output {
     }
 }
 
-/// One JSON event on a line of its own.
+/// One JSON event on a line of its own. JSON leaves C1 control characters (U+0080 to
+/// U+009F) as they are, and a terminal reading them acts on them: they are escaped too.
 fn emit(event: &serde_json::Value) {
-    write_line(&mut io::stdout().lock(), &format!("{event}\n"));
+    let mut line = String::new();
+    for c in event.to_string().chars() {
+        if ('\u{80}'..='\u{9f}').contains(&c) {
+            let _ = write!(line, "\\u{:04x}", u32::from(c));
+        } else {
+            line.push(c);
+        }
+    }
+    line.push('\n');
+    write_line(&mut io::stdout().lock(), &line);
 }
 
 fn prefix(host: Option<&str>) -> String {

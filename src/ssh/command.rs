@@ -104,10 +104,12 @@ pub(crate) fn run(
         request.command
     );
     watch.retry(|| channel.exec(&marked))?;
-    let result = pump(connection, &mut channel, request, each);
+    let started = Instant::now();
+    let result = pump(connection, &mut channel, request, each).and_then(|(completed, pid)| {
+        close(connection, &mut channel, request, started, pid).map(|()| completed)
+    });
     match result {
         Ok(mut completed) => {
-            watch.retry(|| channel.wait_close())?;
             session.set_blocking(true);
             completed.code = i64::from(
                 channel
@@ -146,7 +148,34 @@ pub(crate) fn run(
     }
 }
 
-type PumpResult = Result<Completed, (Failure, Option<u32>)>;
+/// After EOF, waits for the channel to close within what is left of the command's time; a
+/// failure keeps the command's process id, so the command is stopped on the host.
+fn close(
+    connection: &Connection,
+    channel: &mut Channel,
+    request: &Request,
+    started: Instant,
+    pid: Option<u32>,
+) -> Result<(), (Failure, Option<u32>)> {
+    // A watch of its own: the pump's quiet time is not the close's.
+    let left = request.timeout.map(|limit| {
+        limit
+            .saturating_sub(started.elapsed())
+            .max(Duration::from_millis(100))
+    });
+    Watch::new(connection, left, "-T")
+        .for_cleanup(request.ignore_interrupt)
+        .retry(|| channel.wait_close())
+        .map_err(|stop| {
+            let failure = match (stop, request.timeout) {
+                (Stop::NoProgress(..), Some(limit)) => Failure::TimedOut(limit),
+                (stop, _) => stop.into(),
+            };
+            (failure, pid)
+        })
+}
+
+type PumpResult = Result<(Completed, Option<u32>), (Failure, Option<u32>)>;
 
 fn pump(
     connection: &Connection,
@@ -162,6 +191,10 @@ fn pump(
         Lines::new(request.output_limit),
     );
     let mut pid: Option<u32> = None;
+    // The process id counts only as the first line of the stream the shell printed it on
+    // (stderr, or the terminal's stdout): a command printing a marker of its own must not
+    // choose what Ctrl-C or a timeout kills.
+    let mut marker_line_seen = false;
     let mut sudo = SudoState::Asking;
     let mut buffer = vec![0_u8; 64 * 1024];
     loop {
@@ -178,12 +211,19 @@ fn pump(
                     progressed = true;
                     let lines = if is_err { &mut stderr } else { &mut stdout };
                     let prompts_here = request.sudo.is_some() && is_err != request.pty;
+                    let marker_stream = is_err != request.pty;
                     lines.push(
                         &buffer[..n],
                         &mut |line: &str| match line.strip_prefix(PID_MARKER) {
-                            Some(found) if pid.is_none() => {
-                                pid = found.trim().parse().ok();
+                            Some(found) if marker_stream && !marker_line_seen => {
+                                marker_line_seen = true;
+                                pid = found.trim().parse().ok().filter(|pid| *pid > 1);
                                 false
+                            }
+                            _ if marker_stream && !marker_line_seen => {
+                                marker_line_seen = true;
+                                each(is_err, line);
+                                true
                             }
                             _ if prompts_here
                                 && sudo != SudoState::Started
@@ -237,13 +277,16 @@ fn pump(
         each(true, line);
         true
     });
-    Ok(Completed {
-        stdout,
-        stderr,
-        code: 0,
-        signal: None,
-        cut: stdout_cut || stderr_cut,
-    })
+    Ok((
+        Completed {
+            stdout,
+            stderr,
+            code: 0,
+            signal: None,
+            cut: stdout_cut || stderr_cut,
+        },
+        pid,
+    ))
 }
 
 /// Where sudo is in running a command.

@@ -99,35 +99,36 @@ pub(crate) fn download(
         std::fs::create_dir_all(dir)
             .map_err(|e| Failed::Transfer(format!("cannot create `{}`: {e}", dir.display())))?;
     }
-    let temp = local.with_file_name(format!(
-        ".{}.rfab-{}",
-        local
-            .file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default(),
-        std::process::id()
-    ));
-    let result = download_to(connection, remote, &temp, limit, received);
-    match result {
-        Ok(()) => std::fs::rename(&temp, local)
-            .map_err(|e| Failed::Transfer(format!("cannot write `{}`: {e}", local.display()))),
-        Err(e) => {
-            let _ = std::fs::remove_file(&temp);
-            Err(e)
-        }
-    }
+    // A new file of a random name beside the destination (never an existing name or link),
+    // renamed over it once complete: no one sees half a file, nor can plant one.
+    let dir = local
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = local
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let unwritable =
+        |e: std::io::Error| Failed::Transfer(format!("cannot write `{}`: {e}", local.display()));
+    let mut temp = tempfile::Builder::new()
+        .prefix(&format!(".{name}.rfab-"))
+        .tempfile_in(dir)
+        .map_err(unwritable)?;
+    download_to(connection, remote, temp.as_file_mut(), limit, received)?;
+    temp.persist(local).map_err(|e| unwritable(e.error))?;
+    Ok(())
 }
 
 fn download_to(
     connection: &Connection,
     remote: &str,
-    temp: &Path,
+    out: &mut File,
     limit: Option<Duration>,
     received: &dyn Fn(u64),
 ) -> Result<(), Failed> {
     let unwritable =
-        |e: std::io::Error| Failed::Transfer(format!("cannot write `{}`: {e}", temp.display()));
-    let mut out = File::create(temp).map_err(unwritable)?;
+        |e: std::io::Error| Failed::Transfer(format!("cannot write a local file: {e}"));
     let session = &connection.session;
     session.set_blocking(false);
     let mut watch = Watch::new(connection, limit, "-T");

@@ -71,7 +71,7 @@ pub(crate) mod remote_api {
     /// - `timeout`: seconds before the command is stopped and fails (default `-T`);
     /// - `shell`: the shell to run it with, e.g. `"/bin/sh -c"`;
     /// - `output_limit`: the most bytes of stdout, and of stderr, the result keeps (default
-    ///   `env.output_limit`, else 64 MiB; `"512K"`, `"16M"`, `"1G"` work too). Everything is
+    ///   `env.output_limit`, else 64 MiB; `"512K"`, `"16M"` work too; at most 256 MiB). Everything is
     ///   still printed; a result cut short ends with an `[rfab: output cut ...]` line.
     ///
     /// ```rhai
@@ -276,12 +276,15 @@ fn command_line(
         Some(user) => format!("-u {} ", quote(&user.to_string())),
         None => String::new(),
     };
-    // Printed once sudo lets the command run; nothing is answered after it.
-    let started = format!("printf '%s\\n' {} >&2; {wrapped}", sudo_prompt::STARTED);
+    // Printed once sudo lets the command run, by a plain sh before anything of the target
+    // user's (a login shell's profile, a non-POSIX `shell`) can print a prompt of its own;
+    // nothing is answered after it.
+    let started = format!("printf '%s\\n' {} >&2; exec \"$@\"", sudo_prompt::STARTED);
     let line = format!(
-        "sudo -S -p {} {user}-H -- {shell} {}",
+        "sudo -S -p {} {user}-H -- /bin/sh -c {} rfab-sudo {shell} {}",
         quote(prompt.text()),
-        quote(&started)
+        quote(&started),
+        quote(&wrapped)
     );
     Ok((line, Some(prompt)))
 }
@@ -411,10 +414,13 @@ pub(super) fn cut_warning(command: &str, limit: usize) -> String {
 
 /// The most bytes of each stream a command's result keeps: its option, `with()`, or `env`.
 pub(super) fn output_limit(context: &Context, options: &Map, name: &str) -> Result<usize, String> {
+    let max = crate::script::engine::MAX_STRING_SIZE;
     match context.option(options, "output_limit") {
-        Some(limit) => bytes(&limit).ok_or_else(|| {
+        Some(limit) => bytes(&limit).filter(|n| *n <= max).ok_or_else(|| {
             format!(
-                "{name}(): `output_limit` must be a number of bytes, such as 1048576 or \"16M\""
+                "{name}(): `output_limit` must be a number of bytes up to {} MiB (the longest \
+                 string a script may hold), such as 1048576 or \"16M\"",
+                max >> 20
             )
         }),
         None => Ok(lines::DEFAULT_LIMIT),
