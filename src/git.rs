@@ -12,6 +12,8 @@ use std::fs::File;
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::Once;
+use std::time::Duration;
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
@@ -50,6 +52,25 @@ pub(crate) struct Access {
     pub(crate) keys: Vec<PathBuf>,
     pub(crate) known_hosts: Vec<PathBuf>,
     pub(crate) policy: KnownHostsPolicy,
+}
+
+/// Bounds libgit2's waits on a repository server, which are unlimited unless set: a
+/// connection by `connect` (`-t`), each read or write by `silence` (what `--keepalive`
+/// allows a host). libgit2's options are process-wide: set once, before any fetch.
+pub(crate) fn bound_waits(connect: Duration, silence: Option<Duration>) {
+    static ONCE: Once = Once::new();
+    let millis = |d: Duration| i32::try_from(d.as_millis()).unwrap_or(i32::MAX);
+    ONCE.call_once(|| {
+        #[allow(unsafe_code)]
+        // SAFETY: these set libgit2 globals, which git2 cannot guard against a concurrent
+        // network operation; this runs once, at the start of a run, before any.
+        unsafe {
+            let _ = git2::opts::set_server_connect_timeout_in_milliseconds(millis(connect));
+            if let Some(silence) = silence {
+                let _ = git2::opts::set_server_timeout_in_milliseconds(millis(silence));
+            }
+        }
+    });
 }
 
 /// Every tag of `repo`, sorted by name.

@@ -214,3 +214,32 @@ fn a_repository_over_ssh_with_the_same_host_key_rules() {
         ran.stderr
     );
 }
+
+#[test]
+fn a_repository_server_that_never_answers_is_given_up_on() {
+    // Accepts connections (the kernel does) and never says a word.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("listener");
+    let url = format!(
+        "http://127.0.0.1:{}/app.git",
+        silent.local_addr().expect("address").port()
+    );
+    let test = Test::new()
+        .fabfile(&format!(r#"fn t() {{ git::tags("{url}"); }}"#))
+        .args(&["--keepalive", "2", "t"]);
+    let mut rfab = test
+        .command()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("rfab");
+    let _stop = crate::signals::Cleanup(vec![rfab.id()]);
+    let code = crate::signals::wait_for_exit(&mut rfab);
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut rfab.stderr.take().expect("stderr"), &mut stderr)
+        .expect("stderr");
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot list the refs of `{url}`")),
+        "{stderr}"
+    );
+}

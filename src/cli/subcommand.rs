@@ -130,6 +130,10 @@ impl Subcommand {
 }
 
 fn runtime(config: &Config, output: &Output, env: Env) -> Arc<Runtime> {
+    crate::git::bound_waits(
+        config.ssh.connect_timeout,
+        crate::ssh::connection::silence_limit(config.ssh.keepalive),
+    );
     let mut output = output.clone();
     output.levels = config.levels;
     Arc::new(Runtime {

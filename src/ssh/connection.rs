@@ -25,6 +25,14 @@ const KEEPALIVE_COUNT_MAX: u32 = 3;
 /// is given up on after 45 s, as OpenSSH's manual suggests.
 const DEFAULT_KEEPALIVE: u32 = 15;
 
+/// How long a host may stay silent before it is given up on, under `--keepalive` (`None`
+/// for `--keepalive 0`: never).
+pub(crate) fn silence_limit(keepalive: Option<u32>) -> Option<std::time::Duration> {
+    Some(keepalive.unwrap_or(DEFAULT_KEEPALIVE))
+        .filter(|s| *s > 0)
+        .map(|s| std::time::Duration::from_secs(u64::from(s.max(2) * KEEPALIVE_COUNT_MAX)))
+}
+
 /// When the far end of a jump tunnel last sent anything, set by the tunnel's thread.
 pub(crate) type Heard = Arc<Mutex<Instant>>;
 
