@@ -15,7 +15,16 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use tempfile::TempDir;
 
-use crate::git::Archive;
+use crate::git::{self, Archive};
+
+/// Why the run's private files could not be made.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Error {
+    #[error("cannot make a private temporary directory: {0}")]
+    PrivateDir(std::io::Error),
+    #[error(transparent)]
+    Git(#[from] git::Error),
+}
 
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
@@ -31,7 +40,7 @@ pub(crate) struct Scratch {
 
 impl Scratch {
     /// The run's private directory, made on first use.
-    pub(crate) fn dir(&self) -> Result<&Path, String> {
+    pub(crate) fn dir(&self) -> Result<&Path, Error> {
         if let Some(dir) = self.dir.get() {
             return Ok(dir.path());
         }
@@ -39,7 +48,7 @@ impl Scratch {
             .prefix("rfab-")
             .permissions(std::fs::Permissions::from_mode(0o700))
             .tempdir()
-            .map_err(|e| format!("cannot make a private temporary directory: {e}"))?;
+            .map_err(Error::PrivateDir)?;
         // Another thread may have won the race; its directory is the one kept.
         Ok(self.dir.get_or_init(|| made).path())
     }
@@ -50,8 +59,8 @@ impl Scratch {
         &self,
         repo: &str,
         commit: &str,
-        build: impl FnOnce(&Path) -> Result<Archive, String>,
-    ) -> Result<Arc<Archive>, String> {
+        build: impl FnOnce(&Path) -> Result<Archive, git::Error>,
+    ) -> Result<Arc<Archive>, Error> {
         let mut archives = self.archives.lock().unwrap_or_else(PoisonError::into_inner);
         let key = (repo.to_owned(), commit.to_owned());
         if let Some(archive) = archives.get(&key) {
@@ -72,8 +81,8 @@ impl Scratch {
     pub(crate) fn mirror(
         &self,
         url: &str,
-        fetch: impl FnOnce() -> Result<PathBuf, String>,
-    ) -> Result<PathBuf, String> {
+        fetch: impl FnOnce() -> Result<PathBuf, git::Error>,
+    ) -> Result<PathBuf, git::Error> {
         let mut mirrors = self.mirrors.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(path) = mirrors.get(url) {
             return Ok(path.clone());
@@ -115,7 +124,9 @@ mod tests {
         let failed = scratch.archive("repo", "abc", |path| {
             std::fs::write(path, "half").expect("write");
             paths.push(path.to_owned());
-            Err("no space left".into())
+            Err(git::Error::Read {
+                message: "no space left".into(),
+            })
         });
         assert!(failed.is_err());
         assert!(!paths[0].exists());
@@ -125,7 +136,10 @@ mod tests {
                     .write(true)
                     .create_new(true)
                     .open(path)
-                    .map_err(|e| e.to_string())?;
+                    .map_err(|source| git::Error::Write {
+                        path: path.to_owned(),
+                        source,
+                    })?;
                 Ok(Archive {
                     path: path.to_owned(),
                     sha256: String::new(),
