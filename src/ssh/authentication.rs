@@ -8,6 +8,7 @@ use base64::engine::general_purpose::STANDARD;
 use ssh2::Session;
 
 use crate::ssh::credentials::Credentials;
+use crate::ssh::error::Error;
 
 /// Tries each method until one is accepted; the error lists what was tried.
 pub(crate) fn authenticate(
@@ -17,7 +18,7 @@ pub(crate) fn authenticate(
     keys: &[PathBuf],
     credentials: &Credentials,
     may_ask: bool,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     let mut tried = Vec::new();
     let mut skipped = Vec::new();
     if std::env::var_os("SSH_AUTH_SOCK").is_some_and(|s| !s.is_empty()) {
@@ -71,10 +72,11 @@ pub(crate) fn authenticate(
     for skip in skipped {
         tried = format!("{tried}; {skip}");
     }
-    Err(format!(
-        "authentication failed for `{who}` ({tried}; the server accepts: {methods}); \
-         use -i KEY, an ssh-agent, or a password in RFAB_PASSWORD"
-    ))
+    Err(Error::Authentication {
+        who: who.to_owned(),
+        tried,
+        methods,
+    })
 }
 
 /// Whether a private key file needs a passphrase (PEM with `ENCRYPTED`, or an OpenSSH key

@@ -11,6 +11,7 @@ use ssh2::{MethodType, Session};
 use crate::ssh::agent_forwarding::Forwarding;
 use crate::ssh::authentication::authenticate;
 use crate::ssh::credentials::Credentials;
+use crate::ssh::error::Error;
 use crate::ssh::jump;
 use crate::ssh::known_hosts::{self, KeyProblem};
 use crate::ssh::options::SshOptions;
@@ -76,7 +77,7 @@ impl Connection {
         options: &SshOptions,
         credentials: &Credentials,
         may_ask: bool,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, Error> {
         let mut config = HostConfig::resolve(target, options.ssh_config.as_deref());
         config
             .identity_files
@@ -88,7 +89,9 @@ impl Connection {
         };
         let mut chain = Vec::with_capacity(hops.len() + 1);
         for hop in hops {
-            let hop_target = Target::hop(hop).map_err(|e| e.to_string())?;
+            let hop_target = Target::hop(hop).map_err(|e| Error::BadHost {
+                message: e.to_string(),
+            })?;
             chain.push((
                 hop_target.host_string.clone(),
                 HostConfig::resolve(&hop_target, options.ssh_config.as_deref()),
@@ -111,9 +114,15 @@ impl Connection {
                     Self { forwarding, ..c }
                 });
             };
-            let hop = connection
-                .map_err(|e| format!("through jump host `{name}` to `{next_name}`: {e}"))?;
-            via = Some(jump::tunnel(hop, &next.hostname, next.port)?);
+            let hop = connection.map_err(|e| Error::Jump {
+                via: name.clone(),
+                to: next_name.clone(),
+                source: Box::new(e),
+            })?;
+            via = Some(
+                jump::tunnel(hop, &next.hostname, next.port)
+                    .map_err(|message| Error::Tunnel { message })?,
+            );
         }
         unreachable!("the chain ends with the target")
     }
@@ -126,7 +135,7 @@ impl Connection {
         credentials: &Credentials,
         may_ask: bool,
         via: Option<(UnixStream, Heard)>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, Error> {
         let tunneled = via.is_some();
         // `name` is the host string, which may name the user already.
         let host = name.split_once('@').map_or(name, |(_, host)| host);
@@ -153,13 +162,22 @@ impl Connection {
                 connection = (!tunneled)
                     .then(|| Self::other_key_types(config, options, &connection))
                     .flatten()
-                    .ok_or_else(|| changed_key(name, config, &fingerprint))?;
+                    .ok_or_else(|| Error::ChangedKey {
+                        message: changed_key(name, config, &fingerprint),
+                    })?;
             }
             Err(KeyProblem::Unknown { fingerprint, note }) => {
                 let note = note.map(|n| format!("\n{n}")).unwrap_or_default();
-                return Err(unknown_key(name, config, &fingerprint) + note.as_str());
+                return Err(Error::UnknownKey {
+                    message: unknown_key(name, config, &fingerprint) + note.as_str(),
+                });
             }
-            Err(KeyProblem::Other(message)) => return Err(format!("`{name}`: {message}")),
+            Err(KeyProblem::Other(message)) => {
+                return Err(Error::KnownHosts {
+                    host: name.to_owned(),
+                    message,
+                });
+            }
         }
         let mut keys = options.identities.clone();
         keys.extend(config.identity_files.iter().cloned());
@@ -183,31 +201,28 @@ impl Connection {
         options: &SshOptions,
         host_key_algorithm: Option<&str>,
         transport: Transport,
-    ) -> Result<Self, String> {
-        let mut session =
-            Session::new().map_err(|e| format!("cannot start an SSH session: {e}"))?;
+    ) -> Result<Self, Error> {
+        let mut session = Session::new().map_err(Error::session)?;
         if let Some(algorithm) = host_key_algorithm {
             session
                 .method_pref(MethodType::HostKey, algorithm)
-                .map_err(|e| e.to_string())?;
+                .map_err(Error::session)?;
         }
         match &transport {
             Transport::Tcp(socket) => {
-                session.set_tcp_stream(socket.try_clone().map_err(|e| e.to_string())?);
+                session.set_tcp_stream(socket.try_clone().map_err(Error::session)?);
             }
             Transport::Tunnel(stream, _) => {
-                session.set_tcp_stream(stream.try_clone().map_err(|e| e.to_string())?);
+                session.set_tcp_stream(stream.try_clone().map_err(Error::session)?);
             }
         }
         // libssh2 waits forever by default, and a handshake or login with a stuck peer can
         // hang. The limit stays for every blocking call after it (`-t`); rfab's own remote
         // operations do not block, and wait through `Watch` instead.
         session.set_timeout(u32::try_from(options.connect_timeout.as_millis()).unwrap_or(u32::MAX));
-        session.handshake().map_err(|e| {
-            format!(
-                "SSH handshake with `{}:{}` failed: {e}",
-                config.hostname, config.port
-            )
+        session.handshake().map_err(|e| Error::Handshake {
+            place: format!("{}:{}", config.hostname, config.port),
+            message: e.to_string(),
         })?;
         Ok(Self {
             session,
@@ -334,15 +349,13 @@ impl Connection {
     }
 }
 
-fn connect_tcp(config: &HostConfig, options: &SshOptions) -> Result<TcpStream, String> {
+fn connect_tcp(config: &HostConfig, options: &SshOptions) -> Result<TcpStream, Error> {
     let place = format!("{}:{}", config.hostname, config.port);
     let addresses: Vec<SocketAddr> = (config.hostname.as_str(), config.port)
         .to_socket_addrs()
-        .map_err(|e| {
-            format!(
-                "cannot resolve `{}`: {e}; check the host name",
-                config.hostname
-            )
+        .map_err(|source| Error::Resolve {
+            host: config.hostname.clone(),
+            source,
         })?
         .collect();
     let mut last_error = None;
@@ -351,7 +364,7 @@ fn connect_tcp(config: &HostConfig, options: &SshOptions) -> Result<TcpStream, S
             match TcpStream::connect_timeout(address, options.connect_timeout) {
                 Ok(socket) => {
                     // Without TCP_NODELAY each new channel waits ~40 ms on delayed ACKs.
-                    socket.set_nodelay(true).map_err(|e| e.to_string())?;
+                    socket.set_nodelay(true).map_err(Error::session)?;
                     return Ok(socket);
                 }
                 Err(e) => last_error = Some(e),
@@ -368,9 +381,7 @@ fn connect_tcp(config: &HostConfig, options: &SshOptions) -> Result<TcpStream, S
         Some(e) => e.to_string(),
         None => "no address".into(),
     };
-    Err(format!(
-        "cannot connect to {place}: {why}; check that the host is up and sshd listens there"
-    ))
+    Err(Error::Connect { place, why })
 }
 
 /// When `socket` last received data, from the kernel's TCP statistics: keepalive answers

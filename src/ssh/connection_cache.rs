@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use crate::output::Output;
 use crate::ssh::connection::Connection;
 use crate::ssh::credentials::Credentials;
+use crate::ssh::error::Error;
 use crate::ssh::options::SshOptions;
 use crate::ssh::target::Target;
 
@@ -34,7 +35,7 @@ impl Connections {
         credentials: &Credentials,
         output: &Output,
         may_ask: bool,
-    ) -> Result<Arc<Mutex<Connection>>, String> {
+    ) -> Result<Arc<Mutex<Connection>>, Error> {
         let key = Self::key(target);
         if let Some(connection) = self.lock().get(&key) {
             return Ok(connection.clone());

@@ -6,6 +6,7 @@ pub(crate) mod command;
 pub(crate) mod connection;
 pub(crate) mod connection_cache;
 pub(crate) mod credentials;
+pub(crate) mod error;
 pub(crate) mod host_string;
 pub(crate) mod jump;
 pub(crate) mod known_hosts;

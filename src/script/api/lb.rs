@@ -269,13 +269,16 @@ impl LbHost {
     /// `work` on the connection; a connection that failed it is opened again next time.
     fn with<T>(&self, work: impl FnOnce(&Connection) -> Result<T, String>) -> Result<T, String> {
         let runtime = &self.runtime;
-        let connection = runtime.connections.get(
-            &self.target,
-            &runtime.ssh,
-            &runtime.credentials,
-            &runtime.output,
-            false,
-        )?;
+        let connection = runtime
+            .connections
+            .get(
+                &self.target,
+                &runtime.ssh,
+                &runtime.credentials,
+                &runtime.output,
+                false,
+            )
+            .map_err(|e| e.to_string())?;
         let result = work(&connection.lock().unwrap_or_else(PoisonError::into_inner));
         if result.is_err() {
             runtime.connections.forget(&self.target);

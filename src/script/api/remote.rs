@@ -362,9 +362,9 @@ pub(super) fn connect(
             &runtime.output,
             !context.parallel,
         )
-        .map_err(|message| {
+        .map_err(|error| {
             Box::new(EvalAltResult::ErrorRuntime(
-                Dynamic::from(Unreachable(message)),
+                Dynamic::from(Unreachable(error.to_string())),
                 rhai::Position::NONE,
             ))
         })
