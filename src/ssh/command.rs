@@ -68,6 +68,23 @@ pub(crate) enum Failure {
     Stalled(String),
 }
 
+/// In words, for a message that names the host and the command around it.
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Interrupted => f.write_str("interrupted (Ctrl-C)"),
+            Self::TimedOut(limit) => write!(
+                f,
+                "it ran past its {}s and was stopped (-T)",
+                limit.as_secs_f64()
+            ),
+            Self::SudoPassword(why) => f.write_str(why),
+            Self::Ssh(why) => write!(f, "the connection failed: {why}"),
+            Self::Stalled(why) => write!(f, "the host stopped answering: {why}"),
+        }
+    }
+}
+
 impl From<Stop> for Failure {
     fn from(stop: Stop) -> Self {
         match stop {

@@ -313,7 +313,7 @@ fn where_it_runs(ctx: &NativeCallContext, options: &Map) -> Result<Shell, Box<Ev
         lb_host.with(|connection| {
             command::run(connection, &request, &mut |_, _| {})
                 .map(|done| (done.code, done.stdout, done.stderr))
-                .map_err(|failure| format!("{failure:?}"))
+                .map_err(|failure| failure.to_string())
         })
     };
     Ok(Shell::new(host, Arc::new(run), sudo))
