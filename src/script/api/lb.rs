@@ -299,7 +299,7 @@ fn where_it_runs(ctx: &NativeCallContext, options: &Map) -> Result<Shell, Box<Ev
         // Short commands that change the load balancer: they run to the end, so that
         // Ctrl-C never leaves an edit without its check, reload or restore.
         let request = Request {
-            command: format!("/bin/sh -c {}", crate::lb::shell::quote(command)),
+            command: format!("/bin/sh -c {}", crate::ssh::quote::quote(command)),
             timeout: Some(Duration::from_secs(60)),
             sudo: None,
             pty: false,

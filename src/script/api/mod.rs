@@ -11,6 +11,7 @@ mod git;
 mod lb;
 mod load_balancer;
 mod local;
+mod quote;
 mod reference;
 mod remote;
 mod scoped;
@@ -31,6 +32,7 @@ pub(crate) fn register(engine: &mut Engine) {
         exported_module!(command_result::command_result_api),
         exported_module!(local::local_api),
         exported_module!(console::console_api),
+        exported_module!(quote::quote_api),
         exported_module!(execute::execute_api),
         exported_module!(remote::remote_api),
         exported_module!(scoped::scoped_api),
