@@ -15,7 +15,7 @@ use crate::lb::LoadBalancer;
 use crate::lb::driver::Driver;
 use crate::lb::haproxy::{Endpoint, Exchange};
 use crate::lb::shell::Shell;
-use crate::script::api::check_options;
+use crate::script::api::{check_options, seconds};
 use crate::script::context::Context;
 use crate::script::env::strings;
 use crate::ssh::command::{self, Request};
@@ -213,42 +213,26 @@ fn load_balancer(
     Ok(LoadBalancer {
         driver: Arc::new(driver),
         groups,
-        drain_timeout: seconds(function, options, "drain_timeout")?,
-        health_timeout: seconds(function, options, "health_timeout")?,
+        drain_timeout: timeout(function, options, "drain_timeout")?,
+        health_timeout: timeout(function, options, "health_timeout")?,
         dry_run: runtime.dry_run(),
         planned: runtime.lb_plan.clone(),
     })
 }
 
-/// Whole seconds, 30 when not given.
-fn seconds(function: &str, options: &Map, key: &str) -> Result<Duration, Box<EvalAltResult>> {
+/// `key` of `options` in seconds, 30 when not given.
+fn timeout(function: &str, options: &Map, key: &str) -> Result<Duration, Box<EvalAltResult>> {
     match options.get(key) {
         None => Ok(Duration::from_secs(30)),
-        Some(v) => v
-            .as_int()
-            .ok()
-            .and_then(|s| u64::try_from(s).ok())
-            .map(Duration::from_secs)
-            .ok_or_else(|| format!("{function}: `{key}` must be whole seconds").into()),
+        Some(v) => Ok(seconds(&format!("{function}: `{key}`"), v)?),
     }
 }
 
-/// `check_interval`, in seconds (fractions allowed).
+/// `check_interval`, in seconds, 2 when not given.
 fn interval(options: &Map) -> Result<Duration, Box<EvalAltResult>> {
     match options.get("check_interval") {
         None => Ok(Duration::from_secs(2)),
-        Some(v) => v
-            .as_float()
-            .ok()
-            .or_else(|| {
-                v.as_int()
-                    .ok()
-                    .and_then(|i| i32::try_from(i).ok())
-                    .map(f64::from)
-            })
-            .filter(|s| *s >= 0.0)
-            .map(Duration::from_secs_f64)
-            .ok_or_else(|| "lb::haproxy: `check_interval` must be seconds".into()),
+        Some(v) => Ok(seconds("lb::haproxy: `check_interval`", v)?),
     }
 }
 
