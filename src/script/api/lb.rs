@@ -4,7 +4,6 @@
 #![allow(unreachable_pub, clippy::wildcard_imports)]
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
@@ -320,12 +319,7 @@ fn socket_over_ssh(
                 let mut channel = session
                     .channel_direct_streamlocal(&socket, None)
                     .map_err(|e| e.to_string())?;
-                channel
-                    .write_all(format!("{command}\n").as_bytes())
-                    .map_err(|e| e.to_string())?;
-                let mut answer = String::new();
-                channel
-                    .read_to_string(&mut answer)
+                let answer = crate::lb::haproxy::exchange(&mut channel, command)
                     .map_err(|e| e.to_string())?;
                 let _ = channel.close();
                 Ok::<_, String>(answer)
