@@ -102,3 +102,52 @@ fn an_unreachable_jump_host_is_named() {
         ))
         .run();
 }
+
+/// The tunnel's pump carries bulk data both ways intact: more than the channel window
+/// (2 MiB) and than one socket buffer, so partial writes and full windows happen.
+#[test]
+fn a_tunnel_carries_16_mib_each_way_intact() {
+    let fleet = Fleet::start(2);
+    let (jump, target) = (&fleet.hosts[0], &fleet.hosts[1]);
+    let test = fleet.test().fabfile(
+        r#"
+        fn t() {
+            put("big.bin", env.remote);
+            get(env.remote, "back.bin");
+        }
+        "#,
+    );
+    let big = test.path().join("big.bin");
+    let made = std::process::Command::new("head")
+        .args(["-c", "16777216", "/dev/urandom"])
+        .stdout(std::fs::File::create(&big).expect("create big.bin"))
+        .status()
+        .expect("head");
+    assert!(made.success());
+    let back = test.path().join("back.bin");
+    let remote = fleet.dir.path().join("through-jump.bin");
+    let remote_arg = format!("remote={}", remote.display());
+    let _ran = test
+        .args(&[
+            "-g",
+            &jump.string(),
+            "-H",
+            &target.string(),
+            "--set",
+            &remote_arg,
+            "--hide",
+            "status",
+            "t",
+        ])
+        .run();
+    let want = std::fs::read(&big).expect("read big.bin");
+    assert!(
+        std::fs::read(&remote).expect("read the uploaded copy") == want,
+        "the uploaded copy differs"
+    );
+    assert!(
+        std::fs::read(&back).expect("read the downloaded copy") == want,
+        "the downloaded copy differs"
+    );
+    assert_eq!(jump.logins(), 1, "the jump host was not used");
+}

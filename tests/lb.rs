@@ -181,6 +181,20 @@ fn a_dead_socket_is_a_clear_error() {
         .run();
 }
 
+/// An infinite or huge `check_interval` made `Duration::from_secs_f64` panic.
+#[test]
+fn an_infinite_check_interval_is_refused_not_a_panic() {
+    Test::new()
+        .fabfile(r#"fn t() { lb::haproxy(#{ socket: "/nonexistent/admin.sock", backend: "web", groups: #{ g: ["a"] }, check_interval: 1e300 }); }"#)
+        .args(&["t"])
+        .status(1)
+        .stderr_starts_with(
+            "Fatal error: lb::haproxy: `check_interval` must be a number of seconds from 0 to 2147483647 \
+             (like 30 or 2.5), not `1e300`\n",
+        )
+        .run();
+}
+
 #[test]
 fn the_socket_on_another_host_is_reached_over_ssh() {
     let lb = Balancer::start(247);

@@ -191,15 +191,12 @@ impl HaProxy {
                 self.place()
             )
         };
-        let mut answer = String::new();
         match &self.endpoint {
             Endpoint::Unix(path) => {
                 let mut socket = UnixStream::connect(path).map_err(failed)?;
+                socket.set_write_timeout(Some(TIMEOUT)).map_err(failed)?;
                 socket.set_read_timeout(Some(TIMEOUT)).map_err(failed)?;
-                socket
-                    .write_all(format!("{command}\n").as_bytes())
-                    .map_err(failed)?;
-                socket.read_to_string(&mut answer).map_err(failed)?;
+                exchange(&mut socket, command).map_err(failed)
             }
             Endpoint::Tcp(address) => {
                 let target = std::net::ToSocketAddrs::to_socket_addrs(address)
@@ -209,21 +206,15 @@ impl HaProxy {
                 let mut socket = TcpStream::connect_timeout(&target, TIMEOUT).map_err(failed)?;
                 socket.set_write_timeout(Some(TIMEOUT)).map_err(failed)?;
                 socket.set_read_timeout(Some(TIMEOUT)).map_err(failed)?;
-                socket
-                    .write_all(format!("{command}\n").as_bytes())
-                    .map_err(failed)?;
-                socket.read_to_string(&mut answer).map_err(failed)?;
+                exchange(&mut socket, command).map_err(failed)
             }
-            Endpoint::Remote { exchange, .. } => {
-                answer = (exchange.0)(command).map_err(|e| {
-                    format!(
-                        "cannot talk to HAProxy's runtime API at {}: {e}",
-                        self.place()
-                    )
-                })?;
-            }
+            Endpoint::Remote { exchange, .. } => (exchange.0)(command).map_err(|e| {
+                format!(
+                    "cannot talk to HAProxy's runtime API at {}: {e}",
+                    self.place()
+                )
+            }),
         }
-        Ok(answer)
     }
 
     fn place(&self) -> String {
@@ -233,6 +224,16 @@ impl HaProxy {
             Endpoint::Remote { place, .. } => place.clone(),
         }
     }
+}
+
+/// One exchange with the runtime API over `stream`, whichever way it is reached: the
+/// command line out, then all HAProxy answers, up to its closing the connection. The
+/// caller bounds the waits (socket timeouts, or the SSH session's).
+pub(crate) fn exchange(stream: &mut (impl Read + Write), command: &str) -> std::io::Result<String> {
+    stream.write_all(format!("{command}\n").as_bytes())?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    Ok(answer)
 }
 
 #[cfg(test)]
@@ -247,5 +248,21 @@ mod tests {
         for check in ["L7STS", "* L4CON", "L4TOUT", "SOCKERR"] {
             assert!(check_failed(check), "{check:?}");
         }
+    }
+
+    #[test]
+    fn an_exchange_sends_one_line_and_reads_until_haproxy_closes() {
+        let (mut ours, mut haproxy) = UnixStream::pair().unwrap();
+        let server = std::thread::spawn(move || {
+            let mut line = [0_u8; 10];
+            haproxy.read_exact(&mut line).unwrap();
+            haproxy.write_all(b"# pxname\nweb,web1\n").unwrap();
+            line
+        });
+        assert_eq!(
+            exchange(&mut ours, "show stat").unwrap(),
+            "# pxname\nweb,web1\n"
+        );
+        assert_eq!(&server.join().unwrap(), b"show stat\n");
     }
 }

@@ -11,7 +11,8 @@ use std::time::Instant;
 use base64::Engine as _;
 
 use super::driver::{Driver, Health, Rotation, Server, State};
-use super::shell::{Shell, fill, quote};
+use super::shell::{Shell, fill};
+use crate::ssh::quote::quote;
 
 #[derive(Debug)]
 pub(crate) struct Nginx {

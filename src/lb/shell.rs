@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use crate::ssh::quote::quote;
+
 /// Runs one command line and gives its exit status, stdout and stderr, or why it could not.
 pub(crate) type RunFn = dyn Fn(&str) -> Result<(i64, String, String), String> + Send + Sync;
 
@@ -74,11 +76,6 @@ impl Shell {
         };
         (self.run)(&line).map_err(|e| format!("cannot run `{command}` on {}: {e}", self.place))
     }
-}
-
-/// `word` quoted for a POSIX shell.
-pub(crate) fn quote(word: &str) -> String {
-    format!("'{}'", word.replace('\'', r"'\''"))
 }
 
 /// `template` with `{server}` and `{state}` replaced (each quoted for the shell).

@@ -16,6 +16,8 @@ use std::sync::{Mutex, PoisonError};
 
 use ssh2::Session;
 
+use crate::ssh::pump::Pump;
+
 /// libssh2's number for the callback that receives forwarded agent channels.
 const CALLBACK_AUTHAGENT: c_int = 7;
 /// libssh2's "would block".
@@ -35,8 +37,9 @@ unsafe extern "C" {
 #[derive(Default)]
 pub(crate) struct Forwarding {
     opened: Mutex<Vec<usize>>,
-    /// Channels being served, each with its connection to the local agent.
-    served: Mutex<Vec<(usize, UnixStream)>>,
+    /// Channels being served, each with its connection to the local agent and the bytes
+    /// on their way between them.
+    served: Mutex<Vec<(usize, UnixStream, Pump)>>,
 }
 
 /// Receives each channel the server opens for a forwarded agent connection.
@@ -85,99 +88,89 @@ impl Forwarding {
         for channel in opened {
             match std::env::var_os("SSH_AUTH_SOCK").and_then(|path| UnixStream::connect(path).ok())
             {
-                Some(agent) if agent.set_nonblocking(true).is_ok() => served.push((channel, agent)),
+                Some(agent) if agent.set_nonblocking(true).is_ok() => {
+                    served.push((channel, agent, Pump::default()));
+                }
                 _ => close(session, channel),
             }
         }
         let mut progressed = false;
         let mut buffer = [0_u8; 16 * 1024];
-        served.retain_mut(|(channel, agent)| {
-            let (moved, open) = carry(session, *channel, agent, &mut buffer);
-            progressed |= moved;
-            if !open {
+        served.retain_mut(|(channel, agent, pump)| {
+            let mut remote = AgentChannel {
+                session,
+                channel: *channel as *mut libssh2_sys::LIBSSH2_CHANNEL,
+            };
+            let round = pump.round(agent, &mut remote, &mut buffer);
+            progressed |= round.as_ref().is_some_and(|r| r.moved);
+            if round.is_none() {
                 close(session, *channel);
             }
-            open
+            round.is_some()
         });
         progressed
     }
 }
 
-/// One round of copying both ways; returns (anything moved, still open).
-fn carry(
-    session: &Session,
-    channel: usize,
-    agent: &mut UnixStream,
-    buffer: &mut [u8],
-) -> (bool, bool) {
-    let channel = channel as *mut libssh2_sys::LIBSSH2_CHANNEL;
-    let mut moved = false;
-    let read = {
-        let _lock = session.raw();
+/// A forwarded agent channel, read and written through libssh2 directly, under the
+/// session's lock. "Would block" (and an empty read before the channel's end) is
+/// `WouldBlock`: the pump tries again on its next round.
+struct AgentChannel<'a> {
+    session: &'a Session,
+    channel: *mut libssh2_sys::LIBSSH2_CHANNEL,
+}
+
+/// A libssh2 byte count, or the error it stands for.
+fn counted(result: isize) -> std::io::Result<usize> {
+    match result {
+        n if n > 0 => Ok(usize::try_from(n).unwrap_or(0)),
+        0 | ERROR_EAGAIN => Err(ErrorKind::WouldBlock.into()),
+        code => Err(std::io::Error::other(format!(
+            "libssh2 error {code} on a forwarded agent channel"
+        ))),
+    }
+}
+
+impl Read for AgentChannel<'_> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let _lock = self.session.raw();
         // SAFETY: the channel is open and belongs to this session, whose lock is held.
         #[allow(unsafe_code)]
-        unsafe {
-            libssh2_sys::libssh2_channel_read_ex(
-                channel,
+        let (read, eof) = unsafe {
+            let read = libssh2_sys::libssh2_channel_read_ex(
+                self.channel,
                 0,
                 buffer.as_mut_ptr().cast::<c_char>(),
                 buffer.len(),
+            );
+            (
+                read,
+                read == 0 && libssh2_sys::libssh2_channel_eof(self.channel) != 0,
             )
-        }
-    };
-    match read {
-        n if n > 0 => {
-            let n = usize::try_from(n).unwrap_or(0);
-            if agent.set_nonblocking(false).is_err() || agent.write_all(&buffer[..n]).is_err() {
-                return (true, false);
-            }
-            let _ = agent.set_nonblocking(true);
-            moved = true;
-        }
-        ERROR_EAGAIN => {}
-        0 => {
-            // SAFETY: as above.
-            #[allow(unsafe_code)]
-            let eof = unsafe {
-                let _lock = session.raw();
-                libssh2_sys::libssh2_channel_eof(channel)
-            };
-            if eof != 0 {
-                return (moved, false);
-            }
-        }
-        _ => return (moved, false),
+        };
+        if eof { Ok(0) } else { counted(read) }
     }
-    match agent.read(buffer) {
-        Ok(0) => return (moved, false),
-        Ok(n) => {
-            let mut sent = 0;
-            while sent < n {
-                let wrote = {
-                    let _lock = session.raw();
-                    // SAFETY: as above; the pointer and length describe initialised bytes.
-                    #[allow(unsafe_code)]
-                    unsafe {
-                        libssh2_sys::libssh2_channel_write_ex(
-                            channel,
-                            0,
-                            buffer[sent..n].as_ptr().cast::<c_char>(),
-                            n - sent,
-                        )
-                    }
-                };
-                match wrote {
-                    w if w > 0 => sent += usize::try_from(w).unwrap_or(0),
-                    ERROR_EAGAIN => std::thread::yield_now(),
-                    _ => return (true, false),
-                }
-            }
-            moved = true;
-        }
-        Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-        Err(_) => return (moved, false),
+}
+
+impl Write for AgentChannel<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let _lock = self.session.raw();
+        // SAFETY: as above; the pointer and length describe initialised bytes.
+        #[allow(unsafe_code)]
+        let wrote = unsafe {
+            libssh2_sys::libssh2_channel_write_ex(
+                self.channel,
+                0,
+                bytes.as_ptr().cast::<c_char>(),
+                bytes.len(),
+            )
+        };
+        counted(wrote)
     }
-    (moved, true)
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 fn close(session: &Session, channel: usize) {

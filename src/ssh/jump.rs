@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use ssh2::Channel;
 
 use crate::ssh::connection::{Connection, Heard};
+use crate::ssh::pump::Pump;
 
 /// Opens a tunnel through `hop` to `host:port`; the returned socket reaches it, and the
 /// returned clock says when `host` last sent anything through it.
@@ -42,57 +43,40 @@ pub(crate) fn tunnel(
 
 /// Copies both ways until either side closes.
 fn pump(hop: &Connection, mut channel: Channel, mut socket: UnixStream, heard: &Heard) {
-    let mut to_channel: Vec<u8> = Vec::new();
-    let mut to_socket: Vec<u8> = Vec::new();
+    let mut pump = Pump::default();
     let mut buffer = vec![0_u8; 64 * 1024];
-    loop {
-        let mut progressed = false;
-        if to_channel.is_empty() {
-            match socket.read(&mut buffer) {
-                Ok(0) => break,
-                Ok(n) => to_channel.extend_from_slice(&buffer[..n]),
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-                Err(_) => break,
-            }
+    while let Some(round) = pump.round(&mut socket, &mut Tcpip(&mut channel), &mut buffer) {
+        if round.from_channel > 0 {
+            *heard.lock().unwrap_or_else(PoisonError::into_inner) = Instant::now();
         }
-        if !to_channel.is_empty() {
-            match channel.write(&to_channel) {
-                Ok(n) => {
-                    to_channel.drain(..n);
-                    progressed = true;
-                }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-                Err(_) => break,
-            }
-        }
-        if to_socket.is_empty() {
-            match channel.read(&mut buffer) {
-                Ok(0) if channel.eof() => break,
-                Ok(n) => {
-                    if n > 0 {
-                        *heard.lock().unwrap_or_else(PoisonError::into_inner) = Instant::now();
-                    }
-                    to_socket.extend_from_slice(&buffer[..n]);
-                }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-                Err(_) => break,
-            }
-        }
-        if !to_socket.is_empty() {
-            match socket.write(&to_socket) {
-                Ok(n) => {
-                    to_socket.drain(..n);
-                    progressed = true;
-                }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-                Err(_) => break,
-            }
-        }
-        if !progressed {
+        if !round.moved {
             wait_either(hop, &socket, Duration::from_millis(50));
         }
     }
     let _ = channel.close();
+}
+
+/// The `direct-tcpip` channel as the pump reads it: an empty read before the channel's end
+/// is "nothing now".
+struct Tcpip<'a>(&'a mut Channel);
+
+impl Read for Tcpip<'_> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        match self.0.read(buffer)? {
+            0 if !self.0.eof() => Err(ErrorKind::WouldBlock.into()),
+            n => Ok(n),
+        }
+    }
+}
+
+impl Write for Tcpip<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.write(bytes)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
 }
 
 /// Waits until the hop's socket or the local end has something to read.

@@ -11,6 +11,7 @@ pub(crate) mod host_string;
 pub(crate) mod jump;
 pub(crate) mod known_hosts;
 pub(crate) mod options;
+pub(crate) mod pump;
 pub(crate) mod quote;
 pub(crate) mod ssh_config;
 pub(crate) mod sudo_prompt;

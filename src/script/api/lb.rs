@@ -4,7 +4,6 @@
 #![allow(unreachable_pub, clippy::wildcard_imports)]
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
@@ -15,7 +14,7 @@ use crate::lb::LoadBalancer;
 use crate::lb::driver::Driver;
 use crate::lb::haproxy::{Endpoint, Exchange};
 use crate::lb::shell::Shell;
-use crate::script::api::check_options;
+use crate::script::api::{check_options, seconds};
 use crate::script::context::Context;
 use crate::script::env::strings;
 use crate::ssh::command::{self, Request};
@@ -213,42 +212,26 @@ fn load_balancer(
     Ok(LoadBalancer {
         driver: Arc::new(driver),
         groups,
-        drain_timeout: seconds(function, options, "drain_timeout")?,
-        health_timeout: seconds(function, options, "health_timeout")?,
+        drain_timeout: timeout(function, options, "drain_timeout")?,
+        health_timeout: timeout(function, options, "health_timeout")?,
         dry_run: runtime.dry_run(),
         planned: runtime.lb_plan.clone(),
     })
 }
 
-/// Whole seconds, 30 when not given.
-fn seconds(function: &str, options: &Map, key: &str) -> Result<Duration, Box<EvalAltResult>> {
+/// `key` of `options` in seconds, 30 when not given.
+fn timeout(function: &str, options: &Map, key: &str) -> Result<Duration, Box<EvalAltResult>> {
     match options.get(key) {
         None => Ok(Duration::from_secs(30)),
-        Some(v) => v
-            .as_int()
-            .ok()
-            .and_then(|s| u64::try_from(s).ok())
-            .map(Duration::from_secs)
-            .ok_or_else(|| format!("{function}: `{key}` must be whole seconds").into()),
+        Some(v) => Ok(seconds(&format!("{function}: `{key}`"), v)?),
     }
 }
 
-/// `check_interval`, in seconds (fractions allowed).
+/// `check_interval`, in seconds, 2 when not given.
 fn interval(options: &Map) -> Result<Duration, Box<EvalAltResult>> {
     match options.get("check_interval") {
         None => Ok(Duration::from_secs(2)),
-        Some(v) => v
-            .as_float()
-            .ok()
-            .or_else(|| {
-                v.as_int()
-                    .ok()
-                    .and_then(|i| i32::try_from(i).ok())
-                    .map(f64::from)
-            })
-            .filter(|s| *s >= 0.0)
-            .map(Duration::from_secs_f64)
-            .ok_or_else(|| "lb::haproxy: `check_interval` must be seconds".into()),
+        Some(v) => Ok(seconds("lb::haproxy: `check_interval`", v)?),
     }
 }
 
@@ -302,7 +285,7 @@ fn where_it_runs(ctx: &NativeCallContext, options: &Map) -> Result<Shell, Box<Ev
         // Short commands that change the load balancer: they run to the end, so that
         // Ctrl-C never leaves an edit without its check, reload or restore.
         let request = Request {
-            command: format!("/bin/sh -c {}", crate::lb::shell::quote(command)),
+            command: format!("/bin/sh -c {}", crate::ssh::quote::quote(command)),
             timeout: Some(Duration::from_secs(60)),
             sudo: None,
             pty: false,
@@ -339,12 +322,7 @@ fn socket_over_ssh(
                 let mut channel = session
                     .channel_direct_streamlocal(&socket, None)
                     .map_err(|e| e.to_string())?;
-                channel
-                    .write_all(format!("{command}\n").as_bytes())
-                    .map_err(|e| e.to_string())?;
-                let mut answer = String::new();
-                channel
-                    .read_to_string(&mut answer)
+                let answer = crate::lb::haproxy::exchange(&mut channel, command)
                     .map_err(|e| e.to_string())?;
                 let _ = channel.close();
                 Ok::<_, String>(answer)

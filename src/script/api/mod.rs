@@ -11,10 +11,13 @@ mod git;
 mod lb;
 mod load_balancer;
 mod local;
+mod quote;
 mod reference;
 mod remote;
 mod scoped;
 mod transfer;
+
+use std::time::Duration;
 
 use rhai::{Engine, exported_module};
 
@@ -31,6 +34,7 @@ pub(crate) fn register(engine: &mut Engine) {
         exported_module!(command_result::command_result_api),
         exported_module!(local::local_api),
         exported_module!(console::console_api),
+        exported_module!(quote::quote_api),
         exported_module!(execute::execute_api),
         exported_module!(remote::remote_api),
         exported_module!(scoped::scoped_api),
@@ -58,5 +62,92 @@ pub(crate) fn check_options(
         )
         .into()),
         None => Ok(()),
+    }
+}
+
+/// The longest time a script may give, in seconds (68 years): a deadline this far off
+/// still fits in an `Instant`.
+const MAX_SECONDS: f64 = 2_147_483_647.0;
+
+/// A length of time a script gave in seconds: an integer, a float or a string holding one
+/// (`30`, `2.5`, `"0.5"`). `what` names the option for the error, e.g. ``run(): `timeout` ``.
+pub(crate) fn seconds(what: &str, value: &rhai::Dynamic) -> Result<Duration, String> {
+    #[allow(clippy::cast_precision_loss)] // exact up to 2^53, far past the limit
+    let secs = match (value.as_int(), value.as_float()) {
+        (Ok(whole), _) => Some(whole as f64),
+        (_, Ok(secs)) => Some(secs),
+        _ => value
+            .clone()
+            .into_immutable_string()
+            .ok()
+            .and_then(|text| text.trim().parse::<f64>().ok()),
+    };
+    // NaN fails both comparisons, infinities the second.
+    secs.filter(|s| *s >= 0.0 && *s <= MAX_SECONDS)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| {
+            format!(
+                "{what} must be a number of seconds from 0 to {MAX_SECONDS} (like 30 or 2.5), not `{value}`"
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use rhai::Dynamic;
+
+    use super::*;
+
+    fn parse(value: impl Into<Dynamic>) -> Result<Duration, String> {
+        seconds("`timeout`", &value.into())
+    }
+
+    #[test]
+    fn seconds_accept_integers_floats_and_numeric_strings() {
+        assert_eq!(parse(30_i64), Ok(Duration::from_secs(30)));
+        assert_eq!(parse(0_i64), Ok(Duration::ZERO));
+        assert_eq!(parse(2.5_f64), Ok(Duration::from_millis(2500)));
+        assert_eq!(parse("0.5"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse(" 12 "), Ok(Duration::from_secs(12)));
+        assert_eq!(
+            parse(2_147_483_647_i64),
+            Ok(Duration::from_secs(2_147_483_647))
+        );
+    }
+
+    #[test]
+    fn seconds_refuse_negatives_nan_infinity_and_other_values() {
+        for value in [
+            Dynamic::from(-1_i64),
+            Dynamic::from(-0.5_f64),
+            Dynamic::from(f64::NAN),
+            Dynamic::from(f64::INFINITY),
+            Dynamic::from("inf"),
+            Dynamic::from("NaN"),
+            Dynamic::from("-3"),
+            Dynamic::from("soon"),
+            Dynamic::from(2_147_483_648_i64),
+            Dynamic::from(1e300_f64),
+            Dynamic::from(true),
+            Dynamic::UNIT,
+        ] {
+            let error = parse(value.clone()).expect_err(&value.to_string());
+            assert!(
+                error.starts_with("`timeout` must be a number of seconds from 0 to 2147483647"),
+                "{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn seconds_name_the_option_and_the_value_given() {
+        assert_eq!(
+            seconds("lb::haproxy: `drain_timeout`", &Dynamic::from(-2_i64)),
+            Err(
+                "lb::haproxy: `drain_timeout` must be a number of seconds from 0 to 2147483647 \
+                 (like 30 or 2.5), not `-2`"
+                    .into()
+            )
+        );
     }
 }

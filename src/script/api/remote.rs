@@ -11,7 +11,7 @@ use rhai::{EvalAltResult, Map, NativeCallContext};
 
 use crate::output::Level;
 use crate::output::lines;
-use crate::script::api::{CommandResult, check_options};
+use crate::script::api::{CommandResult, check_options, seconds};
 use crate::script::context::Context;
 use crate::ssh::command::{self, Failure, Request, Sudo};
 use crate::ssh::connection::Connection;
@@ -380,17 +380,6 @@ pub(crate) fn unreachable_message(error: &EvalAltResult) -> Option<String> {
     }
 }
 
-fn seconds(value: &Dynamic) -> Option<Duration> {
-    let secs = value.as_float().ok().or_else(|| {
-        value
-            .as_int()
-            .ok()
-            .and_then(|i| i32::try_from(i).ok())
-            .map(f64::from)
-    })?;
-    (secs > 0.0).then(|| Duration::from_secs_f64(secs))
-}
-
 /// How long a command may run: its `timeout` option, `with()`, or `-T`.
 fn command_timeout(
     context: &Context,
@@ -398,9 +387,11 @@ fn command_timeout(
     name: &str,
 ) -> Result<Option<Duration>, String> {
     match context.option(options, "timeout") {
-        Some(t) => seconds(&t)
-            .map(Some)
-            .ok_or_else(|| format!("{name}(): `timeout` must be a number of seconds")),
+        Some(t) => match seconds(&format!("{name}(): `timeout`"), &t)? {
+            // A command given no time at all would only ever time out.
+            Duration::ZERO => Err(format!("{name}(): `timeout` must be more than 0 seconds")),
+            limit => Ok(Some(limit)),
+        },
         None => Ok(context.runtime.ssh.command_timeout),
     }
 }
