@@ -128,6 +128,12 @@ impl Balancer {
 /// One command to the runtime API, and its answer.
 fn command(socket: &Path, command: &str) -> Result<String, String> {
     let mut stream = UnixStream::connect(socket).map_err(|e| e.to_string())?;
+    // A wedged HAProxy must fail the test that asked, not hang it.
+    let limit = Some(std::time::Duration::from_secs(10));
+    stream
+        .set_read_timeout(limit)
+        .and_then(|()| stream.set_write_timeout(limit))
+        .map_err(|e| e.to_string())?;
     stream
         .write_all(format!("{command}\n").as_bytes())
         .map_err(|e| e.to_string())?;
