@@ -2,7 +2,7 @@
 
 Same fleet, same run (bench/ssh.py's Fleet). Both build the archive once from a local git
 repository, upload it to each host, extract it into a new release and switch `current`:
-rfab with stdlib/deploy.rhai (which also locks, writes REVISION, logs and cleans up),
+rfab with stdlib/releases.rhai (which also locks, writes REVISION, logs and cleans up),
 Fabric 1.x with bench/fabfile_deploy.py doing those four steps.
 Usage: deploy.py RFAB FAB1_VENV [RUNS]
 """
@@ -43,7 +43,7 @@ def main():
                     "--set", "repository=%s,base=%s/rfab" % (repo, home), "fleet:" + ";".join(aliases), "deploy:v1.0.0"]
         fab_cmd = [os.path.join(fab1, "bin/fab"), "-i", fleet.key, "--hide", "everything", "-f", os.path.join(here, "fabfile_deploy.py"),
                    "-P", "-H", ",".join(real), "deploy:%s,v1.0.0,%s/fab" % (repo, home)]
-        rows.append(ssh.row("rfab -P (stdlib/deploy.rhai)", rfab_cmd, env))
+        rows.append(ssh.row("rfab -P (stdlib/releases.rhai)", rfab_cmd, env))
         rows.append(ssh.row("Fabric 1.x -P (archive, put, extract, symlink)", fab_cmd, env))
         print("%d hosts, a 50 MiB release (git archive of random data), %d runs each after one warm-up\n" % (HOSTS, ssh.RUNS))
         print("| tool | median | min | max |\n|---|---|---|---|")

@@ -153,7 +153,7 @@ def deploy(ref):
     """Deploy REF (`stable`: the highest vX.Y.Z tag) to the current host."""
     tag = _stable() if ref == "stable" else ref
     archive, commit = _archive(tag)
-    to = DEPLOY_TO.replace("{host}", env.host_string)
+    to = DEPLOY_TO.replace("{host}", env.host)
     name = "%s-%d" % (tag, int(time.time() * 1000))
     release = "%s/releases/%s" % (to, name)
     run("mkdir -p %s %s/shared" % (release, to))

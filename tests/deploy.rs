@@ -16,7 +16,7 @@ pub(crate) struct Site {
     pub(crate) deploy_to: PathBuf,
 }
 
-/// A fleet of `n` hosts in one group, the SCENARIO repository, and an inventory for them.
+/// A fleet of `n` hosts in one group, the demo app's repository, and an inventory for them.
 pub(crate) fn site(n: usize, extra_settings: &str) -> Site {
     let fleet = Fleet::start(n);
     let repo = fleet.dir.path().join("opensky");

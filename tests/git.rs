@@ -30,7 +30,7 @@ pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
-/// The repository of SCENARIO.md (the demo fleet's): v3.0.0 (annotated), v3.0.1
+/// The demo fleet's app repository: v3.0.0 (annotated), v3.0.1
 /// (lightweight), v3.1.0-rc.1, a tag that is not semver, and `develop` one commit past
 /// v3.1.0-rc.1.
 pub(crate) fn scenario_repo(dir: &Path) {

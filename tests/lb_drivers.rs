@@ -364,3 +364,48 @@ fn a_command_driver_moves_groups_and_refuses_unhealthy_ones() {
         ran.stderr
     );
 }
+
+/// `lb.flip()` in a fabfile that also has a task `flip`: Rhai tries script functions
+/// before native ones and calls `fn flip()` for `x.flip()` too, so the task ran instead of
+/// the load balancer's flip.
+#[test]
+fn a_method_call_on_a_load_balancer_is_not_taken_by_a_task_of_the_same_name() {
+    let test = crate::test::Test::new();
+    let dir = test.path().to_path_buf();
+    std::fs::write(dir.join("state"), "s1 live\ns2 maint\n").expect("state");
+    std::fs::write(
+        dir.join("lbctl"),
+        "#!/bin/sh\ncase $2 in ready) s=live ;; *) s=$2 ;; esac\nsed -i \"s/^$1 .*/$1 $s/\" state\n",
+    )
+    .expect("lbctl");
+    let fabfile = format!(
+        r#"
+        fn flip() {{ puts("the task flip ran"); }}
+        fn only(group) {{ puts("the task only ran"); }}
+        fn rotate() {{
+            let b = lb::command(#{{ status: "cat {d}/state", set: "cd {d} && sh lbctl {{server}} {{state}}",
+                                   check: "true", groups: #{{ blue: ["s1"], green: ["s2"] }} }});
+            puts(`live after flip: ${{b.flip()}}`);
+            b.only("blue");
+            puts(`live after only: ${{b.live_groups()}}`);
+        }}
+        "#,
+        d = dir.display()
+    );
+    let ran = test.fabfile(&fabfile).args(&["rotate"]).run();
+    assert!(
+        ran.stdout.contains("live after flip: green"),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stdout.contains("live after only: [\"blue\"]"),
+        "{}",
+        ran.stdout
+    );
+    assert!(!ran.stdout.contains("the task"), "{}", ran.stdout);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("state")).expect("state"),
+        "s1 live\ns2 maint\n"
+    );
+}

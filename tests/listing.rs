@@ -170,3 +170,37 @@ fn empty_fabfile_says_how_to_add_a_task() {
         .stdout("No tasks: define a function in the fabfile to make one.\n")
         .run();
 }
+
+/// A public function other files call is not a task when tagged `@helper`: the example
+/// fabfile called `proxy::_balancer()`, a name meant to be private, across files.
+#[test]
+fn a_helper_is_callable_from_other_files_but_not_a_task() {
+    let with_helper = || {
+        Test::new()
+            .fabfile(
+                r#"
+                import "proxy" as proxy;
+                /// Show the balancer.
+                fn show() { print(proxy::balancer()); }
+                "#,
+            )
+            .file(
+                "proxy.rhai",
+                r#"
+                /// Swap the groups.
+                fn flip() {}
+                /// The balancer, for the fabfile.
+                /// @helper
+                fn balancer() { "haproxy" }
+                "#,
+            )
+    };
+    with_helper()
+        .args(&["--shortlist"])
+        .stdout("proxy.flip\nshow\n")
+        .run();
+    with_helper()
+        .args(&["show"])
+        .stdout("haproxy\n\nDone.\n")
+        .run();
+}

@@ -1,4 +1,4 @@
-//! SCENARIO.md's rolling hotfix with the root fabfile, end to end, on the demo fleet
+//! The README's rolling hotfix with the root fabfile, end to end, on the demo fleet
 //! (`rfab-fleet`: web nodes that are real sshd hosts with their own /srv, HAProxy in front)
 //! while a client keeps requesting pages through HAProxy: zero failed requests, and the
 //! faults that must stop a rollout with the live group serving.

@@ -65,3 +65,37 @@ fn unknown_stdlib_module() {
         .stderr_starts_with("error: Module not found: rfab/nope")
         .run();
 }
+
+/// `{host}` was the host string in `deploy_to` but the host's name in `health_url`; now it
+/// is the name in every setting, and `{host_string}` the whole `user@host:port`. The
+/// module's earlier name, `rfab/deploy`, is the same module.
+#[test]
+fn host_in_a_setting_is_the_host_name_and_rfab_deploy_is_rfab_releases() {
+    Test::new()
+        .fabfile(
+            r#"
+            import "rfab/releases" as releases;
+            import "rfab/deploy" as deploy;
+            fn t() {
+                print(releases::deploy_to());
+                print(deploy::deploy_to());
+            }
+            "#,
+        )
+        .args(&[
+            "-H",
+            "deploy@web1.example.com:2222",
+            "--set",
+            "deploy_to=/srv/{host}/app-{host_string}",
+            "--hide",
+            "running,status",
+            "t",
+        ])
+        .stdout(
+            r#"
+            /srv/web1.example.com/app-deploy@web1.example.com:2222
+            /srv/web1.example.com/app-deploy@web1.example.com:2222
+            "#,
+        )
+        .run();
+}

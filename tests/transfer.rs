@@ -1,5 +1,5 @@
 //! `put` and `get` against real sshd hosts: integrity, atomic replacement, directories,
-//! sudo, `{host}` paths.
+//! sudo, `{host}` and `{host_string}` paths.
 
 use std::path::Path;
 use std::process::Command;
@@ -25,7 +25,7 @@ fn put_and_get_keep_64_mib_intact() {
         r#"
         fn t() {
             put("big.bin", env.remote);
-            get(env.remote, "back/{host}.bin");
+            get(env.remote, "back/{host_string}.bin");
         }
         "#,
     );

@@ -1,5 +1,5 @@
 //! The whole demo fleet: web nodes in two load-balancer groups, HAProxy in front, the
-//! SCENARIO repository, an SSH identity for rfab and an inventory for the root fabfile.
+//! demo app's repository, an SSH identity for rfab and an inventory for the root fabfile.
 //! Everything lives in one temp dir and stops when the fleet is dropped.
 
 use std::net::SocketAddr;
@@ -34,7 +34,7 @@ pub struct Fleet {
     pub options: Options,
     pub nodes: Vec<Node>,
     pub balancer: Balancer,
-    /// The SCENARIO repository the nodes deploy from.
+    /// The demo app's repository the nodes deploy from.
     pub repo: PathBuf,
     /// The inventory module for the root fabfile (`--set inventory=...`).
     pub inventory: PathBuf,
@@ -48,7 +48,7 @@ pub struct Fleet {
 }
 
 impl Fleet {
-    /// Starts the fleet and deploys `v3.0.0` everywhere (SCENARIO's "before"), then waits
+    /// Starts the fleet and deploys `v3.0.0` everywhere (the state before the hotfix), then waits
     /// until HAProxy has every node UP.
     pub fn start(options: Options) -> Result<Self, String> {
         let dir = tempfile::Builder::new()
@@ -86,7 +86,8 @@ impl Fleet {
                 Isolation::Directory => dir
                     .path()
                     .join("hosts")
-                    .join(format!("{DEPLOY_USER}@{address}:{ssh_port}"))
+                    // `{host}` in the inventory's `deploy_to` (below) is the host's name.
+                    .join(address)
                     .join(deploy_dir()),
             };
             // The deploy user's own, as on a real fleet.
@@ -130,7 +131,7 @@ impl Fleet {
         Ok(fleet)
     }
 
-    /// SCENARIO's "before": v3.0.0 on every node.
+    /// Before the hotfix: v3.0.0 on every node.
     fn deploy_first(&self) -> Result<(), String> {
         let out = self
             .rfab(&["prod", "deploy:v3.0.0"])

@@ -1,7 +1,7 @@
 //! rfab's local demo fleet, for the demo (`rfab-demo`), the tests and the benchmarks: web
 //! nodes that are real `sshd`s on their own loopback addresses, each with its own `/srv` and
 //! a web app serving the live release's `VERSION`; HAProxy in front of them; the git
-//! repository of SCENARIO.md; and a client that keeps requesting pages and counts failures.
+//! repository of the demo app; and a client that keeps requesting pages and counts failures.
 //! Every process is stopped, by PID, when what started it is dropped.
 
 pub mod app;

@@ -1,4 +1,4 @@
-//! The git repository of SCENARIO.md: `v3.0.0` (annotated), the hotfix `v3.0.1`
+//! The demo app's git repository: `v3.0.0` (annotated), the hotfix `v3.0.1`
 //! (lightweight), `v3.1.0-rc.1`, a tag that is not semver (`nightly`), and `develop` one
 //! commit past the release candidate. Each commit's `VERSION` names its version.
 

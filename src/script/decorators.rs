@@ -6,9 +6,14 @@
 //! /// @runs_once                       run once, whatever the host list
 //! /// @parallel  /  @parallel(pool = 5)
 //! /// @serial
+//! /// @helper                          not a task: a function other files call
 //! ```
 
 /// The tags of one task.
+// One flag per decorator, as the user writes them: no state machine hides in them (the
+// forbidden pairs, `@parallel` with `@serial` and `@helper` with any other, are checked in
+// `parse`).
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Tags {
     pub(crate) hosts: Vec<String>,
@@ -18,6 +23,8 @@ pub(crate) struct Tags {
     /// The most hosts at once, from `@parallel(pool = N)`.
     pub(crate) pool: Option<usize>,
     pub(crate) serial: bool,
+    /// `@helper`: a public function for other files to call, not a task.
+    pub(crate) helper: bool,
 }
 
 impl Tags {
@@ -31,6 +38,15 @@ impl Tags {
         }
         if tags.serial && tags.parallel {
             return Err((0, "a task cannot be both `@parallel` and `@serial`".into()));
+        }
+        if tags.helper && !tags.describe().is_empty() {
+            return Err((
+                0,
+                format!(
+                    "a `@helper` is not a task, so `{}` means nothing on it: remove one",
+                    tags.describe().join(" ")
+                ),
+            ));
         }
         Ok(tags)
     }
@@ -96,6 +112,7 @@ impl Tags {
             "roles" => self.roles = list(args)?,
             "runs_once" => no_args(&mut self.runs_once)?,
             "serial" => no_args(&mut self.serial)?,
+            "helper" => no_args(&mut self.helper)?,
             "parallel" => {
                 self.parallel = true;
                 self.pool = args.map(pool_size).transpose()?;
@@ -120,9 +137,19 @@ fn pool_size(args: &str) -> Result<usize, String> {
 }
 
 fn suggest(name: &str) -> String {
-    crate::suggestion::closest(name, ["hosts", "roles", "runs_once", "parallel", "serial"])
-        .map(|s| format!(" (did you mean `@{s}`?)"))
-        .unwrap_or_default()
+    crate::suggestion::closest(
+        name,
+        [
+            "hosts",
+            "roles",
+            "runs_once",
+            "parallel",
+            "serial",
+            "helper",
+        ],
+    )
+    .map(|s| format!(" (did you mean `@{s}`?)"))
+    .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -152,8 +179,10 @@ mod tests {
                 parallel: true,
                 pool: Some(5),
                 serial: false,
+                helper: false,
             })
         );
+        assert_eq!(parse(&["@helper"]).map(|t| t.helper), Ok(true));
         assert_eq!(
             parse(&["@parallel"]).map(|t| (t.parallel, t.pool)),
             Ok((true, None))
@@ -194,6 +223,12 @@ mod tests {
         assert_eq!(
             parse(&["@parallel", "@serial"]),
             Err("a task cannot be both `@parallel` and `@serial`".into())
+        );
+        assert_eq!(
+            parse(&["@helper", "@runs_once"]),
+            Err(
+                "a `@helper` is not a task, so `@runs_once` means nothing on it: remove one".into()
+            )
         );
     }
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use rhai::{EvalAltResult, ParseError, Position};
 
-use crate::script::stdlib;
+use crate::script::{methods, stdlib};
 
 /// Finds the text behind the source names Rhai reports.
 #[derive(Clone, Debug)]
@@ -85,8 +85,17 @@ impl Sources {
         let mut chain = Vec::new();
         let mut source = source_id.to_owned();
         let mut error = error;
+        // Where a failure inside one of rfab's generated methods is reported: at the call
+        // in the script (see `methods`).
+        let mut at = None;
         loop {
             match error {
+                EvalAltResult::ErrorInFunctionCall(_, callee_source, inner, pos)
+                    if callee_source == methods::SOURCE =>
+                {
+                    at = at.or(Some(*pos));
+                    error = inner;
+                }
                 EvalAltResult::ErrorInFunctionCall(name, callee_source, inner, pos) => {
                     chain.push((
                         format!("in call to `{}`", task_like(name)),
@@ -105,7 +114,8 @@ impl Sources {
                 }
                 root => {
                     let mut out = root_message(root);
-                    let gutter = self.locate(&mut out, &source, root.position());
+                    let gutter =
+                        self.locate(&mut out, &source, at.unwrap_or_else(|| root.position()));
                     for (what, source, pos) in chain.iter().rev() {
                         if source == ENTRY_SOURCE || pos.is_none() {
                             continue;

@@ -53,7 +53,8 @@ pub(crate) fn build(runtime: &Arc<Runtime>, base: &Path) -> Engine {
 
     let env = runtime.env.clone();
     // `on_var` is marked volatile, not deprecated: it is the one way to give every function,
-    // module and closure the same `env` (research/libraries.md §1.6).
+    // module and closure the same `env`. Scope variables reach only the function called
+    // directly; a shared value returned here is seen, and assignable, from all of them.
     #[allow(deprecated)]
     engine.on_var(move |name, _, context| {
         if name != "env" || context.scope().contains("env") {

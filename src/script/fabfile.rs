@@ -2,8 +2,8 @@
 //!
 //! The fabfile is evaluated exactly once, as a module. Its functions become tasks; modules it
 //! imports at the top level become namespaces (`import "proxy" as proxy;` gives `proxy.flip`),
-//! nested to any depth. Private functions, names starting with `_` and the embedded stdlib
-//! are not tasks. The module is then registered under [`MODULE_NAME`] so that a small
+//! nested to any depth. Private functions, names starting with `_`, functions tagged
+//! `@helper` (public, for other files to call) and the embedded stdlib are not tasks. The module is then registered under [`MODULE_NAME`] so that a small
 //! generated entry function can call any task by its path (see `executor`).
 
 use std::path::Path;
@@ -99,6 +99,9 @@ fn collect_tasks(
             location: tag_location(sources, source_id, name, lines[index].trim()),
             message,
         })?;
+        if tags.helper {
+            continue;
+        }
         let doc = lines
             .into_iter()
             .filter(|l| !l.trim_start().starts_with('@'))

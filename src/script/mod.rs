@@ -12,6 +12,7 @@ pub(crate) mod host_list;
 pub(crate) mod invocation;
 pub(crate) mod listing;
 pub(crate) mod load;
+pub(crate) mod methods;
 pub(crate) mod scoped;
 pub(crate) mod scratch;
 pub(crate) mod stdlib;

@@ -14,9 +14,12 @@ const IMPORT_PREFIX: &str = "rfab/";
 pub(crate) const SOURCE_PREFIX: &str = "<stdlib>/";
 
 const MODULES: &[(&str, &str)] = &[
-    ("deploy", include_str!("../../stdlib/deploy.rhai")),
     ("hosts", include_str!("../../stdlib/hosts.rhai")),
+    ("releases", include_str!("../../stdlib/releases.rhai")),
 ];
+
+/// Earlier names of modules: `import "rfab/deploy"` is `rfab/releases`, the same module.
+const ALIASES: &[(&str, &str)] = &[("deploy", "releases")];
 
 /// The text of an embedded module, by its source name (`<stdlib>/hosts.rhai`).
 pub(crate) fn source(id: &str) -> Option<&'static str> {
@@ -47,6 +50,10 @@ impl ModuleResolver for Stdlib {
     ) -> Result<Shared<Module>, Box<EvalAltResult>> {
         let not_found = || Box::new(EvalAltResult::ErrorModuleNotFound(path.into(), pos));
         let name = path.strip_prefix(IMPORT_PREFIX).ok_or_else(not_found)?;
+        let name = ALIASES
+            .iter()
+            .find(|(alias, _)| *alias == name)
+            .map_or(name, |(_, module)| *module);
         let (name, text) = *MODULES
             .iter()
             .find(|(n, _)| *n == name)

@@ -1,9 +1,10 @@
 //! Running one command over an SSH connection and streaming its output line by line.
 //!
 //! The read loop is non-blocking over stdout and stderr together: a blocking read of one
-//! stream deadlocks as soon as the command fills the other's window (research/libraries.md
-//! §2.5). While nothing arrives it waits on the socket with `poll(2)`, and checks Ctrl-C
-//! and the command's deadline.
+//! stream deadlocks as soon as the command fills the other's window (libssh2 lets one
+//! blocking call at a time use a session, and a channel's window is about 2 MB). While
+//! nothing arrives it waits on the socket with `poll(2)`, and checks Ctrl-C and the
+//! command's deadline.
 //!
 //! Each command starts by reporting its process id on stderr (a line rfab strips), so that
 //! Ctrl-C or a timeout can stop the command's whole process group on the host: closing the

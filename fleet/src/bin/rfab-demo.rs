@@ -1,9 +1,10 @@
-//! `rfab-demo`: SCENARIO.md's rolling hotfix, for real, on a local fleet, with traffic flowing.
+//! `rfab-demo`: the README's rolling hotfix, for real, on a local fleet, with traffic flowing.
 //!
 //! Starts the demo fleet (web nodes behind HAProxy, v3.0.0 everywhere), keeps a client
 //! requesting pages through HAProxy, and runs the rollout with rfab: the five commands of
-//! SCENARIO.md (or `--rolling`: `rfab prod rolling:stable`). It prints each step, the load
-//! balancer's state and the tally of requests, then tears everything down (also on Ctrl-C).
+//! the README's "The rolling hotfix" (or `--rolling`: `rfab prod rolling:stable`). It
+//! prints each step, the load balancer's state and the tally of requests, then tears
+//! everything down (also on Ctrl-C).
 //!
 //! `rfab-demo up [--per-group N]` starts the fleet and keeps it up until Ctrl-C, printing how
 //! to point rfab at it. `rfab-demo bench [--per-group N] [--runs N] NAME=COMMAND...` times
@@ -19,7 +20,7 @@ use rfab_fleet::{Fleet, Load, Options};
 
 const USAGE: &str = "usage: rfab-demo [--per-group N] [--rolling]\n       rfab-demo up [--per-group N]\n       rfab-demo bench [--per-group N] [--runs N] NAME=COMMAND...";
 
-/// The five commands of SCENARIO.md.
+/// The five commands of the README's rolling hotfix.
 const SCENARIO: [&str; 5] = [
     "prod proxy.group2",
     "prod:out deploy:stable",
@@ -72,7 +73,7 @@ fn demo(args: &[String], interrupted: &AtomicBool) -> Result<(), Failure> {
     let per_group = option(args, "--per-group", 2)?;
     let rolling = args.iter().any(|a| a == "--rolling");
     say(&format!(
-        "Starting the demo fleet: {} web nodes (each a real sshd with its own /srv, and an app serving its live VERSION), HAProxy in front, the SCENARIO repository, and v3.0.0 deployed everywhere...",
+        "Starting the demo fleet: {} web nodes (each a real sshd with its own /srv, and an app serving its live VERSION), HAProxy in front, the demo app's repository, and v3.0.0 deployed everywhere...",
         per_group * 2
     ));
     let started = Instant::now();
@@ -241,7 +242,7 @@ fn bench(args: &[String], interrupted: &AtomicBool) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Back to SCENARIO's "before": v3.0.0 everywhere, every node live.
+/// Back to the state before the hotfix: v3.0.0 everywhere, every node live.
 fn reset(fleet: &Fleet) -> Result<(), String> {
     let out = fleet
         .rfab(&["prod", "proxy.all", "deploy:v3.0.0,force=true"])

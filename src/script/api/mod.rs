@@ -23,6 +23,8 @@ use rhai::{Engine, exported_module};
 
 pub(crate) use command_result::CommandResult;
 pub(crate) use console::abort_message;
+#[cfg(test)]
+pub(crate) use load_balancer::load_balancer_api;
 pub(crate) use reference::{function_names, reference};
 pub(crate) use remote::{run_on_abort, stranded, stranded_message, unreachable_message};
 
@@ -46,7 +48,12 @@ pub(crate) fn register(engine: &mut Engine) {
     engine.register_type_with_name::<crate::lb::LoadBalancer>("LoadBalancer");
     let mut lb = exported_module!(lb::lb_api);
     lb.combine(exported_module!(load_balancer::load_balancer_api));
-    engine.register_static_module("lb", lb.into());
+    let lb: rhai::Shared<rhai::Module> = lb.into();
+    engine.register_static_module("lb", lb.clone());
+    // Generated from the module's own signatures, checked by a unit test: a failure here
+    // is a bug in rfab, not in a script.
+    crate::script::methods::register(engine, "lb", &lb, "LoadBalancer")
+        .expect("the load balancer's methods compile");
 }
 
 /// Rejects option keys a function does not know, naming the ones it does.

@@ -64,8 +64,9 @@ pub(crate) mod transfer_api {
 
     /// Download a file from the current host; returns the local paths.
     ///
-    /// `{host}` in the local path is replaced with the host string, so one `get` over many
-    /// hosts keeps each host's copy; a local path ending in `/` is a directory.
+    /// `{host}` in the local path is replaced with the host's name (`{host_string}` with the
+    /// whole `user@host:port`), so one `get` over many hosts keeps each host's copy; a local
+    /// path ending in `/` is a directory.
     ///
     /// ```rhai
     /// get("/var/log/app.log", "logs/{host}/app.log");
@@ -162,7 +163,9 @@ fn get(ctx: &NativeCallContext, remote: &str, local: &str) -> Result<Array, Box<
     let remote = in_remote_dir(&settings.cwd, remote);
     let mut local = in_dir(
         &settings.lcwd,
-        &local.replace("{host}", &target.host_string),
+        &local
+            .replace("{host_string}", &target.host_string)
+            .replace("{host}", &target.host.name),
     );
     if local.is_dir() || local.to_string_lossy().ends_with('/') {
         local = local.join(Path::new(&remote).file_name().unwrap_or_default());
