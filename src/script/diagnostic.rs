@@ -179,15 +179,15 @@ fn root_message(error: &EvalAltResult) -> String {
         EvalAltResult::ErrorTooManyOperations(_) => format!(
             "the fabfile's top level ran more than {} operations (an endless loop?); \
              it runs on every load, even for --list: move long work into a task",
-            crate::script::engine::MAX_LOAD_OPERATIONS
+            crate::script::limits::MAX_LOAD_OPERATIONS
         ),
         EvalAltResult::ErrorDataTooLarge(what, _) => {
             let limit = match what.as_str() {
                 "Length of string" => {
-                    format!("{} MiB", crate::script::engine::MAX_STRING_SIZE >> 20)
+                    format!("{} MiB", crate::script::limits::MAX_STRING_SIZE >> 20)
                 }
-                "Size of object map" => format!("{} entries", crate::script::engine::MAX_MAP_SIZE),
-                _ => format!("{} items", crate::script::engine::MAX_ARRAY_SIZE),
+                "Size of object map" => format!("{} entries", crate::script::limits::MAX_MAP_SIZE),
+                _ => format!("{} items", crate::script::limits::MAX_ARRAY_SIZE),
             };
             format!(
                 "{} is over rfab's limit of {limit}; build smaller pieces, or keep big data in files",

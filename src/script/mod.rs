@@ -11,6 +11,7 @@ pub(crate) mod executor;
 pub(crate) mod fabfile;
 pub(crate) mod host_list;
 pub(crate) mod invocation;
+pub(crate) mod limits;
 pub(crate) mod listing;
 pub(crate) mod load;
 pub(crate) mod pool;

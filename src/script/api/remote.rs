@@ -388,7 +388,7 @@ pub(super) fn cut_warning(command: &str, limit: usize) -> String {
 
 /// The most bytes of each stream a command's result keeps: its option, `with()`, or `env`.
 pub(super) fn output_limit(context: &Context, options: &Map, name: &str) -> Result<usize, String> {
-    let max = crate::script::engine::MAX_STRING_SIZE;
+    let max = crate::script::limits::MAX_STRING_SIZE;
     match context.option(options, "output_limit") {
         Some(limit) => bytes(&limit).filter(|n| *n <= max).ok_or_else(|| {
             format!(
