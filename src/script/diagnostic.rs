@@ -164,7 +164,7 @@ pub(crate) const ENTRY_SOURCE: &str = "<rfab>";
 
 /// `fabfile::proxy::flip` → `proxy.flip`.
 fn task_like(name: &str) -> String {
-    name.strip_prefix(crate::script::fabfile::MODULE_NAME)
+    name.strip_prefix(crate::script::task::MODULE_NAME)
         .and_then(|n| n.strip_prefix("::"))
         .unwrap_or(name)
         .replace("::", ".")

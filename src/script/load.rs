@@ -9,7 +9,8 @@ use rhai::Engine;
 use crate::error::Result;
 use crate::script::context::Runtime;
 use crate::script::diagnostic::Sources;
-use crate::script::fabfile::{Fabfile, MODULE_NAME};
+use crate::script::fabfile::Fabfile;
+use crate::script::task::MODULE_NAME;
 use crate::script::{engine, limits};
 
 /// An engine with the fabfile at `path` loaded and registered, so that tasks and
