@@ -467,3 +467,34 @@ fn an_entry_runs_on_its_hosts_in_parallel() {
         .collect();
     assert_eq!(values, in_order, "{}", ran.stdout);
 }
+
+/// `-z` caps how many hosts an entry runs on at once, as it does for a task.
+#[test]
+fn an_entry_runs_on_at_most_z_hosts_at_once() {
+    let fleet = Fleet::start(4);
+    // The hosts share this machine's files: each counts who is inside with it.
+    let inside = fleet.dir.path().join("inside");
+    std::fs::create_dir_all(&inside).expect("mkdir");
+    let entry = format!(
+        "run(\"touch {0}/$$; sleep 0.5; echo together=$(ls {0} | wc -l); rm {0}/$$\"); ()\n",
+        inside.display()
+    );
+    let ran = fleet
+        .test()
+        .fabfile(FABFILE)
+        .args(&["-z", "2", "-H", &fleet.host_list(), "repl"])
+        .stdin(&entry)
+        .run();
+    let counts: Vec<&str> = ran
+        .stdout
+        .lines()
+        .filter_map(|line| line.split_once(" out: together=").map(|(_, n)| n))
+        .collect();
+    assert_eq!(counts.len(), 4, "{}", ran.stdout);
+    assert!(
+        counts.iter().all(|n| *n == "1" || *n == "2"),
+        "{}",
+        ran.stdout
+    );
+    assert!(counts.contains(&"2"), "never two at once:\n{}", ran.stdout);
+}
