@@ -425,3 +425,76 @@ fn repl_must_come_last_and_a_task_named_repl_wins() {
         .stdout("the fabfile's own repl\n\nDone.\n")
         .run();
 }
+
+/// Issue #11: an entry ran on its hosts one after the other, so `run("sleep 1")` on four
+/// hosts took four seconds, though the README says the hosts run in parallel.
+#[test]
+fn an_entry_runs_on_its_hosts_in_parallel() {
+    let fleet = Fleet::start(4);
+    let hosts: Vec<String> = fleet.hosts.iter().map(crate::sshd::Host::string).collect();
+    let long = "0".repeat(500);
+    let started = std::time::Instant::now();
+    let ran = fleet
+        .test()
+        .fabfile(FABFILE)
+        .args(&["-H", &fleet.host_list(), "repl"])
+        .stdin("run(\"sleep 1; printf '%0500d\\\\n' 0\"); env.host_string + \" slept\"\n")
+        .run();
+    let took = started.elapsed();
+    // Connecting, one second of sleep and disconnecting: far from four seconds of sleep.
+    assert!(
+        took < Duration::from_millis(3500),
+        "took {took:?}:\n{}",
+        ran.stdout
+    );
+    let lines: Vec<&str> = ran.stdout.lines().collect();
+    for host in &hosts {
+        let whole = format!("[{host}] out: {long}");
+        assert!(
+            lines.contains(&whole.as_str()),
+            "no whole line {whole:?} in\n{}",
+            ran.stdout
+        );
+    }
+    let values: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|line| line.ends_with(" slept"))
+        .collect();
+    let in_order: Vec<String> = hosts
+        .iter()
+        .map(|host| format!("[{host}] {host} slept"))
+        .collect();
+    assert_eq!(values, in_order, "{}", ran.stdout);
+}
+
+/// `-z` caps how many hosts an entry runs on at once, as it does for a task.
+#[test]
+fn an_entry_runs_on_at_most_z_hosts_at_once() {
+    let fleet = Fleet::start(4);
+    // The hosts share this machine's files: each counts who is inside with it.
+    let inside = fleet.dir.path().join("inside");
+    std::fs::create_dir_all(&inside).expect("mkdir");
+    let entry = format!(
+        "run(\"touch {0}/$$; sleep 0.5; echo together=$(ls {0} | wc -l); rm {0}/$$\"); ()\n",
+        inside.display()
+    );
+    let ran = fleet
+        .test()
+        .fabfile(FABFILE)
+        .args(&["-z", "2", "-H", &fleet.host_list(), "repl"])
+        .stdin(&entry)
+        .run();
+    let counts: Vec<&str> = ran
+        .stdout
+        .lines()
+        .filter_map(|line| line.split_once(" out: together=").map(|(_, n)| n))
+        .collect();
+    assert_eq!(counts.len(), 4, "{}", ran.stdout);
+    assert!(
+        counts.iter().all(|n| *n == "1" || *n == "2"),
+        "{}",
+        ran.stdout
+    );
+    assert!(counts.contains(&"2"), "never two at once:\n{}", ran.stdout);
+}

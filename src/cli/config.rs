@@ -7,11 +7,9 @@ use rhai::Dynamic;
 
 use crate::cli::arguments::Arguments;
 use crate::cli::settings;
-use crate::cli::subcommand::Subcommand;
 use crate::error::{Error, Result};
 use crate::output::Levels;
 use crate::script::context::CliHosts;
-use crate::script::invocation;
 use crate::ssh::host_string::Host;
 use crate::ssh::options::SshOptions;
 
@@ -37,7 +35,6 @@ pub(crate) struct Config {
     pub(crate) ask_up_front: (bool, bool),
     /// The ad-hoc command after `--`, if any.
     pub(crate) command: Option<String>,
-    pub(crate) subcommand: Subcommand,
 }
 
 impl Config {
@@ -86,25 +83,6 @@ impl Config {
             pool_size: arguments.pool_size.filter(|n| *n > 0),
         };
         let command = (!arguments.command.is_empty()).then(|| arguments.command.join(" "));
-        let subcommand = if let Some(shell) = arguments.completions {
-            Subcommand::Completions(shell)
-        } else if let Some(name) = arguments.api {
-            Subcommand::Api((!name.is_empty()).then_some(name))
-        } else if arguments.list {
-            Subcommand::List
-        } else if arguments.shortlist {
-            Subcommand::Shortlist
-        } else if let Some(task) = arguments.display {
-            Subcommand::Display(task)
-        } else {
-            Subcommand::Run(
-                arguments
-                    .tasks
-                    .iter()
-                    .map(|w| invocation::parse(w))
-                    .collect::<Result<_>>()?,
-            )
-        };
         Ok(Self {
             fabfile: arguments.fabfile,
             cwd: std::env::current_dir().map_err(|source| Error::FabfileRead {
@@ -129,7 +107,6 @@ impl Config {
                 arguments.initial_sudo_password_prompt,
             ),
             command,
-            subcommand,
         })
     }
 }
@@ -161,10 +138,6 @@ mod tests {
         assert!(matches!(
             config(&["-H", "web1:notaport"]),
             Err(Error::HostString { .. })
-        ));
-        assert!(matches!(
-            config(&["t:=v"]),
-            Err(Error::InvocationSyntax { .. })
         ));
     }
 }

@@ -7,6 +7,7 @@ use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
 use crate::cli::arguments::Arguments;
 use crate::cli::config::Config;
+use crate::cli::subcommand::Subcommand;
 use crate::output::Output;
 
 /// Runs rfab with `args` (the program name first) and returns the exit status.
@@ -23,11 +24,14 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         }
     };
     let output = Output::new(arguments.color).json(arguments.json);
+    // Checked after the rest of the command line, whose mistakes are said first.
+    let subcommand = Subcommand::from_arguments(&arguments);
     let result = Config::from_arguments(arguments).and_then(|config| {
+        let subcommand = subcommand?;
         let mut warnings = output.clone();
         warnings.levels = config.levels;
         warn_of_secrets_on_the_command_line(&matches, &warnings);
-        config.subcommand.execute(&config, &output)
+        subcommand.execute(&config, &output)
     });
     match result {
         Ok(()) => 0,

@@ -20,7 +20,7 @@ use crate::script::diagnostic::Sources;
 use crate::script::engine;
 use crate::script::env::Env;
 use crate::script::executor::Executor;
-use crate::script::invocation::Invocation;
+use crate::script::invocation::{self, Invocation};
 use crate::script::listing;
 use crate::script::load::load;
 use crate::signals;
@@ -39,6 +39,29 @@ pub(crate) enum Subcommand {
 }
 
 impl Subcommand {
+    /// What the command line asks for; its task words parsed with Fabric's grammar.
+    pub(crate) fn from_arguments(arguments: &Arguments) -> Result<Self> {
+        Ok(if let Some(shell) = arguments.completions {
+            Self::Completions(shell)
+        } else if let Some(name) = &arguments.api {
+            Self::Api((!name.is_empty()).then(|| name.clone()))
+        } else if arguments.list {
+            Self::List
+        } else if arguments.shortlist {
+            Self::Shortlist
+        } else if let Some(task) = &arguments.display {
+            Self::Display(task.clone())
+        } else {
+            Self::Run(
+                arguments
+                    .tasks
+                    .iter()
+                    .map(|w| invocation::parse(w))
+                    .collect::<Result<_>>()?,
+            )
+        })
+    }
+
     pub(crate) fn execute(&self, config: &Config, output: &Output) -> Result<()> {
         match self {
             Self::Completions(shell) => {
@@ -205,4 +228,30 @@ fn seed_env(config: &Config, fabfile: Option<&std::path::Path>) -> Env {
         env.set("abort_on_prompts", Dynamic::TRUE);
     }
     env
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    fn subcommand(args: &[&str]) -> Result<Subcommand> {
+        Subcommand::from_arguments(
+            &Arguments::try_parse_from([&["rfab"], args].concat()).expect("clap accepts it"),
+        )
+    }
+
+    #[test]
+    fn task_words_are_checked_before_running() {
+        assert!(matches!(
+            subcommand(&["t:=v"]),
+            Err(Error::InvocationSyntax { .. })
+        ));
+        assert!(matches!(
+            subcommand(&["prod", "deploy:stable"]),
+            Ok(Subcommand::Run(invocations)) if invocations.len() == 2
+        ));
+        assert!(matches!(subcommand(&["--list"]), Ok(Subcommand::List)));
+    }
 }

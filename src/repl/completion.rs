@@ -6,7 +6,10 @@
 //! - Anywhere else, tasks (a namespace first completes to `proxy.`), script functions and
 //!   the functions defined at the prompt.
 
+use rhai::{Dynamic, Map};
+
 use crate::repl::meta;
+use crate::repl::session::Session;
 
 /// What can be completed, refreshed after every entry.
 #[derive(Clone, Debug, Default)]
@@ -18,6 +21,41 @@ pub(crate) struct Words {
     pub(crate) hosts: Vec<String>,
     pub(crate) roles: Vec<String>,
     pub(crate) env_keys: Vec<String>,
+}
+
+impl Words {
+    /// What Tab can complete now, in `session`.
+    pub(crate) fn of(session: &Session) -> Self {
+        let env = &session.runtime.env;
+        let roledefs = env
+            .get("roledefs")
+            .and_then(Dynamic::try_cast::<Map>)
+            .unwrap_or_default();
+        let mut hosts = env.strings("hosts").unwrap_or_default();
+        hosts.extend(session.selected_host_strings().unwrap_or_default());
+        for definition in roledefs.values() {
+            let list = definition
+                .clone()
+                .try_cast::<Map>()
+                .and_then(|m| m.get("hosts").cloned())
+                .unwrap_or_else(|| definition.clone());
+            hosts.extend(crate::script::env::strings("roledefs", list).unwrap_or_default());
+        }
+        hosts.sort();
+        hosts.dedup();
+        Self {
+            tasks: session
+                .fabfile
+                .tasks
+                .iter()
+                .map(|t| t.name.clone())
+                .collect(),
+            functions: session.function_names(),
+            hosts,
+            roles: roledefs.keys().map(ToString::to_string).collect(),
+            env_keys: env.snapshot().keys().map(ToString::to_string).collect(),
+        }
+    }
 }
 
 /// Characters that end a word: white space and Rhai's punctuation, but not `.`, `:`, `@`

@@ -30,6 +30,7 @@ use crate::script::context::CliHosts;
 use crate::script::fabfile::Fabfile;
 use crate::script::invocation::Invocation;
 use crate::signals;
+use completion::Words;
 use input::Input;
 use line::Line;
 use meta::Flow;
@@ -65,7 +66,7 @@ pub(crate) fn run(mut session: Session, first: &[Invocation], command: Option<&s
     let result = session
         .run_invocations(first)
         .and_then(|()| command.map_or(Ok(()), |command| session.run_command(command)))
-        .and_then(|()| Input::open(session.words(), &session.runtime.output))
+        .and_then(|()| Input::open(Words::of(&session), &session.runtime.output))
         .and_then(|mut input| prompt(&mut session, &mut input));
     session
         .runtime
@@ -96,7 +97,7 @@ fn prompt(session: &mut Session, input: &mut Input) -> Result<()> {
         let result = entry(session, &text);
         // The interrupted entry has stopped: the next one runs.
         signals::reset();
-        input.set_words(session.words());
+        input.set_words(Words::of(session));
         match result {
             Ok(Flow::Continue) => {}
             Ok(Flow::Quit) => return Ok(()),

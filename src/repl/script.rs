@@ -11,27 +11,26 @@
 //! The value of a final expression is shown per host, unless it is `()` or a command's
 //! result, whose output has just been shown.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use rhai::{
     AST, ASTFlags, CallFnOptions, Dynamic, Engine, EvalAltResult, Expr, Ident, Module, Scope, Stmt,
 };
 
 use crate::error::{Error, Result};
-use crate::script::api::{CommandResult, abort_message, run_on_abort, unreachable_message};
+use crate::script::abort;
+use crate::script::api::CommandResult;
 use crate::script::context::{Context, Runtime};
+use crate::script::decorators::Tags;
 use crate::script::diagnostic::Sources;
-use crate::script::executor::HOST_THREAD_STACK;
-use crate::signals;
+use crate::script::pool::{self, Outcome, Pool, Turn};
 use crate::ssh::target::Target;
 
 /// The variable an entry's final expression is kept in, to be shown.
 const VALUE: &str = "__rfab_value";
 /// An empty function: Rhai runs statements with a call tag only on the way to calling one.
 const DONE: &str = "__rfab_done";
-
-type Outcome = std::result::Result<Dynamic, Box<EvalAltResult>>;
 
 pub(crate) struct Script {
     /// Functions defined at the prompt; a later definition replaces an earlier one.
@@ -81,8 +80,8 @@ impl Script {
             .collect()
     }
 
-    /// Runs `text` on `targets` (none: locally); every failure is reported, the first is
-    /// returned.
+    /// Runs `text` on `targets` (none: locally), all at once (at most `-z` at a time);
+    /// every failure is reported, the first is returned.
     pub(crate) fn run(
         &mut self,
         engine: &Engine,
@@ -92,28 +91,51 @@ impl Script {
         targets: Vec<Target>,
     ) -> Result<()> {
         let entry = self.compile(engine, sources, text)?;
-        let outcomes = if targets.is_empty() {
-            let outcome = evaluate(
-                engine,
-                runtime,
-                &entry.program,
-                &mut self.local,
-                None,
-                false,
-            );
-            vec![(None, outcome)]
-        } else {
-            self.on_hosts(engine, runtime, &entry.program, targets)
+        // An entry runs like the body of a task tagged `@parallel`: every host at once.
+        let tags = Tags {
+            parallel: true,
+            ..Tags::default()
         };
+        let pool = Pool {
+            runtime,
+            task: None,
+            width: pool::width(&tags, &runtime.ssh, targets.len()),
+        };
+        let turns = if targets.is_empty() {
+            vec![Turn::new(None, std::mem::take(&mut self.local))]
+        } else {
+            targets
+                .into_iter()
+                .map(|target| {
+                    let scope = self
+                        .hosts
+                        .remove(&target.host_string)
+                        .unwrap_or_else(|| self.local.clone());
+                    Turn::new(Some(Arc::new(target)), scope)
+                })
+                .collect()
+        };
+        let turns = pool.run(turns, |context, scope| {
+            evaluate(engine, context, &entry.program, scope)
+        });
         let mut failure = None;
-        for (target, outcome) in outcomes {
-            let host = target.as_deref().map(|t| t.host_string.as_str());
+        for turn in turns {
+            let host = turn.target.as_deref().map(|t| t.host_string.clone());
+            match &turn.target {
+                Some(target) => self.hosts.insert(target.host_string.clone(), turn.state),
+                None => Some(std::mem::replace(&mut self.local, turn.state)),
+            };
+            // A host Ctrl-C kept from starting was interrupted too.
+            let outcome = turn.outcome.unwrap_or_else(|| {
+                Err(EvalAltResult::ErrorTerminated(Dynamic::UNIT, rhai::Position::NONE).into())
+            });
             match outcome {
-                Ok(value) if entry.shows_value => show(engine, runtime, host, value),
+                Ok(value) if entry.shows_value => show(engine, runtime, host.as_deref(), value),
                 Ok(_) => {}
+                Err(error) if pool.skips(&error) => {}
                 Err(error) => {
                     let error = self.relabel(*error);
-                    let reported = report(runtime, sources, &entry, host, &error);
+                    let reported = report(runtime, sources, &entry, host.as_deref(), &error);
                     failure.get_or_insert(reported);
                 }
             }
@@ -174,70 +196,6 @@ impl Script {
             other => other,
         }
     }
-
-    /// Runs `program` on every target, at most `-z` at a time, and gives the outcomes in
-    /// the targets' order.
-    fn on_hosts(
-        &mut self,
-        engine: &Engine,
-        runtime: &Arc<Runtime>,
-        program: &AST,
-        targets: Vec<Target>,
-    ) -> Vec<(Option<Arc<Target>>, Outcome)> {
-        let parallel = targets.len() > 1;
-        let pool = runtime
-            .ssh
-            .pool_size
-            .unwrap_or(targets.len())
-            .clamp(1, targets.len());
-        let queue: VecDeque<(usize, Arc<Target>, Scope<'static>)> = targets
-            .into_iter()
-            .enumerate()
-            .map(|(index, target)| {
-                let scope = self
-                    .hosts
-                    .remove(&target.host_string)
-                    .unwrap_or_else(|| self.local.clone());
-                (index, Arc::new(target), scope)
-            })
-            .collect();
-        let queue = Mutex::new(queue);
-        let done = Mutex::new(Vec::new());
-        std::thread::scope(|threads| {
-            for _ in 0..pool {
-                let worker = || {
-                    while let Some((index, target, mut scope)) = lock(&queue).pop_front() {
-                        let outcome = if signals::interrupted() {
-                            Err(
-                                EvalAltResult::ErrorTerminated(Dynamic::UNIT, rhai::Position::NONE)
-                                    .into(),
-                            )
-                        } else {
-                            let target = Some(target.clone());
-                            evaluate(engine, runtime, program, &mut scope, target, parallel)
-                        };
-                        lock(&done).push((index, target, scope, outcome));
-                    }
-                };
-                std::thread::Builder::new()
-                    .stack_size(HOST_THREAD_STACK)
-                    .spawn_scoped(threads, worker)
-                    .expect("a thread for a host");
-            }
-        });
-        let mut done = done.into_inner().unwrap_or_else(PoisonError::into_inner);
-        done.sort_by_key(|(index, ..)| *index);
-        done.into_iter()
-            .map(|(_, target, scope, outcome)| {
-                self.hosts.insert(target.host_string.clone(), scope);
-                (Some(target), outcome)
-            })
-            .collect()
-    }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Turns a final expression into `let __rfab_value = EXPRESSION;`; says whether there was one.
@@ -264,26 +222,19 @@ fn keep_value(statements: &mut Vec<Stmt>) -> bool {
     true
 }
 
-/// Runs the program's statements in `scope`, on `target`, the way a task runs there.
+/// Runs the program's statements in `scope`, under `context`, the way a task runs there.
 fn evaluate(
     engine: &Engine,
-    runtime: &Arc<Runtime>,
+    context: &Context,
     program: &AST,
     scope: &mut Scope<'static>,
-    target: Option<Arc<Target>>,
-    parallel: bool,
 ) -> Outcome {
-    let context = Context::new(runtime.clone(), None, target.clone()).in_parallel(parallel);
     let options = CallFnOptions::new()
         .eval_ast(true)
         .rewind_scope(false)
         .with_tag(context.clone());
     let result = engine.call_fn_with_options::<()>(options, scope, program, DONE, ());
     let value = scope.remove::<Dynamic>(VALUE).unwrap_or(Dynamic::UNIT);
-    let undo = std::mem::take(&mut *lock(&context.on_abort));
-    if let (Err(_), Some(target), false) = (&result, &target, undo.is_empty()) {
-        run_on_abort(&context, target, &undo);
-    }
     result.map(|()| value)
 }
 
@@ -321,9 +272,7 @@ fn report(
     if matches!(error.unwrap_inner(), EvalAltResult::ErrorTerminated(..)) {
         return Error::Interrupted;
     }
-    let message = abort_message(error)
-        .or_else(|| unreachable_message(error))
-        .unwrap_or_else(|| sources.eval_error(error, &entry.source));
+    let message = abort::message(error).unwrap_or_else(|| sources.eval_error(error, &entry.source));
     runtime.output.fatal(host, &message);
     Error::TaskFailed(message)
 }

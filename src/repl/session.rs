@@ -5,10 +5,9 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use rhai::{Dynamic, Engine, Map};
+use rhai::Engine;
 
 use crate::error::Result;
-use crate::repl::completion::Words;
 use crate::repl::script::Script;
 use crate::script::api;
 use crate::script::context::Runtime;
@@ -28,7 +27,7 @@ pub(crate) struct Session {
     path: PathBuf,
     sources: Sources,
     script: Script,
-    /// The script API's function names, for completion.
+    /// The script API's function names.
     api: Vec<String>,
     /// The task word that last changed the selection (`prod:out`) and the hosts it chose:
     /// the prompt names the task while those hosts stay selected.
@@ -66,7 +65,8 @@ impl Session {
         host_list::resolve(&Selection::default(), &Tags::default(), &self.runtime)
     }
 
-    fn selected_host_strings(&self) -> Option<Vec<String>> {
+    /// The host strings of [`Session::selection`], if it can be made.
+    pub(crate) fn selected_host_strings(&self) -> Option<Vec<String>> {
         let targets = self.selection().ok()?;
         Some(targets.into_iter().map(|t| t.host_string).collect())
     }
@@ -157,33 +157,11 @@ impl Session {
         Ok(())
     }
 
-    /// What Tab can complete now.
-    pub(crate) fn words(&self) -> Words {
-        let env = &self.runtime.env;
-        let roledefs = env
-            .get("roledefs")
-            .and_then(Dynamic::try_cast::<Map>)
-            .unwrap_or_default();
-        let mut hosts = env.strings("hosts").unwrap_or_default();
-        hosts.extend(self.selected_host_strings().unwrap_or_default());
-        for definition in roledefs.values() {
-            let list = definition
-                .clone()
-                .try_cast::<Map>()
-                .and_then(|m| m.get("hosts").cloned())
-                .unwrap_or_else(|| definition.clone());
-            hosts.extend(crate::script::env::strings("roledefs", list).unwrap_or_default());
-        }
-        hosts.sort();
-        hosts.dedup();
+    /// The functions a script can call now: the script API's and those typed at the
+    /// prompt.
+    pub(crate) fn function_names(&self) -> Vec<String> {
         let mut functions = self.api.clone();
         functions.extend(self.script.function_names());
-        Words {
-            tasks: self.fabfile.tasks.iter().map(|t| t.name.clone()).collect(),
-            functions,
-            hosts,
-            roles: roledefs.keys().map(ToString::to_string).collect(),
-            env_keys: env.snapshot().keys().map(ToString::to_string).collect(),
-        }
+        functions
     }
 }

@@ -174,7 +174,7 @@ pub(crate) const ENTRY_SOURCE: &str = "<rfab>";
 
 /// `fabfile::proxy::flip` → `proxy.flip`.
 fn task_like(name: &str) -> String {
-    name.strip_prefix(crate::script::fabfile::MODULE_NAME)
+    name.strip_prefix(crate::script::task::MODULE_NAME)
         .and_then(|n| n.strip_prefix("::"))
         .unwrap_or(name)
         .replace("::", ".")
@@ -189,15 +189,15 @@ fn root_message(error: &EvalAltResult) -> String {
         EvalAltResult::ErrorTooManyOperations(_) => format!(
             "the fabfile's top level ran more than {} operations (an endless loop?); \
              it runs on every load, even for --list: move long work into a task",
-            crate::script::engine::MAX_LOAD_OPERATIONS
+            crate::script::limits::MAX_LOAD_OPERATIONS
         ),
         EvalAltResult::ErrorDataTooLarge(what, _) => {
             let limit = match what.as_str() {
                 "Length of string" => {
-                    format!("{} MiB", crate::script::engine::MAX_STRING_SIZE >> 20)
+                    format!("{} MiB", crate::script::limits::MAX_STRING_SIZE >> 20)
                 }
-                "Size of object map" => format!("{} entries", crate::script::engine::MAX_MAP_SIZE),
-                _ => format!("{} items", crate::script::engine::MAX_ARRAY_SIZE),
+                "Size of object map" => format!("{} entries", crate::script::limits::MAX_MAP_SIZE),
+                _ => format!("{} items", crate::script::limits::MAX_ARRAY_SIZE),
             };
             format!(
                 "{} is over rfab's limit of {limit}; build smaller pieces, or keep big data in files",

@@ -14,11 +14,8 @@ use crate::error::{Error, Result};
 use crate::script::decorators::Tags;
 use crate::script::diagnostic::{Sources, display_path};
 use crate::script::stdlib;
-use crate::script::task::{Overload, Task};
+use crate::script::task::{MODULE_NAME, Overload, Task};
 use crate::suggestion;
-
-/// The name the fabfile's module is registered under: tasks are `fabfile::proxy::flip`.
-pub(crate) const MODULE_NAME: &str = "fabfile";
 
 #[derive(Debug)]
 pub(crate) struct Fabfile {

@@ -9,8 +9,9 @@ use rhai::Engine;
 use crate::error::Result;
 use crate::script::context::Runtime;
 use crate::script::diagnostic::Sources;
-use crate::script::engine;
-use crate::script::fabfile::{Fabfile, MODULE_NAME};
+use crate::script::fabfile::Fabfile;
+use crate::script::task::MODULE_NAME;
+use crate::script::{engine, limits};
 
 /// An engine with the fabfile at `path` loaded and registered, so that tasks and
 /// `execute()` find it; without a path, an empty fabfile.
@@ -21,7 +22,7 @@ pub(crate) fn load(
 ) -> Result<(Engine, Arc<Fabfile>)> {
     let mut engine = engine::build(runtime, &sources.base);
     // Only the top level is limited: it runs on every load, `--list` included.
-    engine.set_max_operations(engine::MAX_LOAD_OPERATIONS);
+    engine.set_max_operations(limits::MAX_LOAD_OPERATIONS);
     let loaded = path.map(|path| Fabfile::load(&engine, path, sources));
     engine.set_max_operations(0);
     let fabfile = Arc::new(match loaded {

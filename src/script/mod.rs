@@ -1,5 +1,6 @@
 //! Fabfiles and what runs them: the Rhai engine, tasks, env, the executor, and the API scripts see.
 
+pub(crate) mod abort;
 pub(crate) mod api;
 pub(crate) mod context;
 pub(crate) mod decorators;
@@ -10,9 +11,11 @@ pub(crate) mod executor;
 pub(crate) mod fabfile;
 pub(crate) mod host_list;
 pub(crate) mod invocation;
+pub(crate) mod limits;
 pub(crate) mod listing;
 pub(crate) mod load;
 pub(crate) mod methods;
+pub(crate) mod pool;
 pub(crate) mod scoped;
 pub(crate) mod scratch;
 pub(crate) mod stdlib;

@@ -96,7 +96,7 @@ mod tests {
     #[test]
     fn every_module_compiles() {
         let mut engine = Engine::new();
-        crate::script::engine::limit(&mut engine);
+        crate::script::limits::limit(&mut engine);
         for (name, text) in MODULES {
             if let Err(e) = engine.compile(text) {
                 panic!("stdlib/{name}.rhai: {e}");

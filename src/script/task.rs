@@ -10,6 +10,10 @@ use crate::error::{Error, Result};
 use crate::script::decorators::Tags;
 use crate::script::invocation::Invocation;
 
+/// The name the fabfile's module is registered under, which every task's [`Task::call`]
+/// starts with: tasks are `fabfile::proxy::flip`.
+pub(crate) const MODULE_NAME: &str = "fabfile";
+
 #[derive(Clone, Debug)]
 pub(crate) struct Task {
     /// The dotted name users type: `proxy.flip`.

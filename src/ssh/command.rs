@@ -21,6 +21,9 @@ use crate::ssh::connection::Connection;
 use crate::ssh::sudo_prompt::{self, SudoPrompt};
 use crate::ssh::watch::{Stop, Watch};
 
+/// Fabric's default shell, for a command when neither `env.shell` nor the call names one.
+pub(crate) const DEFAULT_SHELL: &str = "/bin/bash -l -c";
+
 /// The line each command starts with on stderr, before its process id.
 const PID_MARKER: &str = "rfab-remote-pid:";
 

@@ -7,20 +7,9 @@ use std::io::{BufRead, IsTerminal, Write};
 use rhai::plugin::*;
 use rhai::{EvalAltResult, Map, NativeCallContext};
 
+use crate::script::abort::Abort;
 use crate::script::api::check_options;
 use crate::script::context::Context;
-
-/// The value `abort()` raises, so that the run reports its message as given.
-#[derive(Clone, Debug)]
-struct Abort(String);
-
-/// The message of an `abort()` at the root of `error`, if that is what ended the task.
-pub(crate) fn abort_message(error: &EvalAltResult) -> Option<String> {
-    match error.unwrap_inner() {
-        EvalAltResult::ErrorRuntime(value, _) => value.clone().try_cast::<Abort>().map(|a| a.0),
-        _ => None,
-    }
-}
 
 #[export_module]
 pub(crate) mod console_api {

@@ -22,11 +22,9 @@ use std::time::Duration;
 use rhai::{Engine, exported_module};
 
 pub(crate) use command_result::CommandResult;
-pub(crate) use console::abort_message;
 #[cfg(test)]
 pub(crate) use load_balancer::load_balancer_api;
 pub(crate) use reference::{function_names, reference};
-pub(crate) use remote::{run_on_abort, stranded, stranded_message, unreachable_message};
 
 pub(crate) fn register(engine: &mut Engine) {
     engine.register_type_with_name::<crate::script::env::EnvView>("Env");

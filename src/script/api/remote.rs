@@ -2,7 +2,6 @@
 // The plugin macro expects its prelude glob-imported and makes `pub` items.
 #![allow(unreachable_pub, clippy::wildcard_imports)]
 
-use std::fmt::Write as _;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -11,9 +10,10 @@ use rhai::{EvalAltResult, Map, NativeCallContext};
 
 use crate::output::Level;
 use crate::output::lines;
+use crate::script::abort::{Unreachable, unreachable_message};
 use crate::script::api::{CommandResult, check_options, seconds};
 use crate::script::context::Context;
-use crate::ssh::command::{self, Failure, Request, Sudo};
+use crate::ssh::command::{self, DEFAULT_SHELL, Failure, Request, Sudo};
 use crate::ssh::connection::Connection;
 use crate::ssh::quote::quote;
 use crate::ssh::sudo_prompt::{self, SudoPrompt};
@@ -36,13 +36,6 @@ const SUDO_OPTIONS: [&str; 7] = [
     "output_limit",
     "user",
 ];
-
-/// Fabric's default shell.
-const DEFAULT_SHELL: &str = "/bin/bash -l -c";
-
-/// A host that could not be reached; `--skip-bad-hosts` skips it instead of failing.
-#[derive(Clone, Debug)]
-pub(crate) struct Unreachable(pub(crate) String);
 
 #[export_module]
 pub(crate) mod remote_api {
@@ -370,16 +363,6 @@ pub(super) fn connect(
         })
 }
 
-/// The message of an `Unreachable` at the root of `error`, if a host could not be reached.
-pub(crate) fn unreachable_message(error: &EvalAltResult) -> Option<String> {
-    match error.unwrap_inner() {
-        EvalAltResult::ErrorRuntime(value, _) => {
-            value.clone().try_cast::<Unreachable>().map(|u| u.0)
-        }
-        _ => None,
-    }
-}
-
 /// How long a command may run: its `timeout` option, `with()`, or `-T`.
 fn command_timeout(
     context: &Context,
@@ -405,7 +388,7 @@ pub(super) fn cut_warning(command: &str, limit: usize) -> String {
 
 /// The most bytes of each stream a command's result keeps: its option, `with()`, or `env`.
 pub(super) fn output_limit(context: &Context, options: &Map, name: &str) -> Result<usize, String> {
-    let max = crate::script::engine::MAX_STRING_SIZE;
+    let max = crate::script::limits::MAX_STRING_SIZE;
     match context.option(options, "output_limit") {
         Some(limit) => bytes(&limit).filter(|n| *n <= max).ok_or_else(|| {
             format!(
@@ -439,137 +422,4 @@ pub(super) fn record_unreachable(context: &Context, what: &str, error: &EvalAltR
     if let Some(message) = unreachable_message(error) {
         context.record_lost(what.to_owned(), message, true);
     }
-}
-
-/// Runs the `on_abort` commands of a failed or interrupted task on its host, even after
-/// Ctrl-C; a command that fails is a warning. A broken connection is replaced by a fresh
-/// one once (the host may be back); what still cannot run is recorded as lost.
-pub(crate) fn run_on_abort(context: &Context, target: &Target, commands: &[String]) {
-    // A dry run changed nothing, and neither did a task that never reached its host: there
-    // is nothing to clean up.
-    if context.runtime.dry_run() || context.never_reached() {
-        return;
-    }
-    // A second Ctrl-C now would leave the host half put back: it takes a third.
-    let _cleaning = crate::signals::cleaning();
-    let output = &context.runtime.output;
-    let host = &target.host_string;
-    let shell = context
-        .option(&Map::new(), "shell")
-        .map_or_else(|| DEFAULT_SHELL.to_owned(), |s| s.to_string());
-    let mut fresh_tried = false;
-    let mut pending = commands.iter().peekable();
-    while let Some(command) = pending.peek() {
-        let connection = match connect(context, target) {
-            Ok(connection) => connection,
-            Err(error) => {
-                let why = unreachable_message(&error).unwrap_or_else(|| error.to_string());
-                output.warning(
-                    Some(host),
-                    &format!("on abort: cannot reach `{host}` to clean up: {why}"),
-                );
-                for command in pending {
-                    context.record_lost(format!("on abort: {command}"), why.clone(), true);
-                }
-                return;
-            }
-        };
-        let connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
-        output.command(host, "on abort", command);
-        let request = Request {
-            command: format!("{shell} {}", quote(command)),
-            timeout: Some(Duration::from_secs(60)),
-            sudo: None,
-            pty: false,
-            forward_agent: false,
-            ignore_interrupt: true,
-            output_limit: lines::DEFAULT_LIMIT,
-        };
-        let raw = context.shows(Level::Raw);
-        let mut each = |is_err: bool, text: &str| output.line(host, is_err, text, raw);
-        match command::run(&connection, &request, &mut each) {
-            Ok(done) if done.code == 0 => {}
-            Ok(done) => output.warning(
-                Some(host),
-                &format!("on abort: `{command}` exited with status {}", done.code),
-            ),
-            Err(failure @ (Failure::Ssh(_) | Failure::Stalled(_))) => {
-                // The connection is dead: drop it, and try once more on a new one.
-                drop(connection);
-                context.runtime.connections.forget(target);
-                let why = match failure {
-                    Failure::Ssh(e) => format!("lost the connection: {e}"),
-                    Failure::Stalled(why) => format!("`{host}` stopped answering: {why}"),
-                    _ => unreachable!("matched above"),
-                };
-                if !fresh_tried {
-                    fresh_tried = true;
-                    output.warning(
-                        Some(host),
-                        &format!("on abort: {why}; trying again on a new connection"),
-                    );
-                    continue;
-                }
-                output.warning(
-                    Some(host),
-                    &format!("on abort: `{command}` could not run: {why}"),
-                );
-                context.record_lost(format!("on abort: {command}"), why, false);
-            }
-            Err(failure) => {
-                let why = match failure {
-                    Failure::TimedOut(limit) => {
-                        format!("stopped after {}s", limit.as_secs_f64())
-                    }
-                    Failure::SudoPassword(why) => why.to_owned(),
-                    _ => "interrupted".to_owned(),
-                };
-                output.warning(
-                    Some(host),
-                    &format!("on abort: `{command}` could not run: {why}"),
-                );
-                context.record_lost(format!("on abort: {command}"), why, false);
-            }
-        }
-        pending.next();
-    }
-}
-
-/// A task that failed with its connection and left cleanup undone: the whole report.
-#[derive(Clone, Debug)]
-pub(crate) struct Stranded(pub(crate) String);
-
-/// The report of a [`Stranded`] task at the root of `error`.
-pub(crate) fn stranded_message(error: &EvalAltResult) -> Option<String> {
-    match error.unwrap_inner() {
-        EvalAltResult::ErrorRuntime(value, _) => value.clone().try_cast::<Stranded>().map(|s| s.0),
-        _ => None,
-    }
-}
-
-/// When the connection failed the task and then what was to clean up after it, the
-/// report that says so in that order: the first failure, then exactly what could not run,
-/// then what to do. `None` when nothing was left undone.
-pub(crate) fn stranded(context: &Context, host: &str) -> Option<Stranded> {
-    let lost = context.lost.lock().unwrap_or_else(PoisonError::into_inner);
-    let (first, after) = lost.split_first()?;
-    if after.is_empty() || first.unreached {
-        return None;
-    }
-    let mut report = format!(
-        "{}\nthen {} cleanup step{} could not run on `{host}`:\n",
-        first.why,
-        after.len(),
-        if after.len() == 1 { "" } else { "s" }
-    );
-    for lost in after {
-        let _ = writeln!(report, "  - {}\n      ({})", lost.what, lost.why);
-    }
-    let _ = write!(
-        report,
-        "`{host}` may be left half-done (a deploy lock held, a release not live or not marked bad): \
-         look before running again (with the deploy recipe, `rfab ENV status` shows it), then fix it \
-         (the `deploy.unlock` and `deploy.rollback` tasks) or run the steps above by hand"
-    );
-    Some(Stranded(report))
 }
