@@ -3,7 +3,7 @@
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::PoisonError;
 use std::time::{Duration, Instant};
 
 use ssh2::{MethodType, Session};
@@ -12,7 +12,7 @@ use crate::ssh::agent_forwarding::Forwarding;
 use crate::ssh::authentication::authenticate;
 use crate::ssh::credentials::Credentials;
 use crate::ssh::error::Error;
-use crate::ssh::jump;
+use crate::ssh::jump::{self, Heard};
 use crate::ssh::known_hosts::{self, KeyProblem};
 use crate::ssh::options::SshOptions;
 use crate::ssh::ssh_config::HostConfig;
@@ -33,9 +33,6 @@ pub(crate) fn silence_limit(keepalive: Option<u32>) -> Option<std::time::Duratio
         .filter(|s| *s > 0)
         .map(|s| std::time::Duration::from_secs(u64::from(s.max(2) * KEEPALIVE_COUNT_MAX)))
 }
-
-/// When the far end of a jump tunnel last sent anything, set by the tunnel's thread.
-pub(crate) type Heard = Arc<Mutex<Instant>>;
 
 /// Host-key algorithms libssh2 can negotiate, OpenSSH's order.
 const HOST_KEY_ALGORITHMS: [&str; 6] = [
@@ -433,4 +430,14 @@ fn changed_key(host: &str, config: &HostConfig, fingerprint: &str) -> String {
          (man-in-the-middle), or the host was reinstalled. Its key is now {fingerprint}; not connecting.\n\
          hint: if the change is expected, remove the old key with `ssh-keygen -R '{name}'` and connect again"
     )
+}
+
+impl jump::Hop for Connection {
+    fn session(&self) -> &Session {
+        &self.session
+    }
+
+    fn raw_fd(&self) -> std::os::fd::RawFd {
+        Connection::raw_fd(self)
+    }
 }

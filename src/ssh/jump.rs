@@ -6,31 +6,37 @@
 //! session and ends when either side closes.
 
 use std::io::{ErrorKind, Read, Write};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use ssh2::Channel;
 
-use crate::ssh::connection::{Connection, Heard};
 use crate::ssh::pump::Pump;
+
+/// When the far end of a jump tunnel last sent anything, set by the tunnel's thread.
+pub(crate) type Heard = Arc<Mutex<Instant>>;
+
+/// The connection to a jump host, as a tunnel through it needs it (the connection module
+/// implements it, so this one needs nothing of that one).
+pub(crate) trait Hop: Send + 'static {
+    fn session(&self) -> &ssh2::Session;
+    /// The socket under the session, polled while the tunnel waits for data.
+    fn raw_fd(&self) -> RawFd;
+}
 
 /// Opens a tunnel through `hop` to `host:port`; the returned socket reaches it, and the
 /// returned clock says when `host` last sent anything through it.
-pub(crate) fn tunnel(
-    hop: Connection,
-    host: &str,
-    port: u16,
-) -> Result<(UnixStream, Heard), String> {
+pub(crate) fn tunnel(hop: impl Hop, host: &str, port: u16) -> Result<(UnixStream, Heard), String> {
     let (ours, theirs) =
         UnixStream::pair().map_err(|e| format!("cannot make a socket pair: {e}"))?;
-    hop.session.set_blocking(true);
+    hop.session().set_blocking(true);
     let channel = hop
-        .session
+        .session()
         .channel_direct_tcpip(host, port, None)
         .map_err(|e| format!("the jump host cannot reach {host}:{port}: {e}"))?;
-    hop.session.set_blocking(false);
+    hop.session().set_blocking(false);
     theirs.set_nonblocking(true).map_err(|e| e.to_string())?;
     let heard: Heard = Arc::new(Mutex::new(Instant::now()));
     let clock = heard.clone();
@@ -42,7 +48,7 @@ pub(crate) fn tunnel(
 }
 
 /// Copies both ways until either side closes.
-fn pump(hop: &Connection, mut channel: Channel, mut socket: UnixStream, heard: &Heard) {
+fn pump(hop: &impl Hop, mut channel: Channel, mut socket: UnixStream, heard: &Heard) {
     let mut pump = Pump::default();
     let mut buffer = vec![0_u8; 64 * 1024];
     while let Some(round) = pump.round(&mut socket, &mut Tcpip(&mut channel), &mut buffer) {
@@ -80,7 +86,7 @@ impl Write for Tcpip<'_> {
 }
 
 /// Waits until the hop's socket or the local end has something to read.
-fn wait_either(hop: &Connection, socket: &UnixStream, timeout: Duration) {
+fn wait_either(hop: &impl Hop, socket: &UnixStream, timeout: Duration) {
     let mut fds = [
         libc::pollfd {
             fd: hop.raw_fd(),
