@@ -186,6 +186,13 @@ impl Test {
             stdout = mask_summary(&stdout);
         }
         let stderr = String::from_utf8(output.stderr).expect("utf-8 stderr");
+        if std::env::var_os("DUMP").is_some() {
+            eprintln!(
+                "@@@@ {:?} status {:?}\n--- stdout:\n{stdout}--- stderr:\n{stderr}@@@@ end",
+                self.args,
+                output.status.code()
+            );
+        }
         let context = format!(
             "rfab {:?}\n--- stdout:\n{stdout}--- stderr:\n{stderr}---",
             self.args
