@@ -188,7 +188,8 @@ impl Test {
         let stderr = String::from_utf8(output.stderr).expect("utf-8 stderr");
         if std::env::var_os("DUMP").is_some() {
             eprintln!(
-                "@@@@ {:?} status {:?}\n--- stdout:\n{stdout}--- stderr:\n{stderr}@@@@ end",
+                "@@@@ {:?} {:?} status {:?}\n--- stdout:\n{stdout}--- stderr:\n{stderr}@@@@ end",
+                std::thread::current().name(),
                 self.args,
                 output.status.code()
             );
@@ -230,6 +231,17 @@ impl Test {
         }
     }
 }
+
+/// A regex matching `text` literally, but where each hole's name (such as `<FINGERPRINT>`)
+/// stands for its pattern: the output written as it is, with its varying parts named.
+pub(crate) fn pattern(text: &str, holes: &[(&str, &str)]) -> String {
+    holes.iter().fold(regex::escape(text), |re, (name, hole)| {
+        re.replace(name, hole)
+    })
+}
+
+/// A host key's fingerprint, as `pattern`'s hole.
+pub(crate) const FINGERPRINT: (&str, &str) = ("<FINGERPRINT>", "SHA256:[A-Za-z0-9+/]{43}");
 
 /// `pattern`, unindented, as a regex that must match a whole text.
 fn whole(pattern: &str) -> Regex {
