@@ -240,6 +240,21 @@ pub(crate) fn pattern(text: &str, holes: &[(&str, &str)]) -> String {
     })
 }
 
+/// A regex for a whole output that has `line` (a `pattern`, without its newline) as one of
+/// its lines: for long outputs, where one whole line is what a test is about.
+pub(crate) fn a_line(line: &str) -> String {
+    format!(r"(?:.*\n)?{line}\n.*")
+}
+
+/// A regex for a whole output whose first line is `line` (a `pattern`, without its
+/// newline): a message, followed by a snippet that points into the stdlib.
+pub(crate) fn first_line(line: &str) -> String {
+    format!(r"{line}\n.*")
+}
+
+/// A deploy's release name, `v3.0.1-20261126060000123`, as `pattern`'s hole.
+pub(crate) const RELEASE_STAMP: (&str, &str) = ("<STAMP>", r"\d{17}");
+
 /// A host key's fingerprint, as `pattern`'s hole.
 pub(crate) const FINGERPRINT: (&str, &str) = ("<FINGERPRINT>", "SHA256:[A-Za-z0-9+/]{43}");
 
