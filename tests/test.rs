@@ -252,6 +252,12 @@ pub(crate) fn first_line(line: &str) -> String {
     format!(r"{line}\n.*")
 }
 
+/// Who holds a deploy lock, `tester@vm pid 42 since 2026-11-26T06:00:00Z`, as a hole.
+pub(crate) const LOCK_HOLDER: (&str, &str) = (
+    "<HOLDER>",
+    r"\S+@\S+ pid \d+ since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ",
+);
+
 /// A deploy's release name, `v3.0.1-20261126060000123`, as `pattern`'s hole.
 pub(crate) const RELEASE_STAMP: (&str, &str) = ("<STAMP>", r"\d{17}");
 
