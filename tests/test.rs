@@ -186,14 +186,6 @@ impl Test {
             stdout = mask_summary(&stdout);
         }
         let stderr = String::from_utf8(output.stderr).expect("utf-8 stderr");
-        if std::env::var_os("DUMP").is_some() {
-            eprintln!(
-                "@@@@ {:?} {:?} status {:?}\n--- stdout:\n{stdout}--- stderr:\n{stderr}@@@@ end",
-                std::thread::current().name(),
-                self.args,
-                output.status.code()
-            );
-        }
         let context = format!(
             "rfab {:?}\n--- stdout:\n{stdout}--- stderr:\n{stderr}---",
             self.args
@@ -269,6 +261,12 @@ fn whole(pattern: &str) -> Regex {
     let pattern = unindent(pattern);
     Regex::new(&format!(r"\A(?s:{pattern})\z"))
         .unwrap_or_else(|e| panic!("bad regex {pattern:?}: {e}"))
+}
+
+/// Asserts that all of `got` matches `pattern`, as `stdout_regex` does: for the output of a
+/// run the builder does not make (a spawned rfab, the fleet's).
+pub(crate) fn assert_match(got: &str, pattern: &str) {
+    expect_match(got, &whole(pattern), "output");
 }
 
 fn expect_exact(got: &str, want: &str, what: &str) {
