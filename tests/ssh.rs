@@ -805,7 +805,7 @@ fn a_known_key_of_another_type_is_not_a_false_alarm() {
     let host = &fleet.hosts[0];
     std::fs::write(
         fleet.known_hosts(),
-        host.known_hosts_line_for("host_ecdsa") + "\n",
+        host.known_hosts_line_for("ecdsa") + "\n",
     )
     .expect("known_hosts");
     fleet
