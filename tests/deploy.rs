@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::git::{git, scenario_repo};
 use crate::sshd::Fleet;
-use crate::test::Test;
+use crate::test::{LOCK_HOLDER, RELEASE_STAMP, Test, a_line, first_line, pattern};
 
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fabfile.rhai");
 
@@ -124,7 +124,16 @@ pub(crate) fn log_lines(path: &Path) -> usize {
 fn deploy_stable_downgrade_force_and_rollback() {
     let site = site(1, "");
     let host = site.fleet.hosts[0].string();
-    let ran = site.rfab(&["prod", "deploy:stable"]).run();
+    let ran = site
+        .rfab(&["prod", "deploy:stable"])
+        .stdout_regex(&a_line(&pattern(
+            &format!(
+                "[{host}] release: (nothing) -> v3.0.1 ({})",
+                &site.commit("v3.0.1")[..7]
+            ),
+            &[],
+        )))
+        .run();
     assert_eq!(site.live_tag(), "v3.0.1", "{}", ran.stdout);
     let revision =
         std::fs::read_to_string(site.deploy_to.join("current/REVISION")).expect("REVISION");
@@ -133,14 +142,6 @@ fn deploy_stable_downgrade_force_and_rollback() {
         std::fs::read_to_string(site.deploy_to.join("current/opensky/config/version.ini"))
             .expect("the release's files"),
         "[parameters]\nopensky.version = 3.0.1\n"
-    );
-    assert!(
-        ran.stdout.contains(&format!(
-            "[{host}] release: (nothing) -> v3.0.1 ({})\n",
-            &site.commit("v3.0.1")[..7]
-        )),
-        "{}",
-        ran.stdout
     );
     assert!(
         !site.deploy_to.join("current/tests").exists(),
@@ -204,13 +205,12 @@ fn a_held_lock_refuses_the_deploy_and_names_the_holder() {
         ))
         .run();
     assert_eq!(site.live_tag(), "v3.0.0");
-    let ran = site.rfab(&["prod", "deploy.unlock"]).run();
-    assert!(
-        ran.stdout
-            .contains("broke the deploy lock held by ana@laptop pid 4242"),
-        "{}",
-        ran.stdout
-    );
+    site.rfab(&["prod", "deploy.unlock"])
+        .stdout_regex(&a_line(&pattern(
+            &format!("[{host}] broke the deploy lock held by ana@laptop pid 4242 since 2026-11-26T06:00:00Z: deploy v3.0.1; no change"),
+            &[],
+        )))
+        .run();
     site.rfab(&["prod", "deploy:stable"]).run();
     assert_eq!(site.live_tag(), "v3.0.1");
 }
@@ -220,18 +220,15 @@ fn a_failing_hook_leaves_the_live_release_serving() {
     let site = site(1, "");
     let host = site.fleet.hosts[0].string();
     site.hooked("").args(&["deploy:v3.0.0"]).run();
-    let ran = site
+    site
         .hooked(r#"run("echo migrating; exit 1");"#)
         .args(&["with_hooks", "deploy:stable"])
         .status(1)
+        .stderr_regex(&first_line(&pattern(
+            &format!("[{host}] Fatal error: run() failed on `{host}`: `echo migrating; exit 1` exited with status 1"),
+            &[],
+        )))
         .run();
-    assert!(
-        ran.stderr.contains(&format!(
-            "run() failed on `{host}`: `echo migrating; exit 1`"
-        )),
-        "{}",
-        ran.stderr
-    );
     assert_eq!(site.live_tag(), "v3.0.0", "a failed hook switched current");
     let bad = site.bad_releases();
     assert_eq!(
@@ -338,17 +335,13 @@ fn two_deploys_at_once_the_second_is_refused_or_waits() {
             .filter(|i| i.contains("deploy v3.0.0"))
             .map(|_| ())
     });
-    let ran = deploy(&["deploy:stable"])
+    deploy(&["deploy:stable"])
         .status(1)
-        .stderr_starts_with(&format!(
-            "[{host}] Fatal error: another deploy holds the lock on {host}: tester@"
-        ))
+        .stderr_regex(&first_line(&pattern(
+            &format!("[{host}] Fatal error: another deploy holds the lock on {host}: <HOLDER>: deploy v3.0.0 as v3.0.0-<STAMP>; wait with --set lock_wait=SECONDS, or break it with the deploy.unlock task"),
+            &[LOCK_HOLDER, RELEASE_STAMP],
+        )))
         .run();
-    assert!(
-        ran.stderr.contains(": deploy v3.0.0 as v3.0.0-"),
-        "{}",
-        ran.stderr
-    );
     // With lock_wait, a deploy waits for the one holding the lock, then goes ahead.
     let (mut waiting, _waiting_dir) = spawn(deploy(&["--set", "lock_wait=60", "deploy:stable"]));
     std::fs::write(&go, "").expect("let the first deploy finish");
@@ -382,12 +375,13 @@ fn a_stale_lock_is_reported_not_broken() {
         .arg(&lock)
         .status()
         .expect("touch");
-    let ran = site.rfab(&["prod", "deploy:stable"]).status(1).run();
-    assert!(
-        ran.stderr.contains(&format!("another deploy holds the lock on {host}: bo@ci pid 1 since 2026-11-26T04:00:00Z: deploy v2.0.0 (stale: older than 60 s; if no deploy runs, deploy.unlock breaks it and puts back what was live before it)")),
-        "{}",
-        ran.stderr
-    );
+    site.rfab(&["prod", "deploy:stable"])
+        .status(1)
+        .stderr_regex(&first_line(&pattern(
+            &format!("[{host}] Fatal error: another deploy holds the lock on {host}: bo@ci pid 1 since 2026-11-26T04:00:00Z: deploy v2.0.0 (stale: older than 60 s; if no deploy runs, deploy.unlock breaks it and puts back what was live before it); wait with --set lock_wait=SECONDS, or break it with the deploy.unlock task"),
+            &[],
+        )))
+        .run();
     assert!(lock.exists(), "a stale lock was broken silently");
 }
 
@@ -399,14 +393,13 @@ fn health_check_passes_or_puts_the_old_release_back() {
     assert_eq!(site.live_tag(), "v3.0.0");
     drop(web);
     let host = site.fleet.hosts[0].string();
-    let ran = site.rfab(&["prod", "deploy:stable"]).status(1).run();
-    assert!(
-        ran.stderr.contains(&format!(
-            "failed its health check on {host}; v3.0.0 serves again"
-        )),
-        "{}",
-        ran.stderr
-    );
+    site.rfab(&["prod", "deploy:stable"])
+        .status(1)
+        .stderr_regex(&first_line(&pattern(
+            &format!("[{host}] Fatal error: the release v3.0.1-<STAMP> failed its health check on {host}; v3.0.0 serves again"),
+            &[RELEASE_STAMP],
+        )))
+        .run();
     assert_eq!(site.live_tag(), "v3.0.0");
     assert!(!site.deploy_to.join(".rfab-lock").exists());
 }
@@ -507,14 +500,13 @@ fn a_lock_whose_process_is_gone_is_reported_as_stale() {
         format!("tester@{machine} pid 99999999 since 2026-11-26T06:00:00Z: deploy v3.0.0\n"),
     )
     .expect("info");
-    let ran = site.rfab(&["prod", "deploy:stable"]).status(1).run();
-    assert!(
-        ran.stderr.contains(&format!(
-            "another deploy holds the lock on {host}: tester@{machine} pid 99999999 since 2026-11-26T06:00:00Z: deploy v3.0.0 (stale: that rfab process is gone, and `current` may point at a release it never checked; deploy.unlock breaks the lock and puts back what was live before it)"
-        )),
-        "{}",
-        ran.stderr
-    );
+    site.rfab(&["prod", "deploy:stable"])
+        .status(1)
+        .stderr_regex(&first_line(&pattern(
+            &format!("[{host}] Fatal error: another deploy holds the lock on {host}: tester@{machine} pid 99999999 since 2026-11-26T06:00:00Z: deploy v3.0.0 (stale: that rfab process is gone, and `current` may point at a release it never checked; deploy.unlock breaks the lock and puts back what was live before it); wait with --set lock_wait=SECONDS, or break it with the deploy.unlock task"),
+            &[],
+        )))
+        .run();
     assert!(lock.exists(), "a stale lock was broken silently");
 }
 

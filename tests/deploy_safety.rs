@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 
 use crate::deploy::{Site, site};
 use crate::git::git;
-use crate::test::Test;
+use crate::test::{LOCK_HOLDER, RELEASE_STAMP, Test, a_line, first_line, pattern};
 
 /// A fabfile on `rfab/deploy` for the site's first host: `deploy:REF`, `rollback:NAME`, and
 /// `with_hook`, which runs the task `hook` (`body`) at deploy step `step`.
@@ -184,17 +184,16 @@ fn a_tampered_archive_is_never_unpacked() {
         "local(\"for f in {}/rfab-*/release-*.tar.gz; do echo swapped > $f; done\");",
         tmp.display()
     );
-    let ran = hooked(&site, "before_upload", &swap, "")
+    let host = site.fleet.hosts[0].string();
+    hooked(&site, "before_upload", &swap, "")
         .env("TMPDIR", &tmp.display().to_string())
         .args(&["with_hook", "deploy:v3.0.1"])
         .status(1)
+        .stdout_regex(&a_line(&pattern(
+            &format!("[{host}] err: the uploaded archive's sha256 is not the one built (<SHA256>): not unpacking it"),
+            &[("<SHA256>", "[0-9a-f]{64}")],
+        )))
         .run();
-    assert!(
-        ran.stdout
-            .contains("err: the uploaded archive's sha256 is not the one built"),
-        "{}",
-        ran.stdout
-    );
     assert_eq!(site.live_tag(), "v3.0.0");
     assert_eq!(site.bad_releases().len(), 1, "{:?}", site.releases());
     assert!(!site.deploy_to.join(".rfab-lock").exists());
@@ -217,11 +216,12 @@ fn the_archive_is_built_where_no_other_user_can_reach_it_and_goes_with_the_run()
         "puts(local(\"find {} -maxdepth 1 -type d -name 'rfab-*' -printf 'mode %m'\", #{{ quiet: true }}).stdout);",
         tmp.display()
     );
-    let ran = hooked(&site, "before_upload", &look, "")
+    let host = site.fleet.hosts[0].string();
+    hooked(&site, "before_upload", &look, "")
         .env("TMPDIR", &tmp.display().to_string())
         .args(&["with_hook", "deploy:v3.0.1"])
+        .stdout_regex(&a_line(&pattern(&format!("[{host}] mode 700"), &[])))
         .run();
-    assert!(ran.stdout.contains("mode 700"), "{}", ran.stdout);
     assert_eq!(site.live_tag(), "v3.0.1");
     assert_eq!(
         std::fs::read_to_string(site.deploy_to.join("current/opensky/config/version.ini"))
@@ -297,33 +297,42 @@ fn rollback_goes_only_to_a_complete_good_release_inside_releases() {
     std::fs::write(incomplete.join("REF"), "v3.0.1\n").expect("REF");
     deploy("v3.0.1");
     for (name, says) in [
-        ("../../../etc", "`../../../etc` is no release name"),
+        (
+            "../../../etc",
+            format!(
+                "`../../../etc` is no release name: a release is a directory name under {}/releases (letters, digits, `.`, `_`, `+`, `-`)",
+                site.deploy_to.display()
+            ),
+        ),
         (
             "v3.0.1-20260101000000000",
-            "never passed a deploy's checks (it has no CHECKED)",
+            format!(
+                "the release v3.0.1-20260101000000000 on {host} never passed a deploy's checks (it has no CHECKED): it was interrupted, or is from before rfab checked releases"
+            ),
         ),
     ] {
-        let ran = hooked(&site, "before_upload", "", "")
+        hooked(&site, "before_upload", "", "")
             .args(&[&format!("rollback:{name}")])
             .status(1)
+            .stderr_regex(&first_line(&pattern(
+                &format!("[{host}] Fatal error: {says}"),
+                &[],
+            )))
             .run();
-        assert!(ran.stderr.contains(says), "{}", ran.stderr);
         assert_eq!(site.live_tag(), "v3.0.1");
         assert!(!site.deploy_to.join(".rfab-lock").exists());
     }
     // The release before: the complete one, not the incomplete one made after it.
-    let ran = hooked(&site, "before_upload", "", "")
+    hooked(&site, "before_upload", "", "")
         .args(&["rollback"])
+        .stdout_regex(&a_line(&pattern(
+            &format!("[{host}] rollback: v3.0.1 -> v3.0.0"),
+            &[],
+        )))
         .run();
-    assert!(
-        ran.stdout
-            .contains(&format!("[{host}] rollback: v3.0.1 -> v3.0.0")),
-        "{}",
-        ran.stdout
-    );
     // A rollback whose target fails its health check puts the live release back.
     deploy("v3.0.1");
-    let ran = hooked(
+    hooked(
         &site,
         "before_upload",
         "",
@@ -331,14 +340,11 @@ fn rollback_goes_only_to_a_complete_good_release_inside_releases() {
     )
     .args(&["rollback"])
     .status(1)
+    .stderr_regex(&first_line(&pattern(
+        &format!("[{host}] Fatal error: the release v3.0.0-<STAMP> failed its health check on {host}; v3.0.1 serves again"),
+        &[RELEASE_STAMP],
+    )))
     .run();
-    assert!(
-        ran.stderr.contains(&format!(
-            "failed its health check on {host}; v3.0.1 serves again"
-        )),
-        "{}",
-        ran.stderr
-    );
     assert_eq!(site.live_tag(), "v3.0.1");
     assert!(!site.deploy_to.join(".rfab-lock").exists());
 }
@@ -351,31 +357,26 @@ fn a_commit_id_or_a_branch_cannot_bypass_the_downgrade_guard() {
         hooked(&site, "before_upload", "", "")
             .args(&[&format!("deploy:{reference}")])
             .status(status)
-            .run()
     };
-    deploy("v3.0.1", 0);
+    deploy("v3.0.1", 0).run();
     let old = site.commit("v3.0.0");
-    let ran = deploy(&old, 1);
-    assert!(
-        ran.stderr.contains(&format!(
-            "refusing to go from v3.0.1 down to {old} (v3.0.0) on {host}; add force=true"
-        )),
-        "{}",
-        ran.stderr
-    );
-    let ran = deploy("develop", 1);
-    assert!(
-        ran.stderr.contains(&format!(
-            "refusing to replace v3.0.1 with develop on {host}: no version tag is on"
-        )),
-        "{}",
-        ran.stderr
-    );
+    deploy(&old, 1)
+        .stderr_regex(&first_line(&pattern(
+            &format!("[{host}] Fatal error: refusing to go from v3.0.1 down to {old} (v3.0.0) on {host}; add force=true to do it anyway"),
+            &[],
+        )))
+        .run();
+    deploy("develop", 1)
+        .stderr_regex(&first_line(&pattern(
+            &format!("[{host}] Fatal error: refusing to replace v3.0.1 with develop on {host}: no version tag is on <COMMIT>; add force=true to do it anyway"),
+            &[("<COMMIT>", "[0-9a-f]{7,}")],
+        )))
+        .run();
     assert_eq!(site.live_tag(), "v3.0.1");
     // A pre-release of the next version is an upgrade; its release a downgrade from it.
-    deploy("v3.1.0-rc.1", 0);
-    deploy("v3.0.1", 1);
-    deploy(&format!("{old},force=true"), 0);
+    deploy("v3.1.0-rc.1", 0).run();
+    deploy("v3.0.1", 1).run();
+    deploy(&format!("{old},force=true"), 0).run();
     assert_eq!(site.live_tag(), old);
 }
 
@@ -485,31 +486,26 @@ fn a_deploy_killed_after_the_switch_is_undone_by_deploy_unlock() {
     child.wait().expect("reaped");
     let _ = Command::new("pkill").args(["-f", "^sleep 7406$"]).status();
     assert_eq!(site.live_tag(), "v3.0.1");
-    let ran = hooked(&site, "before_upload", "", "")
+    let host = site.fleet.hosts[0].string();
+    hooked(&site, "before_upload", "", "")
         .args(&["deploy:v3.0.1"])
         .status(1)
+        .stderr_regex(&first_line(&pattern(
+            &format!("[{host}] Fatal error: another deploy holds the lock on {host}: <HOLDER>: deploy v3.0.1 as v3.0.1-<STAMP> (stale: that rfab process is gone, and `current` may point at a release it never checked; deploy.unlock breaks the lock and puts back what was live before it); wait with --set lock_wait=SECONDS, or break it with the deploy.unlock task"),
+            &[LOCK_HOLDER, RELEASE_STAMP],
+        )))
         .run();
-    assert!(
-        ran.stderr
-            .contains("deploy.unlock breaks the lock and puts back what was live before it"),
-        "{}",
-        ran.stderr
-    );
     let fabfile = "import \"rfab/deploy\" as release;\nfn unlock() { release::unlock(); }\n";
     let settings = format!("deploy_to={}", site.deploy_to.display());
-    let ran = site
-        .fleet
+    site.fleet
         .test()
         .fabfile(fabfile)
-        .args(&[
-            "-H",
-            &site.fleet.hosts[0].string(),
-            "--set",
-            &settings,
-            "unlock",
-        ])
+        .args(&["-H", &host, "--set", &settings, "unlock"])
+        .stdout_regex(&a_line(&pattern(
+            &format!("[{host}] broke the deploy lock held by <HOLDER>: deploy v3.0.1 as v3.0.1-<STAMP>; v3.0.0 serves again"),
+            &[LOCK_HOLDER, RELEASE_STAMP],
+        )))
         .run();
-    assert!(ran.stdout.contains("v3.0.0 serves again"), "{}", ran.stdout);
     assert_eq!(site.live_tag(), "v3.0.0");
     assert!(!site.deploy_to.join(".rfab-lock").exists());
     assert_eq!(site.bad_releases().len(), 1, "{:?}", site.releases());

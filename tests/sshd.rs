@@ -1,12 +1,14 @@
-//! A fleet of real `sshd` hosts on loopback for the tests: one daemon per host, each on its
-//! own 127.77.x.y address and port, with its own host key. Stopped by PID when dropped.
+//! A fleet of real `sshd` hosts on loopback for the tests: one daemon per host (the fleet
+//! crate's `Sshd`, as the demo's nodes run), each on its own 127.77.x.y address and port,
+//! with its own host keys. Stopped by PID when dropped.
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+use rfab_fleet::node::{Sshd, SshdOptions};
 use tempfile::TempDir;
 
 use crate::test::Test;
@@ -21,7 +23,7 @@ pub(crate) struct Host {
     pub(crate) address: String,
     pub(crate) port: u16,
     pub(crate) pid: u32,
-    pub(crate) dir: PathBuf,
+    sshd: Sshd,
 }
 
 impl Host {
@@ -32,30 +34,29 @@ impl Host {
 
     /// The `sshd` log, to check what the daemon saw (connections, auth).
     pub(crate) fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("sshd.log")).unwrap_or_default()
+        self.sshd.log()
     }
 
     /// How many logins the daemon has accepted.
     pub(crate) fn logins(&self) -> usize {
-        self.log().matches("Accepted publickey").count()
+        self.sshd.logins()
     }
 
     /// The line `ssh-keyscan` would print for this host's ed25519 key.
     pub(crate) fn known_hosts_line(&self) -> String {
-        self.known_hosts_line_for("host_ed25519")
+        self.known_hosts_line_for("ed25519")
     }
 
-    /// The same for one of its keys (`host_ed25519`, `host_ecdsa`).
-    pub(crate) fn known_hosts_line_for(&self, key: &str) -> String {
-        let key = std::fs::read_to_string(self.dir.join(format!("{key}.pub"))).expect("host key");
-        let key: Vec<&str> = key.split_whitespace().take(2).collect();
-        format!("[{}]:{} {}", self.address, self.port, key.join(" "))
+    /// The same for one of its key types (`ed25519`, `ecdsa`).
+    pub(crate) fn known_hosts_line_for(&self, kind: &str) -> String {
+        self.sshd.known_hosts_line(kind).expect("host key")
     }
 }
 
 pub(crate) struct Fleet {
-    pub(crate) dir: TempDir,
+    /// Before `dir`, so the daemons stop before their files go.
     pub(crate) hosts: Vec<Host>,
+    pub(crate) dir: TempDir,
 }
 
 impl Fleet {
@@ -138,71 +139,26 @@ impl Fleet {
         let address = format!("127.77.{}.{}", n / 250, n % 250 + 1);
         let port = free_port(&address);
         let dir = self.dir.path().join(format!("host{n}"));
-        std::fs::create_dir_all(&dir).expect("host dir");
-        keygen(&dir.join("host_ed25519"), "");
-        keygen_type(&dir.join("host_ecdsa"), "ecdsa");
-        let config = format!(
-            "ListenAddress {address}:{port}\n\
-             HostKey {dir}/host_ed25519\n\
-             HostKey {dir}/host_ecdsa\n\
-             AuthorizedKeysFile {root}/authorized_keys\n\
-             PidFile {dir}/sshd.pid\n\
-             StrictModes no\n\
-             PermitRootLogin yes\n\
-             PasswordAuthentication yes\n\
-             KbdInteractiveAuthentication no\n\
-             UsePAM no\n\
-             LogLevel VERBOSE\n\
-             MaxStartups 100\n\
-             Subsystem sftp /usr/lib/openssh/sftp-server\n",
-            dir = dir.display(),
-            root = self.dir.path().display(),
-        );
-        std::fs::write(dir.join("sshd_config"), config).expect("sshd_config");
-        let status = Command::new(SSHD)
-            .arg("-f")
-            .arg(dir.join("sshd_config"))
-            .arg("-E")
-            .arg(dir.join("sshd.log"))
-            .status()
-            .expect("sshd runs");
-        assert!(
-            status.success(),
-            "sshd failed to start: {}",
-            std::fs::read_to_string(dir.join("sshd.log")).unwrap_or_default()
-        );
-        let pid_file = dir.join("sshd.pid");
-        let pid = eventually("sshd's pid file", || {
-            std::fs::read_to_string(&pid_file).ok()?.trim().parse().ok()
-        });
-        let socket: SocketAddr = format!("{address}:{port}").parse().expect("address");
-        eventually("sshd to listen", || {
-            TcpStream::connect_timeout(&socket, Duration::from_secs(1)).ok()
-        });
+        let sshd = Sshd::start(
+            &format!("host{n}"),
+            &address,
+            port,
+            &dir,
+            &SshdOptions {
+                authorized_keys: &self.dir.path().join("authorized_keys"),
+                host_keys: &["ed25519", "ecdsa"],
+                passwords: true,
+                srv: None,
+            },
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         Host {
             address,
             port,
-            pid,
-            dir,
+            pid: sshd.pid(),
+            sshd,
         }
     }
-}
-
-impl Drop for Fleet {
-    fn drop(&mut self) {
-        for host in &self.hosts {
-            let _ = Command::new("kill").arg(host.pid.to_string()).status();
-        }
-    }
-}
-
-fn keygen_type(path: &Path, kind: &str) {
-    let status = Command::new("ssh-keygen")
-        .args(["-q", "-t", kind, "-N", "", "-f"])
-        .arg(path)
-        .status()
-        .expect("ssh-keygen runs");
-    assert!(status.success(), "ssh-keygen {}", path.display());
 }
 
 pub(crate) fn keygen(path: &Path, passphrase: &str) {
