@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use super::driver::{Driver, Health, Rotation, Server, State};
 use super::shell::{Shell, fill};
+use crate::lb::Error;
 
 #[derive(Debug)]
 pub(crate) struct CommandDriver {
@@ -31,20 +32,23 @@ impl Driver for CommandDriver {
         )
     }
 
-    fn servers(&self) -> Result<Vec<Server>, String> {
+    fn servers(&self) -> Result<Vec<Server>, Error> {
         let text = self.shell.run(&self.status)?;
         let servers = text
             .lines()
             .filter(|l| !l.trim().is_empty())
-            .map(|line| parse(line).ok_or_else(|| format!("`{}` printed `{line}`: each line should be `NAME STATE [SESSIONS]`, STATE one of live, drain, maint, failing, pending", self.status)))
+            .map(|line| parse(line).ok_or_else(|| Error::Balancer(format!("`{}` printed `{line}`: each line should be `NAME STATE [SESSIONS]`, STATE one of live, drain, maint, failing, pending", self.status))))
             .collect::<Result<Vec<_>, _>>()?;
         if servers.is_empty() {
-            return Err(format!("`{}` printed no servers", self.status));
+            return Err(Error::Balancer(format!(
+                "`{}` printed no servers",
+                self.status
+            )));
         }
         Ok(servers)
     }
 
-    fn set(&self, changes: &[(&str, State)]) -> Result<(), String> {
+    fn set(&self, changes: &[(&str, State)]) -> Result<(), Error> {
         for (server, state) in changes {
             self.shell
                 .run(&fill(&self.set, server, Some(state.name())))?;
@@ -52,7 +56,7 @@ impl Driver for CommandDriver {
         Ok(())
     }
 
-    fn health(&self, servers: &[Server], _since: Instant) -> Result<Vec<Health>, String> {
+    fn health(&self, servers: &[Server], _since: Instant) -> Result<Vec<Health>, Error> {
         servers
             .iter()
             .map(|s| {

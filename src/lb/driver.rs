@@ -1,6 +1,7 @@
 //! What every load-balancer driver does: report the servers of one backend, change their
 //! states, and say whether servers coming back pass their health checks.
 
+use crate::lb::Error;
 use std::time::Instant;
 
 /// A load balancer's backend (HAProxy), upstream (nginx) or anything a command can drive.
@@ -9,21 +10,21 @@ pub(crate) trait Driver: Send + Sync + std::fmt::Debug {
     fn name(&self) -> String;
 
     /// The backend's servers, asked of the load balancer now.
-    fn servers(&self) -> Result<Vec<Server>, String>;
+    fn servers(&self) -> Result<Vec<Server>, Error>;
 
     /// Sets each server to its state, as one change where the load balancer allows it.
-    fn set(&self, changes: &[(&str, State)]) -> Result<(), String>;
+    fn set(&self, changes: &[(&str, State)]) -> Result<(), Error>;
 
     /// Readies `servers`, just set to drain on their way back, for their health check:
     /// after this, only checks made from now on may count (leaving maintenance, HAProxy
     /// reports the health from before it).
-    fn prepare_return(&self, _servers: &[&str]) -> Result<(), String> {
+    fn prepare_return(&self, _servers: &[&str]) -> Result<(), Error> {
         Ok(())
     }
 
     /// Whether each of `servers`, out of rotation since `since` (set to drain to come
     /// back), passes its health checks now.
-    fn health(&self, servers: &[Server], since: Instant) -> Result<Vec<Health>, String>;
+    fn health(&self, servers: &[Server], since: Instant) -> Result<Vec<Health>, Error>;
 }
 
 /// One server of the backend, as the load balancer reports it.

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use super::driver::{Driver, Health, Rotation, Server, State};
+use crate::lb::Error;
 
 /// Where the runtime API listens.
 #[derive(Clone, Debug)]
@@ -29,7 +30,7 @@ pub(crate) enum Endpoint {
 pub(crate) struct Exchange(pub(crate) std::sync::Arc<ExchangeFn>);
 
 /// One command in, the answer (or why not) out.
-pub(crate) type ExchangeFn = dyn Fn(&str) -> Result<String, String> + Send + Sync;
+pub(crate) type ExchangeFn = dyn Fn(&str) -> Result<String, Error> + Send + Sync;
 
 impl std::fmt::Debug for Exchange {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -54,7 +55,7 @@ impl Driver for HaProxy {
     }
 
     /// The backend's servers, from `show stat`.
-    fn servers(&self) -> Result<Vec<Server>, String> {
+    fn servers(&self) -> Result<Vec<Server>, Error> {
         let csv = self.command("show stat")?;
         let mut lines = csv.lines();
         let header: Vec<&str> = lines
@@ -64,10 +65,9 @@ impl Driver for HaProxy {
             .split(',')
             .collect();
         let column = |name: &str| {
-            header
-                .iter()
-                .position(|h| *h == name)
-                .ok_or_else(|| format!("HAProxy's `show stat` has no `{name}` column"))
+            header.iter().position(|h| *h == name).ok_or_else(|| {
+                Error::Balancer(format!("HAProxy's `show stat` has no `{name}` column"))
+            })
         };
         let (proxy, server, status, sessions) = (
             column("pxname")?,
@@ -93,16 +93,16 @@ impl Driver for HaProxy {
             })
             .collect();
         if servers.is_empty() {
-            return Err(format!(
+            return Err(Error::Balancer(format!(
                 "HAProxy has no backend `{}` with servers; check `backend` against haproxy.cfg",
                 self.backend
-            ));
+            )));
         }
         Ok(servers)
     }
 
     /// `set server BACKEND/SERVER state STATE`, one server at a time.
-    fn set(&self, changes: &[(&str, State)]) -> Result<(), String> {
+    fn set(&self, changes: &[(&str, State)]) -> Result<(), Error> {
         for (server, state) in changes {
             self.set_one(server, *state)?;
         }
@@ -112,7 +112,7 @@ impl Driver for HaProxy {
     /// Marks the servers (draining: no traffic) down, so that HAProxy counts them up again
     /// only after fresh passing checks (`rise`). A server without checks refuses this and
     /// is left as it is.
-    fn prepare_return(&self, servers: &[&str]) -> Result<(), String> {
+    fn prepare_return(&self, servers: &[&str]) -> Result<(), Error> {
         for server in servers {
             self.command(&format!("set server {}/{server} health down", self.backend))?;
         }
@@ -123,7 +123,7 @@ impl Driver for HaProxy {
     /// `prepare_return`, that takes a fresh passing check. Failing when, a check interval
     /// after it came back, HAProxy reports it `DOWN` with a failed check (`DOWN` alone is
     /// what `prepare_return` set, until the next check).
-    fn health(&self, servers: &[Server], since: Instant) -> Result<Vec<Health>, String> {
+    fn health(&self, servers: &[Server], since: Instant) -> Result<Vec<Health>, Error> {
         let fresh = since.elapsed() > self.check_interval;
         Ok(servers
             .iter()
@@ -167,7 +167,7 @@ fn rotation(status: &str, check: &str) -> Rotation {
 }
 
 impl HaProxy {
-    fn set_one(&self, server: &str, state: State) -> Result<(), String> {
+    fn set_one(&self, server: &str, state: State) -> Result<(), Error> {
         let answer = self.command(&format!(
             "set server {}/{server} state {}",
             self.backend,
@@ -176,20 +176,20 @@ impl HaProxy {
         if answer.trim().is_empty() {
             Ok(())
         } else {
-            Err(format!(
+            Err(Error::Balancer(format!(
                 "HAProxy refused to set `{server}` to {}: {}",
                 state.name(),
                 answer.trim()
-            ))
+            )))
         }
     }
 
-    fn command(&self, command: &str) -> Result<String, String> {
+    fn command(&self, command: &str) -> Result<String, Error> {
         let failed = |e: std::io::Error| {
-            format!(
+            Error::Balancer(format!(
                 "cannot talk to HAProxy's runtime API at {}: {e}; check that HAProxy runs and haproxy.cfg has a `stats socket` there",
                 self.place()
-            )
+            ))
         };
         match &self.endpoint {
             Endpoint::Unix(path) => {
@@ -209,10 +209,10 @@ impl HaProxy {
                 exchange(&mut socket, command).map_err(failed)
             }
             Endpoint::Remote { exchange, .. } => (exchange.0)(command).map_err(|e| {
-                format!(
+                Error::Balancer(format!(
                     "cannot talk to HAProxy's runtime API at {}: {e}",
                     self.place()
-                )
+                ))
             }),
         }
     }

@@ -8,6 +8,7 @@
 
 pub(crate) mod command;
 pub(crate) mod driver;
+pub(crate) mod error;
 pub(crate) mod haproxy;
 pub(crate) mod nginx;
 pub(crate) mod shell;
@@ -17,6 +18,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use driver::{Driver, Health, Rotation, Server, State};
+pub(crate) use error::Error;
 
 #[derive(Clone, Debug)]
 pub(crate) struct LoadBalancer {
@@ -40,7 +42,7 @@ const POLL: Duration = Duration::from_millis(100);
 
 impl LoadBalancer {
     /// Every server of the backend with the group it is in.
-    pub(crate) fn status(&self) -> Result<Vec<(Option<String>, Server)>, String> {
+    pub(crate) fn status(&self) -> Result<Vec<(Option<String>, Server)>, Error> {
         Ok(self
             .driver
             .servers()?
@@ -50,7 +52,7 @@ impl LoadBalancer {
     }
 
     /// The groups all of whose servers are live.
-    pub(crate) fn live_groups(&self) -> Result<Vec<String>, String> {
+    pub(crate) fn live_groups(&self) -> Result<Vec<String>, Error> {
         let servers = self.servers()?;
         Ok(self.groups_where(&servers, Server::is_live))
     }
@@ -58,20 +60,20 @@ impl LoadBalancer {
     /// The one group out of rotation (in maintenance); an error when none or several are.
     /// While servers of a group are draining, another rfab may be moving it: this waits for
     /// that to end, and says how to settle them if it never does.
-    pub(crate) fn out_group(&self) -> Result<String, String> {
+    pub(crate) fn out_group(&self) -> Result<String, Error> {
         let servers = self.settled()?;
         let out = self.groups_where(&servers, Server::is_maint);
         match out.as_slice() {
             [one] => Ok(one.clone()),
-            [] => Err(format!(
+            [] => Err(Error::State(format!(
                 "no group is out of rotation ({}); take one out first, e.g. with only()",
                 describe(&servers)
-            )),
-            many => Err(format!(
+            ))),
+            many => Err(Error::State(format!(
                 "several groups are out of rotation ({}): {}",
                 many.join(", "),
                 describe(&servers)
-            )),
+            ))),
         }
     }
 
@@ -80,7 +82,7 @@ impl LoadBalancer {
     /// back): still draining after both, it was left so, by an operation that was interrupted
     /// or failed half-way (say, the load balancer went away under it), and waiting longer
     /// would not help.
-    fn settled(&self) -> Result<Vec<Server>, String> {
+    fn settled(&self) -> Result<Vec<Server>, Error> {
         let patience = self.drain_timeout + self.health_timeout + Duration::from_secs(1);
         let deadline = Instant::now() + patience;
         loop {
@@ -94,13 +96,13 @@ impl LoadBalancer {
                 return Ok(servers);
             }
             if crate::signals::interrupted() {
-                return Err(format!(
+                return Err(Error::Interrupted(format!(
                     "interrupted while waiting for {} to stop draining; nothing was changed",
                     list(&draining)
-                ));
+                )));
             }
             if Instant::now() >= deadline {
-                return Err(format!(
+                return Err(Error::State(format!(
                     "{} of {} still draining after {}s, longer than any rfab operation keeps a \
                      server draining: an earlier one was interrupted or failed half-way ({})\n\
                      hint: put the groups in a definite state with `lb.all()` (all live) or \
@@ -110,7 +112,7 @@ impl LoadBalancer {
                     self.groups_of(&draining),
                     patience.as_secs(),
                     describe(&servers)
-                ));
+                )));
             }
             std::thread::sleep(POLL);
         }
@@ -118,7 +120,7 @@ impl LoadBalancer {
 
     /// Makes `group` the only one live: it comes in (healthy, or nothing changes), then the
     /// others drain and go to maintenance.
-    pub(crate) fn only(&self, group: &str, say: &dyn Fn(&str)) -> Result<(), String> {
+    pub(crate) fn only(&self, group: &str, say: &dyn Fn(&str)) -> Result<(), Error> {
         let members = self.members(group)?;
         self.bring_in(&members, say)?;
         let others: Vec<String> = self
@@ -131,42 +133,42 @@ impl LoadBalancer {
     }
 
     /// Swaps the live group and the out one; exactly one of each is needed.
-    pub(crate) fn flip(&self, say: &dyn Fn(&str)) -> Result<String, String> {
+    pub(crate) fn flip(&self, say: &dyn Fn(&str)) -> Result<String, Error> {
         let out = self.out_group()?;
         let live = self.live_groups()?;
         if live.len() != 1 {
-            return Err(format!(
+            return Err(Error::State(format!(
                 "flip needs one live group and one out, but live are: {}",
                 list(&live)
-            ));
+            )));
         }
         self.only(&out, say)?;
         Ok(out)
     }
 
     /// Brings every group live (each one healthy, or nothing changes).
-    pub(crate) fn all(&self, say: &dyn Fn(&str)) -> Result<(), String> {
+    pub(crate) fn all(&self, say: &dyn Fn(&str)) -> Result<(), Error> {
         let everyone: Vec<String> = self.groups.values().flatten().cloned().collect();
         self.bring_in(&everyone, say)
     }
 
     /// Sets one server's state; refuses to take out the last live server.
-    pub(crate) fn set(&self, server: &str, state: State, say: &dyn Fn(&str)) -> Result<(), String> {
+    pub(crate) fn set(&self, server: &str, state: State, say: &dyn Fn(&str)) -> Result<(), Error> {
         let servers = self.servers()?;
         let Some(current) = servers.iter().find(|s| s.name == server) else {
-            return Err(format!(
+            return Err(Error::Refused(format!(
                 "the {} has no server `{server}` ({})",
                 self.driver.name(),
                 describe(&servers)
-            ));
+            )));
         };
         if state != State::Ready
             && self.serving(current)
             && servers.iter().filter(|s| self.serving(s)).count() == 1
         {
-            return Err(format!(
+            return Err(Error::Refused(format!(
                 "refusing to take `{server}` out: it is the last live server"
-            ));
+            )));
         }
         if self.dry_run {
             self.plan(&[server], state);
@@ -185,7 +187,7 @@ impl LoadBalancer {
     /// Brings `servers` back into rotation only once each has passed a fresh health check:
     /// they go to `drain` first (checked, but sent no traffic), and to `ready` when all pass.
     /// If one fails, or none says within `health_timeout`, they all go back to maintenance.
-    fn bring_in(&self, servers: &[String], say: &dyn Fn(&str)) -> Result<(), String> {
+    fn bring_in(&self, servers: &[String], say: &dyn Fn(&str)) -> Result<(), Error> {
         let before = self.servers()?;
         let changed: Vec<&Server> = before
             .iter()
@@ -223,10 +225,10 @@ impl LoadBalancer {
                 .collect();
             if crate::signals::interrupted() {
                 self.driver.set(&changes(&names, State::Maint))?;
-                return Err(format!(
+                return Err(Error::Interrupted(format!(
                     "interrupted while {} was being checked; it is back in maintenance",
                     self.groups_of(servers)
-                ));
+                )));
             }
             if Instant::now() >= deadline || !failing.is_empty() {
                 self.driver.set(&changes(&names, State::Maint))?;
@@ -235,10 +237,10 @@ impl LoadBalancer {
                 } else {
                     failing.join(", ")
                 };
-                return Err(format!(
+                return Err(Error::Refused(format!(
                     "refusing to bring {} live: not all of it passes its health checks ({failing}); nothing else was changed",
                     self.groups_of(servers),
-                ));
+                )));
             }
             std::thread::sleep(POLL);
         }
@@ -246,17 +248,17 @@ impl LoadBalancer {
 
     /// Drains the live ones of `servers`, waits for their sessions to end (or the drain
     /// timeout), then puts them in maintenance. Never leaves zero web nodes live.
-    fn take_out(&self, servers: &[String], say: &dyn Fn(&str)) -> Result<(), String> {
+    fn take_out(&self, servers: &[String], say: &dyn Fn(&str)) -> Result<(), Error> {
         let now = self.servers()?;
         let staying = now
             .iter()
             .filter(|s| self.serving(s) && !servers.contains(&s.name))
             .count();
         if staying == 0 {
-            return Err(format!(
+            return Err(Error::Refused(format!(
                 "refusing to take {} out: no other server would be live",
                 self.groups_of(servers)
-            ));
+            )));
         }
         let leaving: Vec<&Server> = now
             .iter()
@@ -293,17 +295,17 @@ impl LoadBalancer {
         self.driver.set(&changes(&names, State::Maint))?;
         self.report(&leaving, State::Maint, say);
         if interrupted {
-            return Err(format!(
+            return Err(Error::Interrupted(format!(
                 "interrupted while {} drained; it went to maintenance without waiting for its sessions",
                 self.groups_of(servers)
-            ));
+            )));
         }
         Ok(())
     }
 
     /// The backend's servers as the load balancer reports them, with the dry run's
     /// planned states over them.
-    fn servers(&self) -> Result<Vec<Server>, String> {
+    fn servers(&self) -> Result<Vec<Server>, Error> {
         let mut servers = self.driver.servers()?;
         let planned = self.planned.lock().unwrap_or_else(PoisonError::into_inner);
         for server in &mut servers {
@@ -359,12 +361,12 @@ impl LoadBalancer {
         server.is_live() && self.group_of(&server.name).is_some()
     }
 
-    fn members(&self, group: &str) -> Result<Vec<String>, String> {
+    fn members(&self, group: &str) -> Result<Vec<String>, Error> {
         self.groups.get(group).cloned().ok_or_else(|| {
-            format!(
+            Error::State(format!(
                 "no group `{group}` (groups: {})",
                 list(&self.groups.keys().cloned().collect::<Vec<_>>())
-            )
+            ))
         })
     }
 

@@ -12,6 +12,7 @@ use base64::Engine as _;
 
 use super::driver::{Driver, Health, Rotation, Server, State};
 use super::shell::{Shell, fill};
+use crate::lb::Error;
 use crate::ssh::quote::quote;
 
 #[derive(Debug)]
@@ -36,7 +37,7 @@ impl Driver for Nginx {
         )
     }
 
-    fn servers(&self) -> Result<Vec<Server>, String> {
+    fn servers(&self) -> Result<Vec<Server>, Error> {
         let text = self.read()?;
         let servers = upstream_servers(&text, &self.upstream).map_err(|e| self.in_file(&e))?;
         Ok(servers
@@ -57,7 +58,7 @@ impl Driver for Nginx {
 
     /// One edit and one reload for all the changes; `drain` and `maint` are both `down`.
     /// The old file comes back whenever a step after the edit fails.
-    fn set(&self, changes: &[(&str, State)]) -> Result<(), String> {
+    fn set(&self, changes: &[(&str, State)]) -> Result<(), Error> {
         let before = self.read()?;
         let downs: Vec<(&str, bool)> = changes
             .iter()
@@ -87,23 +88,27 @@ impl Driver for Nginx {
             }
         };
         if let Err(error) = self.write(file, &after) {
-            return Err(restore(format!("cannot write the edited config: {error}")));
+            return Err(Error::Balancer(restore(format!(
+                "cannot write the edited config: {error}"
+            ))));
         }
         if let Err(error) = self.shell.run(&self.test) {
-            return Err(restore(format!(
+            return Err(Error::Balancer(restore(format!(
                 "nginx rejected the edited config: {error}"
-            )));
+            ))));
         }
         if let Err(error) = self.shell.run(&self.reload) {
             let message = restore(format!("nginx did not reload: {error}"));
-            return Err(format!("{message} (reload nginx by hand if needed)"));
+            return Err(Error::Balancer(format!(
+                "{message} (reload nginx by hand if needed)"
+            )));
         }
         self.shell
             .run(&format!("rm -f -- {}", quote(&backup)))
             .map(drop)
     }
 
-    fn health(&self, servers: &[Server], _since: Instant) -> Result<Vec<Health>, String> {
+    fn health(&self, servers: &[Server], _since: Instant) -> Result<Vec<Health>, Error> {
         servers
             .iter()
             .map(|s| {
@@ -125,12 +130,12 @@ impl Driver for Nginx {
 }
 
 impl Nginx {
-    fn read(&self) -> Result<String, String> {
+    fn read(&self) -> Result<String, Error> {
         self.shell.run(&format!("cat -- {}", quote(&self.config)))
     }
 
     /// Puts `text` in `file` with a rename, keeping its mode and owner.
-    fn write(&self, file: &str, text: &str) -> Result<(), String> {
+    fn write(&self, file: &str, text: &str) -> Result<(), Error> {
         let encoded = base64::engine::general_purpose::STANDARD.encode(text);
         let target = quote(file);
         let staged = quote(&format!("{file}.rfab-new"));
@@ -142,14 +147,17 @@ impl Nginx {
             .map(drop)
     }
 
-    fn in_file(&self, error: &str) -> String {
-        format!("{error} in {} on {}", self.config, self.shell.place)
+    fn in_file(&self, error: &Error) -> Error {
+        Error::Balancer(format!(
+            "{error} in {} on {}",
+            self.config, self.shell.place
+        ))
     }
 }
 
 /// The `server` lines of `upstream NAME { ... }`: each address, and whether it is `down`.
 /// One `server` per line, as nginx configs are written.
-fn upstream_servers(text: &str, upstream: &str) -> Result<Vec<(String, bool)>, String> {
+fn upstream_servers(text: &str, upstream: &str) -> Result<Vec<(String, bool)>, Error> {
     let (start, end) = block(text, upstream)?;
     Ok(text[start..end]
         .lines()
@@ -159,7 +167,7 @@ fn upstream_servers(text: &str, upstream: &str) -> Result<Vec<(String, bool)>, S
 }
 
 /// `text` with each server of `downs` marked `down` (true) or not (false).
-fn mark_down(text: &str, upstream: &str, downs: &[(&str, bool)]) -> Result<String, String> {
+fn mark_down(text: &str, upstream: &str, downs: &[(&str, bool)]) -> Result<String, Error> {
     let (start, end) = block(text, upstream)?;
     let known: Vec<String> = text[start..end]
         .lines()
@@ -167,10 +175,10 @@ fn mark_down(text: &str, upstream: &str, downs: &[(&str, bool)]) -> Result<Strin
         .map(|(a, _)| a.to_owned())
         .collect();
     if let Some((missing, _)) = downs.iter().find(|(s, _)| !known.iter().any(|k| k == s)) {
-        return Err(format!(
+        return Err(Error::Balancer(format!(
             "upstream `{upstream}` has no server `{missing}` (it has: {})",
             known.join(", ")
-        ));
+        )));
     }
     let mut edited = String::with_capacity(text.len() + 16);
     edited.push_str(&text[..start]);
@@ -204,8 +212,8 @@ fn mark_down(text: &str, upstream: &str, downs: &[(&str, bool)]) -> Result<Strin
 }
 
 /// The byte range of the body of `upstream NAME { ... }`.
-fn block(text: &str, upstream: &str) -> Result<(usize, usize), String> {
-    let missing = || format!("no `upstream {upstream} {{ ... }}` block");
+fn block(text: &str, upstream: &str) -> Result<(usize, usize), Error> {
+    let missing = || Error::Balancer(format!("no `upstream {upstream} {{ ... }}` block"));
     let mut from = 0;
     let start = loop {
         let at = text[from..].find("upstream").ok_or_else(missing)? + from;
@@ -264,7 +272,7 @@ server { listen 80; location / { proxy_pass http://app; } }
             ]
         );
         assert_eq!(
-            upstream_servers(CONFIG, "web").unwrap_err(),
+            upstream_servers(CONFIG, "web").unwrap_err().to_string(),
             "no `upstream web { ... }` block"
         );
     }
@@ -295,7 +303,9 @@ server { listen 80; location / { proxy_pass http://app; } }
     #[test]
     fn an_unknown_server_is_an_error_naming_the_known_ones() {
         assert_eq!(
-            mark_down(CONFIG, "app", &[("web9", true)]).unwrap_err(),
+            mark_down(CONFIG, "app", &[("web9", true)])
+                .unwrap_err()
+                .to_string(),
             "upstream `app` has no server `web9` (it has: 127.0.0.1:8001, 127.0.0.2:8001)"
         );
     }

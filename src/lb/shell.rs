@@ -3,10 +3,11 @@
 
 use std::sync::Arc;
 
+use crate::lb::Error;
 use crate::ssh::quote::quote;
 
 /// Runs one command line and gives its exit status, stdout and stderr, or why it could not.
-pub(crate) type RunFn = dyn Fn(&str) -> Result<(i64, String, String), String> + Send + Sync;
+pub(crate) type RunFn = dyn Fn(&str) -> Result<(i64, String, String), Error> + Send + Sync;
 
 #[derive(Clone)]
 pub(crate) struct Shell {
@@ -35,7 +36,7 @@ impl Shell {
                 .args(["-c", command])
                 .stdin(std::process::Stdio::null())
                 .output()
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| Error::Balancer(e.to_string()))?;
             Ok((
                 i64::from(out.status.code().unwrap_or(128)),
                 String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -46,7 +47,7 @@ impl Shell {
     }
 
     /// Runs `command`; its stdout, or an error naming it, where it ran and what it said.
-    pub(crate) fn run(&self, command: &str) -> Result<String, String> {
+    pub(crate) fn run(&self, command: &str) -> Result<String, Error> {
         let (code, stdout, stderr) = self.status(command)?;
         if code == 0 {
             return Ok(stdout);
@@ -56,7 +57,7 @@ impl Shell {
         } else {
             stderr.trim()
         };
-        Err(format!(
+        Err(Error::Balancer(format!(
             "`{command}` failed on {} (exit status {code}){}",
             self.place,
             if said.is_empty() {
@@ -64,17 +65,18 @@ impl Shell {
             } else {
                 format!(": {said}")
             }
-        ))
+        )))
     }
 
     /// Runs `command`; its exit status and output, whatever the status.
-    pub(crate) fn status(&self, command: &str) -> Result<(i64, String, String), String> {
+    pub(crate) fn status(&self, command: &str) -> Result<(i64, String, String), Error> {
         let line = if self.sudo {
             format!("sudo -n /bin/sh -c {}", quote(command))
         } else {
             command.to_owned()
         };
-        (self.run)(&line).map_err(|e| format!("cannot run `{command}` on {}: {e}", self.place))
+        (self.run)(&line)
+            .map_err(|e| Error::Balancer(format!("cannot run `{command}` on {}: {e}", self.place)))
     }
 }
 
@@ -104,7 +106,7 @@ mod tests {
         let shell = Shell::local(false);
         assert_eq!(shell.run("echo hi").unwrap(), "hi\n");
         assert_eq!(
-            shell.run("echo nope >&2; exit 3").unwrap_err(),
+            shell.run("echo nope >&2; exit 3").unwrap_err().to_string(),
             "`echo nope >&2; exit 3` failed on this machine (exit status 3): nope"
         );
     }

@@ -250,7 +250,10 @@ impl LbHost {
     }
 
     /// `work` on the connection; a connection that failed it is opened again next time.
-    fn with<T>(&self, work: impl FnOnce(&Connection) -> Result<T, String>) -> Result<T, String> {
+    fn with<T>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, String>,
+    ) -> Result<T, crate::lb::Error> {
         let runtime = &self.runtime;
         let connection = runtime
             .connections
@@ -261,12 +264,12 @@ impl LbHost {
                 &runtime.output,
                 false,
             )
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| crate::lb::Error::Balancer(e.to_string()))?;
         let result = work(&connection.lock().unwrap_or_else(PoisonError::into_inner));
         if result.is_err() {
             runtime.connections.forget(&self.target);
         }
-        result
+        result.map_err(crate::lb::Error::Balancer)
     }
 }
 
@@ -311,7 +314,7 @@ fn socket_over_ssh(
 ) -> Result<Endpoint, Box<EvalAltResult>> {
     let lb_host = LbHost::new(ctx, host)?;
     let socket = path.to_owned();
-    let exchange = move |command: &str| -> Result<String, String> {
+    let exchange = move |command: &str| -> Result<String, crate::lb::Error> {
         lb_host.with(|connection| {
             let session = &connection.session;
             session.set_blocking(true);

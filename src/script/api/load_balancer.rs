@@ -17,8 +17,10 @@ fn say(ctx: &NativeCallContext) -> Result<impl Fn(&str), Box<EvalAltResult>> {
 /// A load balancer's failure as a script error. After Ctrl-C it ends the run as interrupted
 /// (exit 130), as any interruption does, instead of as a failed task; its message still
 /// says where it left the groups.
-fn failure(ctx: &NativeCallContext, message: String) -> EvalAltResult {
-    if !crate::signals::interrupted() {
+fn failure(ctx: &NativeCallContext, error: crate::lb::Error) -> EvalAltResult {
+    let interrupted = matches!(error, crate::lb::Error::Interrupted(_));
+    let message = error.to_string();
+    if !interrupted && !crate::signals::interrupted() {
         return EvalAltResult::ErrorRuntime(message.into(), ctx.call_position());
     }
     if let Ok(context) = Context::of(ctx) {
