@@ -61,9 +61,9 @@ impl Config {
         let mut levels = Levels::default();
         for (lists, shown) in [(&arguments.hide, false), (&arguments.show, true)] {
             for list in lists {
-                levels
-                    .set(list, shown)
-                    .map_err(|message| Error::OutputLevel { message })?;
+                levels.set(list, shown).map_err(|e| Error::OutputLevel {
+                    message: e.to_string(),
+                })?;
             }
         }
         let ssh = SshOptions {

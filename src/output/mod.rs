@@ -45,6 +45,17 @@ pub(crate) enum Level {
     Raw,
 }
 
+/// A name `--hide`, `--show` or `show()` does not know.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown output level `{0}` (known: {names})", names = Levels::NAMES)]
+pub(crate) struct UnknownLevel(pub(crate) String);
+
+impl From<UnknownLevel> for String {
+    fn from(error: UnknownLevel) -> Self {
+        error.to_string()
+    }
+}
+
 /// Which levels are shown.
 #[allow(clippy::struct_excessive_bools)] // one switch per level, as Fabric has them
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,7 +100,7 @@ impl Levels {
     }
 
     /// Sets every level named in `list` (comma-separated) to `shown`.
-    pub(crate) fn set(&mut self, list: &str, shown: bool) -> Result<(), String> {
+    pub(crate) fn set(&mut self, list: &str, shown: bool) -> Result<(), UnknownLevel> {
         for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
             let fields: &mut [&mut bool] = match name {
                 "running" => &mut [&mut self.running],
@@ -110,12 +121,7 @@ impl Levels {
                     &mut self.warnings,
                     &mut self.user,
                 ],
-                other => {
-                    return Err(format!(
-                        "unknown output level `{other}` (known: {})",
-                        Self::NAMES
-                    ));
-                }
+                other => return Err(UnknownLevel(other.to_owned())),
             };
             for field in fields {
                 **field = shown;

@@ -116,10 +116,7 @@ impl Connection {
                 to: next_name.clone(),
                 source: Box::new(e),
             })?;
-            via = Some(
-                jump::tunnel(hop, &next.hostname, next.port)
-                    .map_err(|message| Error::Tunnel { message })?,
-            );
+            via = Some(jump::tunnel(hop, &next.hostname, next.port)?);
         }
         unreachable!("the chain ends with the target")
     }

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use ssh2::Channel;
 
+use crate::ssh::error::Error;
 use crate::ssh::pump::Pump;
 
 /// When the far end of a jump tunnel last sent anything, set by the tunnel's thread.
@@ -28,23 +29,29 @@ pub(crate) trait Hop: Send + 'static {
 
 /// Opens a tunnel through `hop` to `host:port`; the returned socket reaches it, and the
 /// returned clock says when `host` last sent anything through it.
-pub(crate) fn tunnel(hop: impl Hop, host: &str, port: u16) -> Result<(UnixStream, Heard), String> {
+pub(crate) fn tunnel(hop: impl Hop, host: &str, port: u16) -> Result<(UnixStream, Heard), Error> {
     let (ours, theirs) =
-        UnixStream::pair().map_err(|e| format!("cannot make a socket pair: {e}"))?;
+        UnixStream::pair().map_err(|e| tunnel_error(format!("cannot make a socket pair: {e}")))?;
     hop.session().set_blocking(true);
     let channel = hop
         .session()
         .channel_direct_tcpip(host, port, None)
-        .map_err(|e| format!("the jump host cannot reach {host}:{port}: {e}"))?;
+        .map_err(|e| tunnel_error(format!("the jump host cannot reach {host}:{port}: {e}")))?;
     hop.session().set_blocking(false);
-    theirs.set_nonblocking(true).map_err(|e| e.to_string())?;
+    theirs
+        .set_nonblocking(true)
+        .map_err(|e| tunnel_error(e.to_string()))?;
     let heard: Heard = Arc::new(Mutex::new(Instant::now()));
     let clock = heard.clone();
     std::thread::Builder::new()
         .name(format!("jump to {host}:{port}"))
         .spawn(move || pump(&hop, channel, theirs, &clock))
-        .map_err(|e| format!("cannot start the jump thread: {e}"))?;
+        .map_err(|e| tunnel_error(format!("cannot start the jump thread: {e}")))?;
     Ok((ours, heard))
+}
+
+fn tunnel_error(message: String) -> Error {
+    Error::Tunnel { message }
 }
 
 /// Copies both ways until either side closes.
