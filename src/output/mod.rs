@@ -50,12 +50,6 @@ pub(crate) enum Level {
 #[error("unknown output level `{0}` (known: {names})", names = Levels::NAMES)]
 pub(crate) struct UnknownLevel(pub(crate) String);
 
-impl From<UnknownLevel> for String {
-    fn from(error: UnknownLevel) -> Self {
-        error.to_string()
-    }
-}
-
 /// Which levels are shown.
 #[allow(clippy::struct_excessive_bools)] // one switch per level, as Fabric has them
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -9,6 +9,27 @@
 //! /// @helper                          not a task: a function other files call
 //! ```
 
+/// A tag that does not parse, or tags that cannot go together.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum TagError {
+    #[error("`@{tag}` lacks its closing `)`")]
+    Unclosed { tag: String },
+    #[error("`@{name}` needs at least one name: `@{name}(a, b)`")]
+    NeedsNames { name: String },
+    #[error("`@{name}` takes no arguments")]
+    TakesNoArguments { name: String },
+    #[error("unknown tag `@{name}`{suggestion}")]
+    Unknown { name: String, suggestion: String },
+    #[error(
+        "expected `@parallel(pool = N)` with N a whole number above 0, found `@parallel({args})`"
+    )]
+    PoolSize { args: String },
+    #[error("a task cannot be both `@parallel` and `@serial`")]
+    ParallelAndSerial,
+    #[error("a `@helper` is not a task, so `{tags}` means nothing on it: remove one")]
+    HelperWithTags { tags: String },
+}
+
 /// The tags of one task.
 // One flag per decorator, as the user writes them: no state machine hides in them (the
 // forbidden pairs, `@parallel` with `@serial` and `@helper` with any other, are checked in
@@ -29,7 +50,7 @@ pub(crate) struct Tags {
 
 impl Tags {
     /// Reads the tag lines of a doc comment. Errors carry the index of the offending line.
-    pub(crate) fn parse(lines: &[String]) -> Result<Self, (usize, String)> {
+    pub(crate) fn parse(lines: &[String]) -> Result<Self, (usize, TagError)> {
         let mut tags = Self::default();
         for (index, line) in lines.iter().enumerate() {
             if let Some(tag) = line.trim().strip_prefix('@') {
@@ -37,15 +58,14 @@ impl Tags {
             }
         }
         if tags.serial && tags.parallel {
-            return Err((0, "a task cannot be both `@parallel` and `@serial`".into()));
+            return Err((0, TagError::ParallelAndSerial));
         }
         if tags.helper && !tags.describe().is_empty() {
             return Err((
                 0,
-                format!(
-                    "a `@helper` is not a task, so `{}` means nothing on it: remove one",
-                    tags.describe().join(" ")
-                ),
+                TagError::HelperWithTags {
+                    tags: tags.describe().join(" "),
+                },
             ));
         }
         Ok(tags)
@@ -74,18 +94,20 @@ impl Tags {
         out
     }
 
-    fn apply(&mut self, tag: &str) -> Result<(), String> {
+    fn apply(&mut self, tag: &str) -> Result<(), TagError> {
         let (name, args) = match tag.split_once('(') {
             Some((name, rest)) => {
                 let args = rest
                     .trim_end()
                     .strip_suffix(')')
-                    .ok_or_else(|| format!("`@{tag}` lacks its closing `)`"))?;
+                    .ok_or_else(|| TagError::Unclosed {
+                        tag: tag.to_owned(),
+                    })?;
                 (name.trim(), Some(args))
             }
             None => (tag.trim(), None),
         };
-        let list = |args: Option<&str>| -> Result<Vec<String>, String> {
+        let list = |args: Option<&str>| -> Result<Vec<String>, TagError> {
             let items: Vec<String> = args
                 .unwrap_or_default()
                 .split(',')
@@ -93,9 +115,9 @@ impl Tags {
                 .filter(|s| !s.is_empty())
                 .collect();
             if items.is_empty() {
-                Err(format!(
-                    "`@{name}` needs at least one name: `@{name}(a, b)`"
-                ))
+                Err(TagError::NeedsNames {
+                    name: name.to_owned(),
+                })
             } else {
                 Ok(items)
             }
@@ -105,7 +127,9 @@ impl Tags {
                 *flag = true;
                 Ok(())
             }
-            Some(_) => Err(format!("`@{name}` takes no arguments")),
+            Some(_) => Err(TagError::TakesNoArguments {
+                name: name.to_owned(),
+            }),
         };
         match name {
             "hosts" => self.hosts = list(args)?,
@@ -117,17 +141,20 @@ impl Tags {
                 self.parallel = true;
                 self.pool = args.map(pool_size).transpose()?;
             }
-            _ => return Err(format!("unknown tag `@{name}`{}", suggest(name))),
+            _ => {
+                return Err(TagError::Unknown {
+                    name: name.to_owned(),
+                    suggestion: suggest(name),
+                });
+            }
         }
         Ok(())
     }
 }
 
-fn pool_size(args: &str) -> Result<usize, String> {
-    let bad = || {
-        format!(
-            "expected `@parallel(pool = N)` with N a whole number above 0, found `@parallel({args})`"
-        )
+fn pool_size(args: &str) -> Result<usize, TagError> {
+    let bad = || TagError::PoolSize {
+        args: args.to_owned(),
     };
     let (key, value) = args.split_once('=').ok_or_else(bad)?;
     if key.trim() != "pool" {
@@ -158,7 +185,7 @@ mod tests {
 
     fn parse(lines: &[&str]) -> Result<Tags, String> {
         let lines: Vec<String> = lines.iter().map(|l| (*l).to_owned()).collect();
-        Tags::parse(&lines).map_err(|(_, m)| m)
+        Tags::parse(&lines).map_err(|(_, e)| e.to_string())
     }
 
     #[test]

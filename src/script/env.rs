@@ -113,12 +113,9 @@ impl EnvView {
         self.env.get(key).unwrap_or(Dynamic::UNIT)
     }
 
-    pub(crate) fn set(&self, key: &str, value: Dynamic) -> std::result::Result<(), String> {
+    pub(crate) fn set(&self, key: &str, value: Dynamic) -> std::result::Result<(), HostKey> {
         if self.target.is_some() && matches!(key, "host_string" | "host") {
-            return Err(format!(
-                "`env.{key}` names the host this task runs on and cannot be changed here; \
-                 use `execute(task, [], #{{ hosts: [...] }})` to run a task on other hosts"
-            ));
+            return Err(HostKey(key.to_owned()));
         }
         self.env.set(key, value);
         Ok(())
@@ -134,5 +131,19 @@ impl EnvView {
             }
         }
         map
+    }
+}
+
+/// `env.host` or `env.host_string` set inside a task: they name the host it runs on.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "`env.{0}` names the host this task runs on and cannot be changed here; \
+     use `execute(task, [], #{{ hosts: [...] }})` to run a task on other hosts"
+)]
+pub(crate) struct HostKey(String);
+
+impl From<HostKey> for Box<rhai::EvalAltResult> {
+    fn from(error: HostKey) -> Self {
+        error.to_string().into()
     }
 }

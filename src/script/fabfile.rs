@@ -92,9 +92,9 @@ fn collect_tasks(
         }
         let comments: Vec<&str> = def.comments.iter().map(AsRef::as_ref).collect();
         let lines = doc_lines(comments.iter().flat_map(|c| c.lines()));
-        let tags = Tags::parse(&lines).map_err(|(index, message)| Error::Tag {
+        let tags = Tags::parse(&lines).map_err(|(index, error)| Error::Tag {
             location: tag_location(sources, source_id, name, lines[index].trim()),
-            message,
+            message: error.to_string(),
         })?;
         if tags.helper {
             continue;

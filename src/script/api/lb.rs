@@ -252,7 +252,7 @@ impl LbHost {
     /// `work` on the connection; a connection that failed it is opened again next time.
     fn with<T>(
         &self,
-        work: impl FnOnce(&Connection) -> Result<T, String>,
+        work: impl FnOnce(&Connection) -> Result<T, crate::lb::Error>,
     ) -> Result<T, crate::lb::Error> {
         let runtime = &self.runtime;
         let connection = runtime
@@ -269,7 +269,7 @@ impl LbHost {
         if result.is_err() {
             runtime.connections.forget(&self.target);
         }
-        result.map_err(crate::lb::Error::Balancer)
+        result
     }
 }
 
@@ -299,7 +299,7 @@ fn where_it_runs(ctx: &NativeCallContext, options: &Map) -> Result<Shell, Box<Ev
         lb_host.with(|connection| {
             command::run(connection, &request, &mut |_, _| {})
                 .map(|done| (done.code, done.stdout, done.stderr))
-                .map_err(|failure| failure.to_string())
+                .map_err(|failure| crate::lb::Error::Balancer(failure.to_string()))
         })
     };
     Ok(Shell::new(host, Arc::new(run), sudo))
@@ -324,11 +324,11 @@ fn socket_over_ssh(
             let answer = (|| {
                 let mut channel = session
                     .channel_direct_streamlocal(&socket, None)
-                    .map_err(|e| e.to_string())?;
+                    .map_err(|e| crate::lb::Error::Balancer(e.to_string()))?;
                 let answer = crate::lb::haproxy::exchange(&mut channel, command)
-                    .map_err(|e| e.to_string())?;
+                    .map_err(|e| crate::lb::Error::Balancer(e.to_string()))?;
                 let _ = channel.close();
-                Ok::<_, String>(answer)
+                Ok(answer)
             })();
             session.set_timeout(before);
             answer

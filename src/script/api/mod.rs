@@ -76,7 +76,7 @@ const MAX_SECONDS: f64 = 2_147_483_647.0;
 
 /// A length of time a script gave in seconds: an integer, a float or a string holding one
 /// (`30`, `2.5`, `"0.5"`). `what` names the option for the error, e.g. ``run(): `timeout` ``.
-pub(crate) fn seconds(what: &str, value: &rhai::Dynamic) -> Result<Duration, String> {
+pub(crate) fn seconds(what: &str, value: &rhai::Dynamic) -> Result<Duration, BadSeconds> {
     #[allow(clippy::cast_precision_loss)] // exact up to 2^53, far past the limit
     let secs = match (value.as_int(), value.as_float()) {
         (Ok(whole), _) => Some(whole as f64),
@@ -90,11 +90,26 @@ pub(crate) fn seconds(what: &str, value: &rhai::Dynamic) -> Result<Duration, Str
     // NaN fails both comparisons, infinities the second.
     secs.filter(|s| *s >= 0.0 && *s <= MAX_SECONDS)
         .map(Duration::from_secs_f64)
-        .ok_or_else(|| {
-            format!(
-                "{what} must be a number of seconds from 0 to {MAX_SECONDS} (like 30 or 2.5), not `{value}`"
-            )
+        .ok_or_else(|| BadSeconds {
+            what: what.to_owned(),
+            value: value.to_string(),
         })
+}
+
+/// A length of time a script gave that is no number of seconds rfab can wait.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{what} must be a number of seconds from 0 to {MAX_SECONDS} (like 30 or 2.5), not `{value}`"
+)]
+pub(crate) struct BadSeconds {
+    what: String,
+    value: String,
+}
+
+impl From<BadSeconds> for Box<rhai::EvalAltResult> {
+    fn from(error: BadSeconds) -> Self {
+        error.to_string().into()
+    }
 }
 
 #[cfg(test)]
@@ -104,7 +119,7 @@ mod tests {
     use super::*;
 
     fn parse(value: impl Into<Dynamic>) -> Result<Duration, String> {
-        seconds("`timeout`", &value.into())
+        seconds("`timeout`", &value.into()).map_err(|e| e.to_string())
     }
 
     #[test]
@@ -147,7 +162,8 @@ mod tests {
     #[test]
     fn seconds_name_the_option_and_the_value_given() {
         assert_eq!(
-            seconds("lb::haproxy: `drain_timeout`", &Dynamic::from(-2_i64)),
+            seconds("lb::haproxy: `drain_timeout`", &Dynamic::from(-2_i64))
+                .map_err(|e| e.to_string()),
             Err(
                 "lb::haproxy: `drain_timeout` must be a number of seconds from 0 to 2147483647 \
                  (like 30 or 2.5), not `-2`"

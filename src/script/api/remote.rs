@@ -368,11 +368,13 @@ fn command_timeout(
     context: &Context,
     options: &Map,
     name: &str,
-) -> Result<Option<Duration>, String> {
+) -> Result<Option<Duration>, Box<EvalAltResult>> {
     match context.option(options, "timeout") {
         Some(t) => match seconds(&format!("{name}(): `timeout`"), &t)? {
             // A command given no time at all would only ever time out.
-            Duration::ZERO => Err(format!("{name}(): `timeout` must be more than 0 seconds")),
+            Duration::ZERO => {
+                Err(format!("{name}(): `timeout` must be more than 0 seconds").into())
+            }
             limit => Ok(Some(limit)),
         },
         None => Ok(context.runtime.ssh.command_timeout),
@@ -387,7 +389,11 @@ pub(super) fn cut_warning(command: &str, limit: usize) -> String {
 }
 
 /// The most bytes of each stream a command's result keeps: its option, `with()`, or `env`.
-pub(super) fn output_limit(context: &Context, options: &Map, name: &str) -> Result<usize, String> {
+pub(super) fn output_limit(
+    context: &Context,
+    options: &Map,
+    name: &str,
+) -> Result<usize, Box<EvalAltResult>> {
     let max = crate::script::limits::MAX_STRING_SIZE;
     match context.option(options, "output_limit") {
         Some(limit) => bytes(&limit).filter(|n| *n <= max).ok_or_else(|| {
@@ -396,6 +402,7 @@ pub(super) fn output_limit(context: &Context, options: &Map, name: &str) -> Resu
                  string a script may hold), such as 1048576 or \"16M\"",
                 max >> 20
             )
+            .into()
         }),
         None => Ok(lines::DEFAULT_LIMIT),
     }

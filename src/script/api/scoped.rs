@@ -10,11 +10,17 @@ use rhai::{EvalAltResult, FnPtr, Map, NativeCallContext};
 use crate::script::context::Context;
 use crate::script::scoped::ScopedSettings;
 
+impl From<crate::output::UnknownLevel> for Box<EvalAltResult> {
+    fn from(error: crate::output::UnknownLevel) -> Self {
+        error.to_string().into()
+    }
+}
+
 /// Runs `body` with the scoped settings changed by `change`, then puts them back.
 fn scoped(
     ctx: &NativeCallContext,
     body: &FnPtr,
-    change: impl FnOnce(&mut ScopedSettings) -> Result<(), String>,
+    change: impl FnOnce(&mut ScopedSettings) -> Result<(), Box<EvalAltResult>>,
 ) -> Result<Dynamic, Box<EvalAltResult>> {
     let context = Context::of(ctx)?;
     let saved = context.settings();
@@ -107,7 +113,7 @@ pub(crate) mod scoped_api {
         scoped(&ctx, &body, |s| {
             for (key, value) in vars {
                 if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                    return Err(format!("shell_env(): `{key}` is not a shell variable name"));
+                    return Err(format!("shell_env(): `{key}` is not a shell variable name").into());
                 }
                 s.shell_env.push((key.to_string(), value.to_string()));
             }

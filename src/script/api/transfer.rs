@@ -96,7 +96,7 @@ fn put(
     let settings = context.settings();
     let local_path = in_dir(&settings.lcwd, local);
     let remote_base = in_remote_dir(&settings.cwd, remote);
-    let files = local_files(&local_path).map_err(|e| format!("put(): {e}"))?;
+    let files = local_files(&local_path)?;
     let mode = match options.get("mode") {
         Some(mode) => Some(parse_mode(mode).ok_or("put(): `mode` must be like 0o644 or \"644\"")?),
         None => None,
@@ -374,9 +374,9 @@ fn in_remote_dir(dirs: &[String], path: &str) -> String {
 }
 
 /// The files to upload, with their paths relative to `root` (empty for a single file).
-fn local_files(root: &Path) -> Result<Vec<(PathBuf, PathBuf)>, String> {
-    let meta =
-        std::fs::metadata(root).map_err(|e| format!("cannot read `{}`: {e}", root.display()))?;
+fn local_files(root: &Path) -> Result<Vec<(PathBuf, PathBuf)>, Box<EvalAltResult>> {
+    let meta = std::fs::metadata(root)
+        .map_err(|e| format!("put(): cannot read `{}`: {e}", root.display()))?;
     if !meta.is_dir() {
         return Ok(vec![(root.to_path_buf(), PathBuf::new())]);
     }
@@ -384,7 +384,7 @@ fn local_files(root: &Path) -> Result<Vec<(PathBuf, PathBuf)>, String> {
     let mut pending = vec![root.to_path_buf()];
     while let Some(dir) = pending.pop() {
         let mut entries: Vec<_> = std::fs::read_dir(&dir)
-            .map_err(|e| format!("cannot read `{}`: {e}", dir.display()))?
+            .map_err(|e| format!("put(): cannot read `{}`: {e}", dir.display()))?
             .filter_map(Result::ok)
             .map(|e| e.path())
             .collect();
