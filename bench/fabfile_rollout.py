@@ -1,4 +1,4 @@
-"""Fabric 1.x's side of bench/rollout: SCENARIO.md's rolling hotfix as a Fabric 1.x user
+"""Fabric 1.x's side of bench/rollout: the rolling hotfix as a Fabric 1.x user
 writes it, on the demo fleet that `rfab-demo bench` describes in RFAB_FLEET_* variables.
 
 It does what rfab's root fabfile does, with the same safety: HAProxy's runtime API through

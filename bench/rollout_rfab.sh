@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# rfab's side of bench/rollout: SCENARIO.md's five commands, or `rolling` for the one
+# rfab's side of bench/rollout: the rolling hotfix's five commands, or `rolling` for the one
 # command, on the fleet `rfab-demo bench` describes in RFAB_FLEET_* variables.
 set -euo pipefail
 rfab() {

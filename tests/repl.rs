@@ -429,8 +429,8 @@ fn repl_must_come_last_and_a_task_named_repl_wins() {
         .run();
 }
 
-/// Issue #11: an entry ran on its hosts one after the other, so `run("sleep 1")` on four
-/// hosts took four seconds, though the README says the hosts run in parallel.
+/// An entry ran on its hosts one after the other, so `run("sleep 1")` on four hosts took
+/// four seconds, though the README says the hosts run in parallel.
 #[test]
 fn an_entry_runs_on_its_hosts_in_parallel() {
     let fleet = Fleet::start(4);
@@ -441,7 +441,7 @@ fn an_entry_runs_on_its_hosts_in_parallel() {
         .test()
         .fabfile(FABFILE)
         .args(&["-H", &fleet.host_list(), "repl"])
-        .stdin("run(\"sleep 1; printf '%0500d\\\\n' 0\"); env.host_string + \" slept\"\n")
+        .stdin("run(\"echo began $(date +%s%N); sleep 1; echo ended $(date +%s%N); printf '%0500d\\\\n' 0\"); env.host_string + \" slept\"\n")
         .run();
     let took = started.elapsed();
     // Connecting, one second of sleep and disconnecting: far from four seconds of sleep.
@@ -451,6 +451,25 @@ fn an_entry_runs_on_its_hosts_in_parallel() {
         ran.stdout
     );
     let lines: Vec<&str> = ran.stdout.lines().collect();
+    // Every host's sleep overlaps every other's: all began before any ended.
+    let stamps = |word: &str| -> Vec<u128> {
+        hosts
+            .iter()
+            .map(|host| {
+                let prefix = format!("[{host}] out: {word} ");
+                lines
+                    .iter()
+                    .find_map(|line| line.strip_prefix(prefix.as_str()))
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or_else(|| panic!("no `{word}` from {host} in\n{}", ran.stdout))
+            })
+            .collect()
+    };
+    let (began, ended) = (stamps("began"), stamps("ended"));
+    assert!(
+        began.iter().max() < ended.iter().min(),
+        "the hosts' sleeps did not all overlap: began {began:?}, ended {ended:?}"
+    );
     for host in &hosts {
         let whole = format!("[{host}] out: {long}");
         assert!(

@@ -9,7 +9,7 @@ use crate::cli::arguments::Arguments;
 use crate::cli::settings;
 use crate::error::{Error, Result};
 use crate::output::Levels;
-use crate::script::context::CliHosts;
+use crate::script::runtime::CliHosts;
 use crate::ssh::host_string::Host;
 use crate::ssh::options::SshOptions;
 

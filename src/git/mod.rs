@@ -10,6 +10,7 @@
 mod archive;
 mod error;
 mod mirror;
+mod pattern;
 mod refs;
 mod remote;
 

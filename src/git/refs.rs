@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 use git2::{Oid, Repository};
 use semver::Version;
 
-use super::archive::glob;
+use super::pattern::glob;
 use super::remote::{is_url, remote_refs};
 use super::{Access, Error, Tag};
 

@@ -26,9 +26,9 @@ mod session;
 pub(crate) use session::Session;
 
 use crate::error::{Error, Result};
-use crate::script::context::CliHosts;
 use crate::script::fabfile::Fabfile;
 use crate::script::invocation::Invocation;
+use crate::script::runtime::CliHosts;
 use crate::signals;
 use completion::Words;
 use input::Input;

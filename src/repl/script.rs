@@ -21,10 +21,11 @@ use rhai::{
 use crate::error::{Error, Result};
 use crate::script::abort;
 use crate::script::api::CommandResult;
-use crate::script::context::{Context, Runtime};
+use crate::script::context::Context;
 use crate::script::decorators::Tags;
 use crate::script::diagnostic::Sources;
 use crate::script::pool::{self, Outcome, Pool, Turn};
+use crate::script::runtime::Runtime;
 use crate::ssh::target::Target;
 
 /// The variable an entry's final expression is kept in, to be shown.

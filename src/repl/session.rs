@@ -10,7 +10,6 @@ use rhai::Engine;
 use crate::error::Result;
 use crate::repl::script::Script;
 use crate::script::api;
-use crate::script::context::Runtime;
 use crate::script::decorators::Tags;
 use crate::script::diagnostic::{Sources, display_path};
 use crate::script::executor::Executor;
@@ -18,6 +17,7 @@ use crate::script::fabfile::Fabfile;
 use crate::script::host_list::{self, Selection};
 use crate::script::invocation::Invocation;
 use crate::script::load;
+use crate::script::runtime::Runtime;
 use crate::ssh::target::Target;
 
 pub(crate) struct Session {

@@ -1,95 +1,18 @@
-//! What a script call carries: the run's shared [`Runtime`] and, per call, the task and the
+//! What a script call carries: the run's shared `Runtime` and, per call, the task and the
 //! host it works on ([`Context`], passed as Rhai's call tag).
 //!
 //! Per-host state lives here and travels with each call, so hosts running in parallel never
 //! share it; `env` holds only what the whole run shares.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use rhai::{Dynamic, EvalAltResult, Map, NativeCallContext};
 
-use crate::output::summary::Summary;
-use crate::output::{Level, Levels, Output};
-use crate::script::env::{Env, EnvView, truthy};
-use crate::script::fabfile::Fabfile;
+use crate::output::{Level, Levels};
+use crate::script::env::{EnvView, truthy};
+use crate::script::runtime::Runtime;
 use crate::script::scoped::ScopedSettings;
-use crate::ssh::connection_cache::Connections;
-use crate::ssh::credentials::Credentials;
-use crate::ssh::options::SshOptions;
 use crate::ssh::target::Target;
-
-/// Hosts and roles given with `-H`, `-R` and `-x`.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct CliHosts {
-    pub(crate) hosts: Vec<String>,
-    pub(crate) roles: Vec<String>,
-    pub(crate) exclude_hosts: Vec<String>,
-}
-
-/// Shared by every call of one run.
-///
-/// A run of the command line sets it up once; `rfab repl` changes a few parts of it between
-/// lines (the fabfile on `:reload`, dry-run on `:dry`, the hosts of `-H`/`-R`), which is why
-/// those sit behind locks.
-#[derive(Debug)]
-pub(crate) struct Runtime {
-    pub(crate) output: Output,
-    pub(crate) env: Env,
-    pub(crate) cli: RwLock<CliHosts>,
-    pub(crate) ssh: SshOptions,
-    /// `--dry-run`: print commands and transfers, connect nowhere.
-    pub(crate) dry_run: AtomicBool,
-    /// Under `--dry-run`, the states load-balancer operations would have set so far, by
-    /// backend and server: later tasks of the run see them, as they would the real ones.
-    pub(crate) lb_plan: crate::lb::Plan,
-    pub(crate) credentials: Credentials,
-    pub(crate) connections: Connections,
-    pub(crate) summary: Summary,
-    /// Release archives and repository mirrors made for this run.
-    pub(crate) scratch: crate::script::scratch::Scratch,
-    /// Set once the fabfile is loaded; `execute()` finds tasks through it.
-    pub(crate) fabfile: RwLock<Option<Arc<Fabfile>>>,
-}
-
-impl Runtime {
-    /// The hosts, roles and exclusions of `-H`, `-R` and `-x`.
-    pub(crate) fn cli(&self) -> CliHosts {
-        self.cli
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    pub(crate) fn set_cli(&self, cli: CliHosts) {
-        *self.cli.write().unwrap_or_else(PoisonError::into_inner) = cli;
-    }
-
-    pub(crate) fn dry_run(&self) -> bool {
-        self.dry_run.load(Ordering::Relaxed)
-    }
-
-    /// Turns dry-run on or off; a new dry run starts from the load balancers' real states.
-    pub(crate) fn set_dry_run(&self, dry_run: bool) {
-        self.dry_run.store(dry_run, Ordering::Relaxed);
-        self.lb_plan
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clear();
-    }
-
-    /// The fabfile, once loaded.
-    pub(crate) fn fabfile(&self) -> Option<Arc<Fabfile>> {
-        self.fabfile
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    pub(crate) fn set_fabfile(&self, fabfile: Arc<Fabfile>) {
-        *self.fabfile.write().unwrap_or_else(PoisonError::into_inner) = Some(fabfile);
-    }
-}
 
 /// The call tag: who is calling, on which host, under which scoped settings.
 #[derive(Clone, Debug)]

@@ -7,8 +7,9 @@ use rhai::module_resolvers::{FileModuleResolver, ModuleResolversCollection};
 use rhai::{Dynamic, Engine};
 
 use crate::script::api;
-use crate::script::context::{Context, Runtime};
+use crate::script::context::Context;
 use crate::script::limits::limit;
+use crate::script::runtime::Runtime;
 use crate::script::stdlib::Stdlib;
 use crate::signals;
 

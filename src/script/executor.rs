@@ -13,12 +13,12 @@ use rhai::{CallFnOptions, Dynamic, Engine, EvalAltResult, Scope};
 
 use crate::error::{Error, Result};
 use crate::script::abort;
-use crate::script::context::Runtime;
 use crate::script::diagnostic::ENTRY_SOURCE;
 use crate::script::fabfile::Fabfile;
 use crate::script::host_list::{self, Selection};
 use crate::script::invocation::Invocation;
 use crate::script::pool::{self, Pool, Turn};
+use crate::script::runtime::Runtime;
 use crate::script::task::{Overload, Task};
 use crate::signals;
 use crate::ssh::target::Target;

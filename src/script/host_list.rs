@@ -10,9 +10,9 @@
 use rhai::{Dynamic, Map};
 
 use crate::error::{Error, Result};
-use crate::script::context::Runtime;
 use crate::script::decorators::Tags;
 use crate::script::env;
+use crate::script::runtime::Runtime;
 use crate::ssh::target::Target;
 
 /// Hosts, roles and exclusions named at one level of precedence.

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use rhai::Engine;
 
 use crate::error::Result;
-use crate::script::context::Runtime;
 use crate::script::diagnostic::Sources;
 use crate::script::fabfile::Fabfile;
+use crate::script::runtime::Runtime;
 use crate::script::task::MODULE_NAME;
 use crate::script::{engine, limits};
 

@@ -16,6 +16,7 @@ pub(crate) mod listing;
 pub(crate) mod load;
 pub(crate) mod methods;
 pub(crate) mod pool;
+pub(crate) mod runtime;
 pub(crate) mod scoped;
 pub(crate) mod scratch;
 pub(crate) mod stdlib;

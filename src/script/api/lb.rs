@@ -237,7 +237,7 @@ fn interval(options: &Map) -> Result<Duration, Box<EvalAltResult>> {
 
 /// The load balancer's host, reached over the run's SSH connection to it.
 struct LbHost {
-    runtime: Arc<crate::script::context::Runtime>,
+    runtime: Arc<crate::script::runtime::Runtime>,
     target: Target,
 }
 

@@ -1,0 +1,86 @@
+//! What every call of one run shares: env, the hosts of `-H`/`-R`, SSH options and
+//! connections, credentials, dry-run and its load-balancer plan, the summary, the run's
+//! private files, and the fabfile.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
+
+use crate::output::Output;
+use crate::output::summary::Summary;
+use crate::script::env::Env;
+use crate::script::fabfile::Fabfile;
+use crate::ssh::connection_cache::Connections;
+use crate::ssh::credentials::Credentials;
+use crate::ssh::options::SshOptions;
+
+/// Hosts and roles given with `-H`, `-R` and `-x`.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct CliHosts {
+    pub(crate) hosts: Vec<String>,
+    pub(crate) roles: Vec<String>,
+    pub(crate) exclude_hosts: Vec<String>,
+}
+
+/// Shared by every call of one run.
+///
+/// A run of the command line sets it up once; `rfab repl` changes a few parts of it between
+/// lines (the fabfile on `:reload`, dry-run on `:dry`, the hosts of `-H`/`-R`), which is why
+/// those sit behind locks.
+#[derive(Debug)]
+pub(crate) struct Runtime {
+    pub(crate) output: Output,
+    pub(crate) env: Env,
+    pub(crate) cli: RwLock<CliHosts>,
+    pub(crate) ssh: SshOptions,
+    /// `--dry-run`: print commands and transfers, connect nowhere.
+    pub(crate) dry_run: AtomicBool,
+    /// Under `--dry-run`, the states load-balancer operations would have set so far, by
+    /// backend and server: later tasks of the run see them, as they would the real ones.
+    pub(crate) lb_plan: crate::lb::Plan,
+    pub(crate) credentials: Credentials,
+    pub(crate) connections: Connections,
+    pub(crate) summary: Summary,
+    /// Release archives and repository mirrors made for this run.
+    pub(crate) scratch: crate::script::scratch::Scratch,
+    /// Set once the fabfile is loaded; `execute()` finds tasks through it.
+    pub(crate) fabfile: RwLock<Option<Arc<Fabfile>>>,
+}
+
+impl Runtime {
+    /// The hosts, roles and exclusions of `-H`, `-R` and `-x`.
+    pub(crate) fn cli(&self) -> CliHosts {
+        self.cli
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(crate) fn set_cli(&self, cli: CliHosts) {
+        *self.cli.write().unwrap_or_else(PoisonError::into_inner) = cli;
+    }
+
+    pub(crate) fn dry_run(&self) -> bool {
+        self.dry_run.load(Ordering::Relaxed)
+    }
+
+    /// Turns dry-run on or off; a new dry run starts from the load balancers' real states.
+    pub(crate) fn set_dry_run(&self, dry_run: bool) {
+        self.dry_run.store(dry_run, Ordering::Relaxed);
+        self.lb_plan
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
+    /// The fabfile, once loaded.
+    pub(crate) fn fabfile(&self) -> Option<Arc<Fabfile>> {
+        self.fabfile
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(crate) fn set_fabfile(&self, fabfile: Arc<Fabfile>) {
+        *self.fabfile.write().unwrap_or_else(PoisonError::into_inner) = Some(fabfile);
+    }
+}
