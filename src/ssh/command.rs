@@ -61,32 +61,22 @@ pub(crate) struct Completed {
     pub(crate) cut: bool,
 }
 
-#[derive(Debug)]
+/// Why a command did not complete, in words for a message that names the host and the
+/// command around it.
+#[derive(Debug, thiserror::Error)]
 pub(crate) enum Failure {
+    #[error("interrupted (Ctrl-C)")]
     Interrupted,
+    #[error("it ran past its {}s and was stopped (-T)", .0.as_secs_f64())]
     TimedOut(Duration),
+    #[error("{0}")]
     SudoPassword(&'static str),
     /// The connection was lost.
+    #[error("the connection failed: {0}")]
     Ssh(String),
     /// The host stopped answering: why.
+    #[error("the host stopped answering: {0}")]
     Stalled(String),
-}
-
-/// In words, for a message that names the host and the command around it.
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Interrupted => f.write_str("interrupted (Ctrl-C)"),
-            Self::TimedOut(limit) => write!(
-                f,
-                "it ran past its {}s and was stopped (-T)",
-                limit.as_secs_f64()
-            ),
-            Self::SudoPassword(why) => f.write_str(why),
-            Self::Ssh(why) => write!(f, "the connection failed: {why}"),
-            Self::Stalled(why) => write!(f, "the host stopped answering: {why}"),
-        }
-    }
 }
 
 impl From<Stop> for Failure {

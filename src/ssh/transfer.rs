@@ -18,13 +18,16 @@ use crate::ssh::watch::{Stop, Watch};
 const CHUNK: usize = 1 << 20;
 
 /// Why a transfer failed.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub(crate) enum Failed {
     /// Ctrl-C.
+    #[error("interrupted")]
     Interrupted,
     /// The transfer failed; the connection is fine.
+    #[error("{0}")]
     Transfer(String),
     /// The connection failed or the host stopped answering: it is beyond use.
+    #[error("{0}")]
     Connection(Stop),
 }
 

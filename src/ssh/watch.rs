@@ -29,32 +29,26 @@ const TICK: Duration = Duration::from_millis(100);
 const AWAY: Duration = Duration::from_secs(2);
 
 /// Why a remote operation was given up.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub(crate) enum Stop {
     /// Ctrl-C.
+    #[error("interrupted")]
     Interrupted,
     /// Nothing moved for this long; the flag that set the limit.
+    #[error("no progress for {secs}s ({flag})", secs = .0.as_secs_f64(), flag = .1)]
     NoProgress(Duration, &'static str),
     /// The host answered no keepalive for this long: it is stopped, gone or cut off.
+    #[error("no answer to keepalives for {}s (--keepalive)", .0.as_secs())]
     Unanswered(Duration),
-    /// The connection failed.
+    /// The connection failed: libssh2's words.
+    #[error("{0}")]
     Ssh(String),
 }
 
 impl Stop {
     /// Why, for a user: `no answer to keepalives for 6s (--keepalive)`.
     pub(crate) fn reason(&self) -> String {
-        match self {
-            Self::Interrupted => "interrupted".into(),
-            Self::NoProgress(limit, flag) => {
-                format!("no progress for {}s ({flag})", limit.as_secs_f64())
-            }
-            Self::Unanswered(silent) => format!(
-                "no answer to keepalives for {}s (--keepalive)",
-                silent.as_secs()
-            ),
-            Self::Ssh(e) => e.clone(),
-        }
+        self.to_string()
     }
 
     /// `what` (e.g. the upload of a file) failed on `host` this way, for a user.
