@@ -78,6 +78,24 @@ impl Lines {
         self.skip_empty_line = terminal && self.partial.is_empty();
     }
 
+    /// Finishes a command's two streams, passing each unterminated last line to `each`
+    /// (`true` for stderr): stdout and stderr as kept, and whether either was cut.
+    pub(crate) fn finish_both(
+        stdout: Self,
+        stderr: Self,
+        each: &mut dyn FnMut(bool, &str),
+    ) -> (String, String, bool) {
+        let (out, out_cut) = stdout.finish(&mut |line| {
+            each(false, line);
+            true
+        });
+        let (err, err_cut) = stderr.finish(&mut |line| {
+            each(true, line);
+            true
+        });
+        (out, err, out_cut || err_cut)
+    }
+
     /// The whole stream as kept, after passing its unterminated last line to `keep`; ends
     /// with a marker line if the limit cut it. Says whether it was cut.
     pub(crate) fn finish(mut self, keep: &mut dyn FnMut(&str) -> bool) -> (String, bool) {

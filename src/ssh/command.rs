@@ -280,21 +280,14 @@ fn pump(
             watch.wait().map_err(|stop| (stop.into(), pid))?;
         }
     }
-    let (stdout, stdout_cut) = stdout.finish(&mut |line| {
-        each(false, line);
-        true
-    });
-    let (stderr, stderr_cut) = stderr.finish(&mut |line| {
-        each(true, line);
-        true
-    });
+    let (stdout, stderr, cut) = Lines::finish_both(stdout, stderr, each);
     Ok((
         Completed {
             stdout,
             stderr,
             code: 0,
             signal: None,
-            cut: stdout_cut || stderr_cut,
+            cut,
         },
         pid,
     ))

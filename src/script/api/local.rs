@@ -203,15 +203,7 @@ fn stream(
     for handle in readers.into_iter().flatten() {
         let _ = handle.join();
     }
-    let (stdout, stdout_cut) = stdout.finish(&mut |line| {
-        each(false, line);
-        true
-    });
-    let (stderr, stderr_cut) = stderr.finish(&mut |line| {
-        each(true, line);
-        true
-    });
-    Ok((stdout, stderr, stdout_cut || stderr_cut))
+    Ok(Lines::finish_both(stdout, stderr, &mut each))
 }
 
 fn reader(
