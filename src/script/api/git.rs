@@ -168,7 +168,7 @@ pub(crate) mod git_api {
     /// commit id it archived.
     ///
     /// ```rhai
-    /// let commit = git::archive(".", "v3.0.1", "/tmp/app-v3.0.1.tar.gz");
+    /// let commit = git::archive(".", "v3.0.1", "build/app-v3.0.1.tar.gz");
     /// ```
     #[rhai_fn(return_raw)]
     pub fn archive(repo: &str, reference: &str, out: &str) -> Result<String, Box<EvalAltResult>> {
