@@ -5,4 +5,5 @@ pub(crate) mod config;
 pub(crate) mod run;
 pub(crate) mod search;
 pub(crate) mod settings;
+pub(crate) mod setup;
 pub(crate) mod subcommand;

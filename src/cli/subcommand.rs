@@ -1,32 +1,21 @@
-//! What rfab was asked to do, and doing it.
-
-use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, RwLock};
+//! What rfab was asked to do, and handing it to the layer that does it.
 
 use clap::CommandFactory;
 use clap_complete::Shell;
-use rhai::{Array, Dynamic, Map};
 
 use crate::cli::arguments::Arguments;
 use crate::cli::config::Config;
-use crate::cli::search;
+use crate::cli::setup::{self, Loaded};
 use crate::error::{Error, Result};
 use crate::output::Output;
-use crate::output::summary::Summary;
 use crate::repl::{self, Session};
 use crate::script::api;
-use crate::script::diagnostic::Sources;
 use crate::script::engine;
 use crate::script::env::Env;
 use crate::script::executor::Executor;
 use crate::script::invocation::{self, Invocation};
 use crate::script::listing;
-use crate::script::load::load;
-use crate::script::runtime::Runtime;
 use crate::signals;
-use crate::ssh::connection_cache::Connections;
-use crate::ssh::credentials::Credentials;
-use crate::ssh::target::local_user;
 
 #[derive(Debug)]
 pub(crate) enum Subcommand {
@@ -67,167 +56,68 @@ impl Subcommand {
             Self::Completions(shell) => {
                 let mut stdout = std::io::stdout();
                 clap_complete::generate(*shell, &mut Arguments::command(), "rfab", &mut stdout);
-                Ok(())
             }
             Self::Api(name) => {
-                let runtime = runtime(config, output, Env::default());
+                let runtime = setup::runtime(config, output, Env::default());
                 let engine = engine::build(&runtime, &config.cwd);
-                match api::reference(&engine, name.as_deref()) {
-                    Some(text) => {
-                        output.say(text.trim_end());
-                        Ok(())
-                    }
-                    None => Err(Error::UnknownApi {
+                let text =
+                    api::reference(&engine, name.as_deref()).ok_or_else(|| Error::UnknownApi {
                         name: name.clone().unwrap_or_default(),
-                    }),
-                }
+                    })?;
+                output.say(text.trim_end());
             }
-            Self::List | Self::Shortlist | Self::Display(_) | Self::Run(_) => {
-                self.with_fabfile(config, output)
+            Self::List => {
+                output.say(listing::list(&setup::load(config, output, false)?.fabfile).trim_end());
             }
-        }
-    }
-
-    fn with_fabfile(&self, config: &Config, output: &Output) -> Result<()> {
-        let adhoc_only = matches!(self, Self::Run(invocations) if invocations.is_empty())
-            && config.command.is_some();
-        let path = if adhoc_only {
-            None
-        } else {
-            Some(search::find(config.fabfile.as_deref(), &config.cwd)?)
-        };
-        let base = path
-            .as_deref()
-            .and_then(std::path::Path::parent)
-            .map_or_else(|| config.cwd.clone(), std::path::Path::to_path_buf);
-        let sources = Sources::new(base);
-        let runtime = runtime(config, output, seed_env(config, path.as_deref()));
-        let (engine, fabfile) = load(&runtime, path.as_deref(), &sources)?;
-        match self {
-            Self::List => output.say(listing::list(&fabfile).trim_end()),
-            Self::Shortlist => output.say(listing::shortlist(&fabfile).trim_end()),
-            Self::Display(name) => output.say(listing::display(fabfile.task(name)?).trim_end()),
-            Self::Run(invocations) => {
-                let (invocations, interactive) = repl::requested(invocations, &fabfile)?;
-                if invocations.is_empty() && config.command.is_none() && !interactive {
-                    output.say(listing::list(&fabfile).trim_end());
-                    return Err(Error::NoTask);
-                }
-                // Every task is checked before the first one runs.
-                for invocation in invocations {
-                    fabfile.task(&invocation.task)?.bind(invocation)?;
-                }
-                signals::install();
-                runtime
-                    .credentials
-                    .ask_up_front(config.ask_up_front.0, config.ask_up_front.1);
-                if interactive {
-                    let path = path.expect("`repl` is a task word, so a fabfile was loaded");
-                    let session = Session::new(runtime, engine, fabfile, path, sources);
-                    return repl::run(session, invocations, config.command.as_deref());
-                }
-                let executor = Executor {
-                    engine: &engine,
-                    runtime: &runtime,
-                    fabfile: &fabfile,
-                };
-                let result = executor.run(invocations).and_then(|()| {
-                    config
-                        .command
-                        .as_deref()
-                        .map_or(Ok(()), |command| executor.run_command(command))
-                });
-                // The run's output, with the levels of --hide/--show.
-                let output = &runtime.output;
-                runtime.summary.print(output);
-                if result.is_ok() {
-                    output.status("\nDone.");
-                }
-                runtime.connections.close_all(output);
-                result?;
+            Self::Shortlist => {
+                output.say(
+                    listing::shortlist(&setup::load(config, output, false)?.fabfile).trim_end(),
+                );
             }
-            Self::Completions(_) | Self::Api(_) => unreachable!("handled without a fabfile"),
+            Self::Display(name) => {
+                let loaded = setup::load(config, output, false)?;
+                output.say(listing::display(loaded.fabfile.task(name)?).trim_end());
+            }
+            Self::Run(invocations) => run(config, output, invocations)?,
         }
         Ok(())
     }
 }
 
-fn runtime(config: &Config, output: &Output, env: Env) -> Arc<Runtime> {
-    crate::git::bound_waits(
-        config.ssh.connect_timeout,
-        crate::ssh::connection::silence_limit(config.ssh.keepalive),
-    );
-    let mut output = output.clone();
-    output.levels = config.levels;
-    Arc::new(Runtime {
-        output,
-        env,
-        cli: RwLock::new(config.cli.clone()),
-        ssh: config.ssh.clone(),
-        dry_run: AtomicBool::new(config.dry_run),
-        lb_plan: crate::lb::Plan::default(),
-        credentials: Credentials::new(
-            config.password.clone(),
-            config.sudo_password.clone(),
-            config.abort_on_prompts,
-        ),
-        connections: Connections::default(),
-        summary: Summary::default(),
-        scratch: crate::script::scratch::Scratch::default(),
-        fabfile: RwLock::new(None),
-    })
-}
-
-/// Fabric's defaults, then `--set`, then the options that name an env key (they win).
-fn seed_env(config: &Config, fabfile: Option<&std::path::Path>) -> Env {
-    let env = Env::default();
-    let list = |items: &[String]| {
-        Dynamic::from_array(
-            items
-                .iter()
-                .map(|s| Dynamic::from(s.clone()))
-                .collect::<Array>(),
-        )
-    };
-    let user = local_user();
-    let path = fabfile.map_or(Dynamic::UNIT, |f| Dynamic::from(f.display().to_string()));
-    for (key, value) in [
-        ("hosts", list(&config.cli.hosts)),
-        ("roles", list(&config.cli.roles)),
-        ("exclude_hosts", list(&config.cli.exclude_hosts)),
-        ("roledefs", Dynamic::from_map(Map::new())),
-        ("user", Dynamic::from(user.clone())),
-        ("local_user", Dynamic::from(user)),
-        ("port", Dynamic::from_int(22)),
-        ("shell", Dynamic::from(config.shell.clone())),
-        ("warn_only", Dynamic::FALSE),
-        ("abort_on_prompts", Dynamic::FALSE),
-        ("fabfile", path.clone()),
-        ("real_fabfile", path),
-        ("tasks", list(&config.task_words)),
-        (
-            "version",
-            Dynamic::from(env!("CARGO_PKG_VERSION").to_owned()),
-        ),
-    ] {
-        env.set(key, value);
+/// `rfab TASK...`, `rfab -- COMMAND` and `rfab repl`: every task word checked against the
+/// fabfile before the first task runs, then the run or the REPL.
+fn run(config: &Config, output: &Output, invocations: &[Invocation]) -> Result<()> {
+    let adhoc_only = invocations.is_empty() && config.command.is_some();
+    let Loaded {
+        runtime,
+        engine,
+        fabfile,
+        path,
+        sources,
+    } = setup::load(config, output, adhoc_only)?;
+    let (invocations, interactive) = repl::requested(invocations, &fabfile)?;
+    if invocations.is_empty() && config.command.is_none() && !interactive {
+        output.say(listing::list(&fabfile).trim_end());
+        return Err(Error::NoTask);
     }
-    for (key, value) in &config.settings {
-        env.set(key, value.clone());
+    for invocation in invocations {
+        fabfile.task(&invocation.task)?.bind(invocation)?;
     }
-    if let Some(user) = &config.user {
-        env.set("user", Dynamic::from(user.clone()));
+    signals::install();
+    runtime
+        .credentials
+        .ask_up_front(config.ask_up_front.0, config.ask_up_front.1);
+    if interactive {
+        let path = path.expect("`repl` is a task word, so a fabfile was loaded");
+        let session = Session::new(runtime, engine, fabfile, path, sources);
+        return repl::run(session, invocations, config.command.as_deref());
     }
-    if let Some(port) = config.port {
-        env.set("port", Dynamic::from_int(i64::from(port)));
+    Executor {
+        engine: &engine,
+        runtime: &runtime,
+        fabfile: &fabfile,
     }
-    if config.warn_only {
-        env.set("warn_only", Dynamic::TRUE);
-    }
-    if config.abort_on_prompts {
-        env.set("abort_on_prompts", Dynamic::TRUE);
-    }
-    env
+    .run_to_end(invocations, config.command.as_deref())
 }
 
 #[cfg(test)]

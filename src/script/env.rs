@@ -141,9 +141,3 @@ impl EnvView {
      use `execute(task, [], #{{ hosts: [...] }})` to run a task on other hosts"
 )]
 pub(crate) struct HostKey(String);
-
-impl From<HostKey> for Box<rhai::EvalAltResult> {
-    fn from(error: HostKey) -> Self {
-        error.to_string().into()
-    }
-}

@@ -33,6 +33,27 @@ pub(crate) struct Executor<'a> {
 }
 
 impl Executor<'_> {
+    /// A whole `rfab` run: the tasks in order, then the ad-hoc command after `--`; then,
+    /// however they ended, the summary, `Done.` when all went well, and every connection
+    /// closed.
+    pub(crate) fn run_to_end(
+        &self,
+        invocations: &[Invocation],
+        command: Option<&str>,
+    ) -> Result<()> {
+        let result = self
+            .run(invocations)
+            .and_then(|()| command.map_or(Ok(()), |command| self.run_command(command)));
+        // The run's output, with the levels of --hide/--show.
+        let output = &self.runtime.output;
+        self.runtime.summary.print(output);
+        if result.is_ok() {
+            output.status("\nDone.");
+        }
+        self.runtime.connections.close_all(output);
+        result
+    }
+
     /// Runs the invocations in order; a failed task ends the run.
     pub(crate) fn run(&self, invocations: &[Invocation]) -> Result<()> {
         for invocation in invocations {

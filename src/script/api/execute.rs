@@ -97,8 +97,8 @@ fn execute(
     let fabfile = runtime
         .fabfile()
         .ok_or("execute() runs tasks, so it cannot be called while the fabfile loads")?;
-    let task = fabfile.task(name).map_err(|e| e.to_string())?;
-    let overload = task.overload(args.len()).map_err(|e| e.to_string())?;
+    let task = fabfile.task(name)?;
+    let overload = task.overload(args.len())?;
     let executor = Executor {
         engine: ctx.engine(),
         runtime,
@@ -106,11 +106,13 @@ fn execute(
     };
     let results = executor
         .execute(task, overload, args, &own, context.target.as_ref())
-        .map_err(|e| match e {
-            Error::Interrupted => {
-                EvalAltResult::ErrorTerminated(Dynamic::UNIT, ctx.call_position()).into()
+        .map_err(|e| -> Box<EvalAltResult> {
+            match e {
+                Error::Interrupted => {
+                    EvalAltResult::ErrorTerminated(Dynamic::UNIT, ctx.call_position()).into()
+                }
+                other => other.into(),
             }
-            other => Box::<EvalAltResult>::from(other.to_string()),
         })?;
     let mut map = Map::new();
     for (target, result) in results {

@@ -12,19 +12,6 @@ use crate::script::context::Context;
 use crate::ssh::ssh_config::HostConfig;
 use crate::ssh::target::Target;
 
-// Errors become script errors here, once, in the words of their `Display`.
-impl From<crate::git::Error> for Box<EvalAltResult> {
-    fn from(error: crate::git::Error) -> Self {
-        error.to_string().into()
-    }
-}
-
-impl From<crate::script::scratch::Error> for Box<EvalAltResult> {
-    fn from(error: crate::script::scratch::Error) -> Self {
-        error.to_string().into()
-    }
-}
-
 /// How to reach `repo` if it is an SSH repository (`ssh://...` or `user@host:path`): as
 /// `run()` would reach that host.
 fn access(ctx: &NativeCallContext, repo: &str) -> Result<Access, Box<EvalAltResult>> {
@@ -32,7 +19,7 @@ fn access(ctx: &NativeCallContext, repo: &str) -> Result<Access, Box<EvalAltResu
         return Ok(Access::default());
     };
     let context = Context::of(ctx)?;
-    let target = Target::hop(authority).map_err(|e| e.to_string())?;
+    let target = Target::hop(authority)?;
     let ssh = &context.runtime.ssh;
     let config = HostConfig::resolve(&target, ssh.ssh_config.as_deref());
     let mut keys = ssh.identities.clone();

@@ -14,28 +14,14 @@ fn say(ctx: &NativeCallContext) -> Result<impl Fn(&str), Box<EvalAltResult>> {
     Ok(move |text: &str| context.runtime.output.user(Some("lb"), text))
 }
 
-/// A load balancer's failure as a script error. After Ctrl-C it ends the run as interrupted
-/// (exit 130), as any interruption does, instead of as a failed task; its message still
-/// says where it left the groups.
-fn failure(ctx: &NativeCallContext, error: crate::lb::Error) -> EvalAltResult {
-    let interrupted = matches!(error, crate::lb::Error::Interrupted(_));
-    let message = error.to_string();
-    if !interrupted && !crate::signals::interrupted() {
-        return EvalAltResult::ErrorRuntime(message.into(), ctx.call_position());
-    }
-    if let Ok(context) = Context::of(ctx) {
-        context.runtime.output.warning(Some("lb"), &message);
-    }
-    EvalAltResult::ErrorTerminated(message.into(), ctx.call_position())
-}
-
 #[export_module]
 pub(crate) mod load_balancer_api {
     use rhai::{Array, Map};
 
-    use super::{NativeCallContext, failure, say};
+    use super::{NativeCallContext, say};
     use crate::lb::LoadBalancer;
     use crate::lb::driver::State;
+    use crate::script::api::errors::lb_failure as failure;
 
     /// Each server of the backend: `#{ server, group, status, check, sessions, live }`
     /// (`status` is the load balancer's word, such as HAProxy's `UP` or `MAINT`; `check` the
@@ -51,7 +37,7 @@ pub(crate) mod load_balancer_api {
     ) -> Result<Array, Box<EvalAltResult>> {
         Ok(lb
             .status()
-            .map_err(|e| Box::new(failure(&ctx, e)))?
+            .map_err(|e| failure(&ctx, e))?
             .into_iter()
             .map(|(group, s)| {
                 let live = s.is_live();
@@ -82,8 +68,7 @@ pub(crate) mod load_balancer_api {
         lb: &mut LoadBalancer,
         group: &str,
     ) -> Result<(), Box<EvalAltResult>> {
-        lb.only(group, &say(&ctx)?)
-            .map_err(|e| failure(&ctx, e).into())
+        lb.only(group, &say(&ctx)?).map_err(|e| failure(&ctx, e))
     }
 
     /// Swaps the live group and the out one; returns the group now live.
@@ -96,7 +81,7 @@ pub(crate) mod load_balancer_api {
         ctx: NativeCallContext,
         lb: &mut LoadBalancer,
     ) -> Result<String, Box<EvalAltResult>> {
-        lb.flip(&say(&ctx)?).map_err(|e| failure(&ctx, e).into())
+        lb.flip(&say(&ctx)?).map_err(|e| failure(&ctx, e))
     }
 
     /// Brings every group live (each only if healthy).
@@ -109,7 +94,7 @@ pub(crate) mod load_balancer_api {
         ctx: NativeCallContext,
         lb: &mut LoadBalancer,
     ) -> Result<(), Box<EvalAltResult>> {
-        lb.all(&say(&ctx)?).map_err(|e| failure(&ctx, e).into())
+        lb.all(&say(&ctx)?).map_err(|e| failure(&ctx, e))
     }
 
     /// The one group out of rotation, asked of the load balancer now; an error if none or
@@ -124,7 +109,7 @@ pub(crate) mod load_balancer_api {
         ctx: NativeCallContext,
         lb: &mut LoadBalancer,
     ) -> Result<String, Box<EvalAltResult>> {
-        lb.out_group().map_err(|e| failure(&ctx, e).into())
+        lb.out_group().map_err(|e| failure(&ctx, e))
     }
 
     /// The groups all of whose servers are live.
@@ -139,7 +124,7 @@ pub(crate) mod load_balancer_api {
     ) -> Result<Array, Box<EvalAltResult>> {
         Ok(lb
             .live_groups()
-            .map_err(|e| Box::new(failure(&ctx, e)))?
+            .map_err(|e| failure(&ctx, e))?
             .into_iter()
             .map(Into::into)
             .collect())
@@ -157,7 +142,7 @@ pub(crate) mod load_balancer_api {
         server: &str,
     ) -> Result<(), Box<EvalAltResult>> {
         lb.set(server, State::Ready, &say(&ctx)?)
-            .map_err(|e| failure(&ctx, e).into())
+            .map_err(|e| failure(&ctx, e))
     }
 
     /// Puts one server in maintenance (refused for the last live server).
@@ -172,7 +157,7 @@ pub(crate) mod load_balancer_api {
         server: &str,
     ) -> Result<(), Box<EvalAltResult>> {
         lb.set(server, State::Maint, &say(&ctx)?)
-            .map_err(|e| failure(&ctx, e).into())
+            .map_err(|e| failure(&ctx, e))
     }
 
     /// Lets one server finish its open sessions and take no new ones.
@@ -187,6 +172,6 @@ pub(crate) mod load_balancer_api {
         server: &str,
     ) -> Result<(), Box<EvalAltResult>> {
         lb.set(server, State::Drain, &say(&ctx)?)
-            .map_err(|e| failure(&ctx, e).into())
+            .map_err(|e| failure(&ctx, e))
     }
 }

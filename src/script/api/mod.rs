@@ -6,6 +6,7 @@
 mod command_result;
 mod console;
 mod env;
+mod errors;
 mod execute;
 mod git;
 mod lb;
@@ -104,12 +105,6 @@ pub(crate) fn seconds(what: &str, value: &rhai::Dynamic) -> Result<Duration, Bad
 pub(crate) struct BadSeconds {
     what: String,
     value: String,
-}
-
-impl From<BadSeconds> for Box<rhai::EvalAltResult> {
-    fn from(error: BadSeconds) -> Self {
-        error.to_string().into()
-    }
 }
 
 #[cfg(test)]

@@ -10,12 +10,6 @@ use rhai::{EvalAltResult, FnPtr, Map, NativeCallContext};
 use crate::script::context::Context;
 use crate::script::scoped::ScopedSettings;
 
-impl From<crate::output::UnknownLevel> for Box<EvalAltResult> {
-    fn from(error: crate::output::UnknownLevel) -> Self {
-        error.to_string().into()
-    }
-}
-
 /// Runs `body` with the scoped settings changed by `change`, then puts them back.
 fn scoped(
     ctx: &NativeCallContext,
