@@ -126,6 +126,10 @@ impl Balancer {
 }
 
 /// One command to the runtime API, and its answer.
+///
+/// The fleet reads HAProxy on its own rather than through rfab's `lb::haproxy::exchange`:
+/// tests check what rfab did against this independent reading (an oracle sharing rfab's
+/// code would share its bugs), and the fleet crate does not link rfab.
 fn command(socket: &Path, command: &str) -> Result<String, String> {
     let mut stream = UnixStream::connect(socket).map_err(|e| e.to_string())?;
     // A wedged HAProxy must fail the test that asked, not hang it.
