@@ -10,6 +10,7 @@ mod api;
 mod authentication;
 mod cli;
 mod command_safety;
+mod completions;
 mod deploy;
 mod deploy_safety;
 mod env;

@@ -4,6 +4,7 @@ use clap::CommandFactory;
 use clap_complete::Shell;
 
 use crate::cli::arguments::Arguments;
+use crate::cli::completions;
 use crate::cli::config::Config;
 use crate::cli::setup::{self, Loaded};
 use crate::error::{Error, Result};
@@ -54,8 +55,7 @@ impl Subcommand {
     pub(crate) fn execute(&self, config: &Config, output: &Output) -> Result<()> {
         match self {
             Self::Completions(shell) => {
-                let mut stdout = std::io::stdout();
-                clap_complete::generate(*shell, &mut Arguments::command(), "rfab", &mut stdout);
+                print!("{}", completions::script(*shell, Arguments::command()));
             }
             Self::Api(name) => {
                 let runtime = setup::runtime(config, output, Env::default());
