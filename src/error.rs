@@ -113,7 +113,11 @@ impl Error {
     /// The process exit status for this error.
     pub(crate) fn code(&self) -> i32 {
         match self {
+            // Nothing ran: the command line or the fabfile cannot run as they are.
             Self::FabfileNotFound { .. }
+            | Self::FabfileRead { .. }
+            | Self::Script { .. }
+            | Self::Tag { .. }
             | Self::UnknownTask { .. }
             | Self::UnknownApi { .. }
             | Self::Arity { .. }

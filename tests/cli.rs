@@ -71,6 +71,10 @@ fn no_task_lists_the_tasks_and_fails() {
             Available commands:
 
                 hello    Say hello.
+
+            Built-in commands:
+
+                repl     Open a prompt that runs tasks and script lines on the selected hosts.
             ",
         )
         .stderr(

@@ -72,17 +72,15 @@ printf '%s\n' "${{COMPREPLY[@]}}""#
 /// What zsh offers for `line`: its `_rfab` with `compadd` and `_files` standing in for the
 /// completion system's own, which need a terminal.
 fn zsh(dir: &Path, line: &str) -> Vec<String> {
-    let script = format!(
-        r#"compdef() {{ :; }}
-compadd() {{ [[ "$1" == -- ]] && shift; print -l -- "$@"; }}
-_files() {{ print FILES; }}
+    let script = r#"compdef() { :; }
+compadd() { [[ "$1" == -- ]] && shift; print -l -- "$@"; }
+_files() { print FILES; }
 source <(rfab --completions zsh)
-words=(${{(z)line}})
+words=(${(z)line})
 [[ "$line" == *" " ]] && words+=("")
-CURRENT=${{#words}}
+CURRENT=${#words}
 PREFIX=$words[CURRENT]
-_rfab"#
-    );
+_rfab"#;
     let mut lines = complete(
         "zsh",
         &["-f", "-c"],

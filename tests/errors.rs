@@ -13,7 +13,7 @@ fn syntax_error_points_at_the_line() {
             ",
         )
         .args(&["deploy"])
-        .status(1)
+        .status(2)
         .stdout("")
         .stderr(
             "
@@ -33,7 +33,7 @@ fn syntax_error_in_an_imported_module_names_it() {
         .fabfile("import \"proxy\" as proxy;\nfn t() {}")
         .file("proxy.rhai", "fn flip() {\n    run(\"x\"\n}\n")
         .args(&["--list"])
-        .status(1)
+        .status(2)
         .stderr(
             "
             error: syntax error: Expecting ',' to separate the arguments to function call 'run'
@@ -182,7 +182,7 @@ fn missing_dash_f_fabfile() {
     let test = Test::new();
     let path = test.path().join("nope.rhai").display().to_string();
     test.args(&["-f", "nope.rhai", "t"])
-        .status(1)
+        .status(2)
         .stderr(&format!(
             "error: cannot read fabfile `{path}`: entity not found\nhint: check the path given to `-f`\n"
         ))
@@ -200,7 +200,7 @@ fn unknown_tag_points_at_it() {
             ",
         )
         .args(&["--list"])
-        .status(1)
+        .status(2)
         .stderr(
             "
             error: fabfile.rhai:2:5: in the docs of `deploy`: unknown tag `@paralel` (did you mean `@parallel`?)
@@ -254,7 +254,7 @@ fn eval_is_disabled() {
     let ran = Test::new()
         .fabfile(r#"fn t() { eval("1"); }"#)
         .args(&["t"])
-        .status(1)
+        .status(2)
         .run();
     assert!(
         ran.stderr
@@ -270,7 +270,7 @@ fn list_of_a_fabfile_whose_top_level_loops_forever_fails_fast() {
     Test::new()
         .fabfile("let n = 0;\nloop { n += 1; }\nfn t() {}\n")
         .args(&["--list"])
-        .status(1)
+        .status(2)
         .stdout("")
         // The column is wherever the count ran out.
         .stderr_starts_with(
@@ -297,7 +297,7 @@ fn a_huge_string_is_a_script_error_not_an_abort() {
     Test::new()
         .fabfile("let s = \"0123456789\";\nloop { s += s; }\nfn t() {}\n")
         .args(&["--list"])
-        .status(1)
+        .status(2)
         .stdout("")
         .stderr(
             "

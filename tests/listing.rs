@@ -63,6 +63,57 @@ fn list_groups_and_aligns() {
                 proxy.flip         Swap the live and the out group.
 
                 proxy.lb.socket    Talk to the balancer.
+
+            Built-in commands:
+
+                repl               Open a prompt that runs tasks and script lines on the selected hosts.
+            ",
+        )
+        .run();
+}
+
+/// `--list` cut the first doc line mid-sentence where the sentence went on.
+#[test]
+fn list_shows_the_first_sentence_and_cuts_at_a_word() {
+    Test::new()
+        .fabfile(
+            "
+            /// The whole rollout as one command: group2 only, deploy REF to group1,
+            /// flip, deploy to group2. Then all live.
+            fn rolling(r) {}
+            /// Show, per host, its group, whether the load balancer has it live, the release it
+            /// runs, its lock, its uptime, its load, its disk space, its memory and its mood.
+            fn status() {}
+            ",
+        )
+        .args(&["--list"])
+        .stdout(
+            "
+            Available commands:
+
+                rolling    The whole rollout as one command: group2 only, deploy REF to group1, flip, deploy to…
+                status     Show, per host, its group, whether the load balancer has it live, the release it…
+
+            Built-in commands:
+
+                repl       Open a prompt that runs tasks and script lines on the selected hosts.
+            ",
+        )
+        .run();
+}
+
+#[test]
+fn display_of_repl_describes_the_built_in() {
+    Test::new()
+        .fabfile("fn t() {}")
+        .args(&["-d", "repl"])
+        .stdout_regex(
+            r"
+            Displaying detailed information for built-in command 'repl':
+
+                Open a prompt that runs tasks and script lines on the selected hosts\.
+            .*
+                Usage: rfab \[TASK\.\.\.\] repl
             ",
         )
         .run();
@@ -117,7 +168,7 @@ fn display_shows_every_overload() {
 
                 Usage: rfab prod
                        rfab prod:WHICH
-                Arguments: which
+                Arguments: [which]
             ",
         )
         .run();

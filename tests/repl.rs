@@ -436,20 +436,14 @@ fn an_entry_runs_on_its_hosts_in_parallel() {
     let fleet = Fleet::start(4);
     let hosts: Vec<String> = fleet.hosts.iter().map(crate::sshd::Host::string).collect();
     let long = "0".repeat(500);
-    let started = std::time::Instant::now();
     let ran = fleet
         .test()
         .fabfile(FABFILE)
         .args(&["-H", &fleet.host_list(), "repl"])
         .stdin("run(\"echo began $(date +%s%N); sleep 1; echo ended $(date +%s%N); printf '%0500d\\\\n' 0\"); env.host_string + \" slept\"\n")
         .run();
-    let took = started.elapsed();
-    // Connecting, one second of sleep and disconnecting: far from four seconds of sleep.
-    assert!(
-        took < Duration::from_millis(3500),
-        "took {took:?}:\n{}",
-        ran.stdout
-    );
+    // Timed by the hosts' own clocks, not by a deadline on the run (which a loaded machine
+    // could miss): run one after the other, no host's sleep could overlap another's.
     let lines: Vec<&str> = ran.stdout.lines().collect();
     // Every host's sleep overlaps every other's: all began before any ended.
     let stamps = |word: &str| -> Vec<u128> {

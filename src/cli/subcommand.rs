@@ -67,7 +67,9 @@ impl Subcommand {
                 output.say(text.trim_end());
             }
             Self::List => {
-                output.say(listing::list(&setup::load(config, output, false)?.fabfile).trim_end());
+                let fabfile = setup::load(config, output, false)?.fabfile;
+                let builtins: Vec<_> = repl::builtin(&fabfile).into_iter().collect();
+                output.say(listing::list(&fabfile, &builtins).trim_end());
             }
             Self::Shortlist => {
                 output.say(
@@ -75,8 +77,12 @@ impl Subcommand {
                 );
             }
             Self::Display(name) => {
-                let loaded = setup::load(config, output, false)?;
-                output.say(listing::display(loaded.fabfile.task(name)?).trim_end());
+                let fabfile = setup::load(config, output, false)?.fabfile;
+                let text = match repl::builtin(&fabfile) {
+                    Some(builtin) if builtin.name == name => listing::display_builtin(&builtin),
+                    _ => listing::display(fabfile.task(name)?),
+                };
+                output.say(text.trim_end());
             }
             Self::Run(invocations) => run(config, output, invocations)?,
         }
@@ -97,7 +103,8 @@ fn run(config: &Config, output: &Output, invocations: &[Invocation]) -> Result<(
     } = setup::load(config, output, adhoc_only)?;
     let (invocations, interactive) = repl::requested(invocations, &fabfile)?;
     if invocations.is_empty() && config.command.is_none() && !interactive {
-        output.say(listing::list(&fabfile).trim_end());
+        let builtins: Vec<_> = repl::builtin(&fabfile).into_iter().collect();
+        output.say(listing::list(&fabfile, &builtins).trim_end());
         return Err(Error::NoTask);
     }
     for invocation in invocations {

@@ -92,7 +92,7 @@ pub(crate) fn run(session: &mut Session, name: &str, argument: &str) -> Result<F
         "hosts" => select_hosts(session, argument, command)?,
         "roles" => show_roles(session),
         "env" => show_env(session, argument),
-        "tasks" => session.say(&listing::list(&session.fabfile)),
+        "tasks" => session.say(&listing::list(&session.fabfile, &[])),
         "help" => help(session, argument)?,
         "dry" => dry(session, argument, command)?,
         "reload" => session.reload()?,

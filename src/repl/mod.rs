@@ -28,6 +28,7 @@ pub(crate) use session::Session;
 use crate::error::{Error, Result};
 use crate::script::fabfile::Fabfile;
 use crate::script::invocation::Invocation;
+use crate::script::listing::Builtin;
 use crate::script::runtime::CliHosts;
 use crate::signals;
 use completion::Words;
@@ -37,6 +38,23 @@ use meta::Flow;
 
 /// The word that asks for the REPL.
 const WORD: &str = "repl";
+
+/// The REPL as `--list` and `-d repl` show it, beside the fabfile's tasks (unless the
+/// fabfile has a task of that name, which wins).
+pub(crate) fn builtin(fabfile: &Fabfile) -> Option<Builtin> {
+    fabfile.task(WORD).is_err().then_some(Builtin {
+        name: WORD,
+        doc: &[
+            "Open a prompt that runs tasks and script lines on the selected hosts.",
+            "",
+            "Comes last on the command line; the tasks before it run first (`rfab prod repl`",
+            "selects production, then prompts). Each entry runs on the selected hosts in",
+            "parallel (`-z` caps how many at once). `:help` lists the prompt's commands,",
+            "`:reload` reads the fabfile again, Ctrl-D ends the session.",
+        ],
+        usage: "rfab [TASK...] repl",
+    })
+}
 
 /// Whether the command line asks for the REPL (`rfab prod repl`): its last word is `repl`
 /// and the fabfile has no task of that name. Gives the tasks to run first.

@@ -5,9 +5,16 @@ use std::fmt::Write as _;
 use crate::script::fabfile::Fabfile;
 use crate::script::task::Task;
 
-/// Task names aligned with their first doc line; top-level tasks first, then one block per
-/// namespace.
-pub(crate) fn list(fabfile: &Fabfile) -> String {
+/// A command rfab itself provides (`repl`), listed beside the fabfile's tasks.
+pub(crate) struct Builtin {
+    pub(crate) name: &'static str,
+    pub(crate) doc: &'static [&'static str],
+    pub(crate) usage: &'static str,
+}
+
+/// Task names aligned with their first doc sentence; top-level tasks first, then one block
+/// per namespace, then rfab's built-in commands.
+pub(crate) fn list(fabfile: &Fabfile, builtins: &[Builtin]) -> String {
     let mut out = String::new();
     for line in &fabfile.doc {
         out.push_str(line);
@@ -40,11 +47,55 @@ pub(crate) fn list(fabfile: &Fabfile) -> String {
             out.push('\n');
             namespace = Some(this);
         }
-        let line = format!("    {:width$}    {}", task.name, task.summary());
+        let summary = shorten(&task.summary(), LINE.saturating_sub(width + 8));
+        let line = format!("    {:width$}    {summary}", task.name);
         out.push_str(line.trim_end());
         out.push('\n');
     }
+    if !builtins.is_empty() {
+        out.push_str("\nBuilt-in commands:\n\n");
+        for builtin in builtins {
+            let summary = builtin.doc.first().copied().unwrap_or_default();
+            let _ = writeln!(out, "    {:width$}    {summary}", builtin.name);
+        }
+    }
     out
+}
+
+/// `-d` for a built-in command.
+pub(crate) fn display_builtin(builtin: &Builtin) -> String {
+    let mut out = format!(
+        "Displaying detailed information for built-in command '{}':\n\n",
+        builtin.name
+    );
+    for line in builtin.doc {
+        out.push_str(format!("    {line}").trim_end());
+        out.push('\n');
+    }
+    let _ = writeln!(out, "\n    Usage: {}", builtin.usage);
+    out
+}
+
+/// How wide `--list` lines may be: a summary longer than that is cut at a word.
+const LINE: usize = 100;
+
+/// `text`, or its words that fit in `room` characters followed by `…`.
+fn shorten(text: &str, room: usize) -> String {
+    if text.chars().count() <= room {
+        return text.to_owned();
+    }
+    let mut out = String::new();
+    for word in text.split(' ') {
+        if out.chars().count() + word.chars().count() + 2 > room {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    let out = out.trim_end_matches([',', ':', ';']);
+    format!("{out}…")
 }
 
 /// One task name per line, for shell completion.
@@ -73,14 +124,8 @@ pub(crate) fn display(task: &Task) -> String {
         let label = if i == 0 { "Usage:" } else { "" };
         let _ = writeln!(out, "    {label:6} {}", overload.usage(&task.name));
     }
-    let arguments: Vec<String> = task
-        .overloads
-        .iter()
-        .filter(|o| !o.params.is_empty())
-        .map(|o| o.params.join(", "))
-        .collect();
-    if !arguments.is_empty() {
-        let _ = writeln!(out, "    Arguments: {}", arguments.join(" | "));
+    if let Some(arguments) = arguments(task) {
+        let _ = writeln!(out, "    Arguments: {arguments}");
     }
     let mut tags: Vec<String> = task
         .overloads
@@ -92,4 +137,42 @@ pub(crate) fn display(task: &Task) -> String {
         let _ = writeln!(out, "    Tags: {}", tags.join(", "));
     }
     out
+}
+
+/// The task's arguments, Fabric's way: `ref, [force]` where each overload adds arguments to
+/// the one before (the bracketed ones may be left out); else each overload's, `or` between.
+fn arguments(task: &Task) -> Option<String> {
+    let mut forms: Vec<&[String]> = task.overloads.iter().map(|o| o.params.as_slice()).collect();
+    forms.sort_by_key(|params| params.len());
+    let longest = *forms.last()?;
+    if longest.is_empty() {
+        return None;
+    }
+    let nested = forms.iter().all(|params| longest.starts_with(params));
+    if !nested {
+        let each: Vec<String> = forms
+            .iter()
+            .map(|params| {
+                if params.is_empty() {
+                    "none".to_owned()
+                } else {
+                    params.join(", ")
+                }
+            })
+            .collect();
+        return Some(each.join(" or "));
+    }
+    let required = forms[0].len();
+    let words: Vec<String> = longest
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            if i < required {
+                name.clone()
+            } else {
+                format!("[{name}]")
+            }
+        })
+        .collect();
+    Some(words.join(", "))
 }

@@ -56,9 +56,20 @@ impl Task {
             .unwrap_or_default()
     }
 
-    /// The first line of the docs, for `--list`.
-    pub(crate) fn summary(&self) -> &str {
-        self.doc().first().map_or("", String::as_str)
+    /// The first sentence of the docs, for `--list`: the first paragraph up to its first
+    /// `. ` (a sentence may run over several lines).
+    pub(crate) fn summary(&self) -> String {
+        let paragraph = self
+            .doc()
+            .iter()
+            .map(|line| line.trim())
+            .take_while(|line| !line.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        match paragraph.find(". ") {
+            Some(end) => paragraph[..=end].to_owned(),
+            None => paragraph,
+        }
     }
 
     /// How to call each overload: `rfab prod | rfab prod:WHICH`.
