@@ -35,11 +35,30 @@ fn hosts_module() {
         .run();
 }
 
+/// An error raised inside the stdlib showed the stdlib's source line and call chain: rfab's
+/// internals, not the user's code. It points at the user's call; `--show debug` shows the rest.
 #[test]
-fn errors_inside_point_at_the_stdlib_source() {
+fn errors_inside_the_stdlib_point_at_the_users_call() {
+    let fabfile = "import \"rfab/hosts\" as hosts;\nfn t() {\n    hosts::expand(\"web[3:1]\");\n}";
     Test::new()
-        .fabfile("import \"rfab/hosts\" as hosts;\nfn t() {\n    hosts::expand(\"web[3:1]\");\n}")
+        .fabfile(fabfile)
         .args(&["t"])
+        .status(1)
+        .stderr(
+            r#"
+            Fatal error: hosts::expand: the range in `web[3:1]` runs backwards
+             --> fabfile.rhai:3:12
+              |
+            3 |     hosts::expand("web[3:1]");
+              |            ^
+
+            Aborting.
+            "#,
+        )
+        .run();
+    Test::new()
+        .fabfile(fabfile)
+        .args(&["--show", "debug", "t"])
         .status(1)
         .stderr(
             r#"
@@ -61,7 +80,7 @@ fn unknown_stdlib_module() {
     Test::new()
         .fabfile("import \"rfab/nope\" as nope;")
         .args(&["--list"])
-        .status(1)
+        .status(2)
         .stderr_starts_with("error: Module not found: rfab/nope")
         .run();
 }

@@ -10,8 +10,8 @@ use rhai::{Array, Dynamic, Engine, Map};
 use crate::cli::config::Config;
 use crate::cli::search;
 use crate::error::Result;
-use crate::output::Output;
 use crate::output::summary::Summary;
+use crate::output::{Level, Output};
 use crate::script::diagnostic::Sources;
 use crate::script::env::Env;
 use crate::script::fabfile::Fabfile;
@@ -41,7 +41,8 @@ pub(crate) fn load(config: &Config, output: &Output, without_fabfile: bool) -> R
         .as_deref()
         .and_then(Path::parent)
         .map_or_else(|| config.cwd.clone(), Path::to_path_buf);
-    let sources = Sources::new(base);
+    let mut sources = Sources::new(base);
+    sources.internals = config.levels.shows(Level::Debug);
     let runtime = runtime(config, output, seed_env(config, path.as_deref()));
     let (engine, fabfile) = crate::script::load::load(&runtime, path.as_deref(), &sources)?;
     Ok(Loaded {

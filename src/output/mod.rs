@@ -43,6 +43,9 @@ pub(crate) enum Level {
     User,
     /// Output lines as received, escape sequences and all; off unless shown.
     Raw,
+    /// rfab's internals: the stdlib's own commands and source lines in errors; off unless
+    /// shown (`--show debug`, as in Fabric).
+    Debug,
 }
 
 /// A name `--hide`, `--show` or `show()` does not know.
@@ -61,6 +64,7 @@ pub(crate) struct Levels {
     warnings: bool,
     user: bool,
     raw: bool,
+    debug: bool,
 }
 
 impl Default for Levels {
@@ -73,13 +77,14 @@ impl Default for Levels {
             warnings: true,
             user: true,
             raw: false,
+            debug: false,
         }
     }
 }
 
 impl Levels {
     /// The names `--hide`/`--show` and `hide()`/`show()` accept.
-    pub(crate) const NAMES: &'static str = "running, stdout, stderr, status, warnings, user; output (stdout, stderr), commands (running, stdout), everything; raw (off unless shown)";
+    pub(crate) const NAMES: &'static str = "running, stdout, stderr, status, warnings, user; output (stdout, stderr), commands (running, stdout), everything; raw, debug (off unless shown)";
 
     pub(crate) fn shows(self, level: Level) -> bool {
         match level {
@@ -90,6 +95,7 @@ impl Levels {
             Level::Warnings => self.warnings,
             Level::User => self.user,
             Level::Raw => self.raw,
+            Level::Debug => self.debug,
         }
     }
 
@@ -105,6 +111,7 @@ impl Levels {
                 "user" => &mut [&mut self.user],
                 // Not in `everything`: escape sequences reach the terminal only when asked.
                 "raw" => &mut [&mut self.raw],
+                "debug" => &mut [&mut self.debug],
                 "output" => &mut [&mut self.stdout, &mut self.stderr],
                 "commands" => &mut [&mut self.running, &mut self.stdout],
                 "everything" => &mut [

@@ -16,6 +16,9 @@ pub(crate) struct Sources {
     pub(crate) base: PathBuf,
     /// Code that never was a file (what is typed into `rfab repl`), by source name.
     typed: HashMap<String, String>,
+    /// `--show debug`: errors raised inside rfab's stdlib point into it, with its calls.
+    /// Otherwise they point at the user's call into the stdlib, the user's own code.
+    pub(crate) internals: bool,
 }
 
 /// A source file as shown to the user.
@@ -29,6 +32,7 @@ impl Sources {
         Self {
             base,
             typed: HashMap::new(),
+            internals: false,
         }
     }
 
@@ -114,10 +118,26 @@ impl Sources {
                 }
                 root => {
                     let mut out = root_message(root);
-                    let gutter =
-                        self.locate(&mut out, &source, at.unwrap_or_else(|| root.position()));
-                    for (what, source, pos) in chain.iter().rev() {
-                        if source == ENTRY_SOURCE || pos.is_none() {
+                    let mut position = at.unwrap_or_else(|| root.position());
+                    let hidden = |source: &str| !self.internals && is_stdlib(source);
+                    // An error inside the stdlib is shown at the user's call into it.
+                    let mut shown_at = None;
+                    if hidden(&source)
+                        && let Some(index) = chain.iter().rposition(|(_, source, pos)| {
+                            !hidden(source) && source != ENTRY_SOURCE && !pos.is_none()
+                        })
+                    {
+                        source.clone_from(&chain[index].1);
+                        position = chain[index].2;
+                        shown_at = Some(index);
+                    }
+                    let gutter = self.locate(&mut out, &source, position);
+                    for (index, (what, source, pos)) in chain.iter().enumerate().rev() {
+                        if source == ENTRY_SOURCE
+                            || pos.is_none()
+                            || hidden(source)
+                            || shown_at == Some(index)
+                        {
                             continue;
                         }
                         let _ = write!(
@@ -167,6 +187,11 @@ impl Sources {
         let _ = write!(out, "\n{gutter} |\n{line_no} | {line}\n{gutter} | {pad}^");
         gutter
     }
+}
+
+/// Whether `source` is one of rfab's embedded stdlib modules, not the user's code.
+fn is_stdlib(source: &str) -> bool {
+    source.starts_with(stdlib::SOURCE_PREFIX)
 }
 
 /// The source name given to the generated code that calls a task; it is not the user's.
