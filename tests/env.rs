@@ -116,6 +116,7 @@ fn host_keys_describe_the_current_host() {
                 db1  ok  TIME  show
                 db2:2200  ok  TIME  show
                 me@web1  ok  TIME  show
+                3 hosts: 3 ok
 
             Done.
             ",
@@ -139,6 +140,7 @@ fn env_user_sets_the_default_user() {
             Summary:
                 web1  ok  TIME  t
                 root@web2  ok  TIME  t
+                2 hosts: 2 ok
 
             Done.
             ",

@@ -216,7 +216,7 @@ fn abort_prints_the_message_as_fabric_does() {
         .fabfile(r#"fn t() { abort("no stable tag"); print("not reached"); }"#)
         .args(&["-H", "web1", "t"])
         .status(1)
-        .stdout("[web1] Executing task 't'\n\nSummary:\n    web1  failed  TIME  t\n")
+        .stdout("[web1] Executing task 't'\n\nSummary:\n    web1  failed  TIME  t: no stable tag\n")
         .mask_times()
         .stderr(
             "
@@ -242,7 +242,9 @@ fn a_failure_stops_the_later_hosts_and_tasks() {
 
             Summary:
                 a  ok  TIME  t
-                b  failed  TIME  t
+                b  failed  TIME  t: b is broken
+                c  not run  t
+                3 hosts: 1 ok, 1 not run, 1 failed
             ",
         )
         .mask_times()

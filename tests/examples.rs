@@ -67,7 +67,7 @@ fn root_fabfile_selects_a_group_of_the_example_inventory() {
             [web3.example.com] production group2: ["web3.example.com", "web4.example.com"]
 
             Summary:
-                web3.example.com  ok  TIME  hosts
+                (run once)  ok  TIME  hosts
 
             Done.
             "#,
@@ -90,7 +90,7 @@ fn root_fabfile_takes_another_inventory() {
             [g1] production green: ["g1"]
 
             Summary:
-                g1  ok  TIME  hosts
+                (run once)  ok  TIME  hosts
 
             Done.
             "#,

@@ -28,6 +28,7 @@ fn runs_on_the_given_hosts_and_returns_per_host_results() {
             Summary:
                 a  ok  TIME  revision
                 b  ok  TIME  revision
+                2 hosts: 2 ok
 
             Done.
             "#,
@@ -78,7 +79,7 @@ fn a_failure_inside_names_task_and_host() {
         )
         .args(&["release"])
         .status(1)
-        .stdout("[web2] Executing task 'check'\n\nSummary:\n    web2  failed  TIME  check\n")
+        .stdout("[web2] Executing task 'check'\n\nSummary:\n    web2  failed  TIME  check: disk full\n")
         .mask_times()
         .stderr(
             "

@@ -60,7 +60,7 @@ fn a_failed_command_names_host_command_and_status() {
             [{host}] run: exit 3
 
             Summary:
-                {host}  failed  TIME  t
+                {host}  failed  TIME  t: run() failed on `{host}`: `exit 3` exited with status 3
             Disconnecting from {host}... done.
             "
         ))
@@ -318,6 +318,7 @@ fn skip_bad_hosts_goes_on_without_them() {
             Summary:
                 {dead}  skipped  TIME  t
                 {good}  ok  TIME  t
+                2 hosts: 1 ok, 1 skipped
 
             Done.
             Disconnecting from {good}... done.
@@ -397,19 +398,16 @@ fn parallel_runs_every_host_and_reports_each_failure() {
             "
         ))
         .run();
-    for host in [&fleet.hosts[0], &fleet.hosts[2]] {
-        assert!(
-            ran.stdout
-                .contains(&format!("    {}  ok  TIME  t\n", host.string())),
-            "{}",
-            ran.stdout
-        );
-    }
-    assert!(
-        ran.stdout
-            .contains(&format!("    {bad}  failed  TIME  t\n")),
-        "{}",
-        ran.stdout
+    // Rows in host order, whatever order the hosts finished in, the failure's reason on its row.
+    let (first, last) = (fleet.hosts[0].string(), fleet.hosts[2].string());
+    let summary = &ran.stdout[ran.stdout.find("Summary:").expect("a summary")..];
+    assert_eq!(
+        summary,
+        format!(
+            "Summary:\n    {first}  ok  TIME  t\n    {bad}  failed  TIME  t: run() failed on `{bad}`: `exit 2` exited with status 2\n    {last}  ok  TIME  t\n    3 hosts: 2 ok, 1 failed\n\
+             Disconnecting from {first}... done.\nDisconnecting from {bad}... done.\n\
+             Disconnecting from {last}... done.\n"
+        )
     );
 }
 
@@ -438,7 +436,7 @@ fn dry_run_connects_nowhere_and_says_what_it_would_do() {
             dry=true
 
             Summary:
-                nowhere.invalid  ok  TIME  t
+                nowhere.invalid  dry  TIME  t
 
             Done.
             ",
@@ -856,7 +854,7 @@ fn on_abort_runs_only_when_the_task_fails() {
             [{host}] on abort: rm -f {0}
 
             Summary:
-                {host}  failed  TIME  t
+                {host}  failed  TIME  t: broken
             Disconnecting from {host}... done.
             ",
             flag.display()

@@ -373,7 +373,8 @@ pub(crate) fn unindent(text: &str) -> String {
     })
 }
 
-/// The summary block with each row's spacing folded and its duration as `TIME`.
+/// The summary block with the spacing between columns folded to two spaces and each
+/// duration as `TIME`.
 fn mask_summary(stdout: &str) -> String {
     let mut in_summary = false;
     stdout.lines().fold(String::new(), |mut out, line| {
@@ -383,8 +384,13 @@ fn mask_summary(stdout: &str) -> String {
             in_summary = false;
         }
         if in_summary && line.starts_with("    ") {
+            // Columns are apart by two spaces or more; words within one (`not run`, a
+            // failure's reason) by one.
             let words: Vec<&str> = line
-                .split_whitespace()
+                .trim()
+                .split("  ")
+                .map(str::trim)
+                .filter(|w| !w.is_empty())
                 .map(|w| {
                     if w.strip_suffix('s')
                         .is_some_and(|n| n.parse::<f64>().is_ok())

@@ -146,6 +146,7 @@ pub(crate) struct Output {
 const HOST: Style = AnsiColor::Cyan.on_default();
 const ERROR: Style = AnsiColor::Red.on_default().bold();
 const WARNING: Style = AnsiColor::Yellow.on_default().bold();
+const OK: Style = AnsiColor::Green.on_default();
 
 impl Output {
     pub(crate) fn new(choice: ColorChoice) -> Self {
@@ -261,23 +262,58 @@ impl Output {
         }
     }
 
-    /// The end-of-run table: host, outcome, seconds, tasks.
-    pub(crate) fn summary(&self, rows: &[(&str, &str, f64, String)]) {
+    /// The end-of-run table: host, outcome, seconds, tasks and why a host failed; then how
+    /// many hosts ended each way.
+    pub(crate) fn summary(&self, rows: &[summary::Row]) {
         if self.json {
             let hosts: Vec<_> = rows
                 .iter()
-                .map(|(host, status, secs, tasks)| json!({ "host": host, "status": status, "seconds": secs, "tasks": tasks }))
+                .map(|row| {
+                    json!({
+                        "host": row.host,
+                        "status": row.outcome().label(),
+                        "seconds": row.time.as_secs_f64(),
+                        "tasks": row.tasks.iter().map(|(task, outcome)| json!({ "task": task, "status": outcome.label() })).collect::<Vec<_>>(),
+                        "reason": row.reason,
+                    })
+                })
                 .collect();
             return emit(&json!({ "event": "summary", "hosts": hosts }));
         }
-        let width = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
+        let width = rows
+            .iter()
+            .map(|r| r.host.chars().count())
+            .max()
+            .unwrap_or(0);
         let mut text = String::from("\nSummary:");
-        for (host, status, secs, tasks) in rows {
-            let _ = write!(
-                text,
-                "
-    {host:width$}  {status:11}  {secs:>7.2}s  {tasks}"
+        for row in rows {
+            let outcome = row.outcome();
+            let style = match outcome {
+                summary::Outcome::Ok | summary::Outcome::Dry => OK,
+                summary::Outcome::Failed => ERROR,
+                _ => WARNING,
+            };
+            // Painted after padding, so that escape sequences do not upset the columns.
+            let status = paint(self.stdout_color, style, &format!("{:11}", outcome.label()));
+            let time = if outcome == summary::Outcome::NotRun {
+                " ".repeat(8)
+            } else {
+                format!("{:>7.2}s", row.time.as_secs_f64())
+            };
+            let reason = row
+                .reason
+                .as_deref()
+                .map(|r| format!(": {}", printable_lines(r)))
+                .unwrap_or_default();
+            let line = format!(
+                "    {:width$}  {status}  {time}  {}{reason}",
+                row.host,
+                row.task_list()
             );
+            let _ = write!(text, "\n{}", line.trim_end());
+        }
+        if let Some(totals) = summary::totals(rows) {
+            let _ = write!(text, "\n    {totals}");
         }
         self.status(&text);
     }

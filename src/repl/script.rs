@@ -101,6 +101,7 @@ impl Script {
             runtime,
             task: None,
             width: pool::width(&tags, &runtime.ssh, targets.len()),
+            once: false,
         };
         let turns = if targets.is_empty() {
             vec![Turn::new(None, std::mem::take(&mut self.local))]

@@ -131,6 +131,7 @@ impl Executor<'_> {
             runtime: self.runtime,
             task: Some(task.name.as_str().into()),
             width: pool::width(&overload.tags, &self.runtime.ssh, targets.len()),
+            once: overload.tags.runs_once,
         };
         let turns = targets.into_iter().map(|t| Turn::new(t, ())).collect();
         let turns = pool.run(turns, |context, ()| {

@@ -16,9 +16,10 @@ use rhai::{Dynamic, EvalAltResult};
 use crate::output::Level;
 use crate::output::progress::Unit;
 use crate::output::summary;
-use crate::script::abort::{run_on_abort, stranded, unreachable_message};
+use crate::script::abort::{message, run_on_abort, stranded, unreachable_message};
 use crate::script::context::Context;
 use crate::script::decorators::Tags;
+use crate::script::diagnostic::ENTRY_SOURCE;
 use crate::script::runtime::Runtime;
 use crate::signals;
 use crate::ssh::options::SshOptions;
@@ -64,6 +65,8 @@ pub(crate) struct Pool<'a> {
     /// How many hosts at once (see [`width`]); `None`: one after the other, stopping after
     /// the first that fails.
     pub(crate) width: Option<usize>,
+    /// `@runs_once`: the summary credits the task to the run, not to its host.
+    pub(crate) once: bool,
 }
 
 impl Pool<'_> {
@@ -74,6 +77,14 @@ impl Pool<'_> {
         mut turns: Vec<Turn<S>>,
         work: impl Fn(&Context, &mut S) -> Outcome + Sync,
     ) -> Vec<Turn<S>> {
+        if let Some(task) = &self.task {
+            let hosts: Vec<&str> = turns
+                .iter()
+                .filter_map(|turn| turn.target.as_deref())
+                .map(|target| self.summary_row(target))
+                .collect();
+            self.runtime.summary.expect(&hosts, task);
+        }
         let Some(width) = self.width.filter(|_| turns.len() > 1) else {
             for turn in &mut turns {
                 if signals::interrupted() {
@@ -192,15 +203,41 @@ impl Pool<'_> {
             self.runtime
                 .output
                 .task_end(&target.host_string, task, outcome.label(), seconds);
-            self.runtime
-                .summary
-                .record(&target.host_string, task, outcome, started.elapsed());
+            let reason = match &result {
+                Err(error) if outcome == summary::Outcome::Failed => Some(self.reason(error)),
+                _ => None,
+            };
+            self.runtime.summary.record(
+                self.summary_row(target),
+                task,
+                outcome,
+                started.elapsed(),
+                reason.as_deref(),
+            );
         }
         result
     }
 
+    /// The summary's row for `target`: its host, or the run for a task that runs once.
+    fn summary_row<'t>(&self, target: &'t Target) -> &'t str {
+        if self.once {
+            summary::ONCE
+        } else {
+            &target.host_string
+        }
+    }
+
+    /// Why the work failed, as the failure report says it.
+    fn reason(&self, error: &EvalAltResult) -> String {
+        message(error).unwrap_or_else(|| match self.runtime.fabfile() {
+            Some(fabfile) => fabfile.sources.eval_error(error, ENTRY_SOURCE),
+            None => error.to_string(),
+        })
+    }
+
     fn outcome(&self, result: &Outcome) -> summary::Outcome {
         match result {
+            Ok(_) if self.runtime.dry_run() => summary::Outcome::Dry,
             Ok(_) => summary::Outcome::Ok,
             Err(error) if self.skips(error) => summary::Outcome::Skipped,
             Err(error) if matches!(error.unwrap_inner(), EvalAltResult::ErrorTerminated(..)) => {
