@@ -1,0 +1,691 @@
+//! The gitflow hotfix: `start` cuts `hotfix/VERSION` from the remote's main with its version
+//! files bumped; `finish` merges it into main and develop, tags it and pushes, and moves the
+//! repository's own branches and tags only for what the remote took.
+
+use std::cmp::Ordering;
+use std::path::Path;
+
+use git2::build::{CheckoutBuilder, TreeUpdateBuilder};
+use git2::{
+    BranchType, Commit, FileMode, Oid, Repository, RepositoryState, Signature, Status,
+    StatusOptions,
+};
+use semver::Version;
+
+use super::merge::{Merged, merge};
+use super::refs::{latest_stable, local_tags, version as version_of_tag};
+use super::sync::{fetch, push};
+use super::{Access, Error, Selection};
+
+/// Where a hotfix is cut from and merged into, and which files hold the version.
+#[derive(Clone, Debug)]
+pub(crate) struct Flow {
+    /// Files whose old version a hotfix bumps, relative to the repository's top.
+    pub(crate) version_files: Vec<String>,
+    /// The production branch, which hotfixes start from and are tagged on.
+    pub(crate) main: String,
+    /// The development branch, which gets each hotfix too.
+    pub(crate) develop: String,
+    /// What a hotfix branch's name starts with, before its version.
+    pub(crate) prefix: String,
+    /// The remote fetched from and pushed to.
+    pub(crate) remote: String,
+}
+
+impl Default for Flow {
+    fn default() -> Self {
+        Self {
+            version_files: vec!["config/version.ini".to_owned()],
+            main: "main".to_owned(),
+            develop: "develop".to_owned(),
+            prefix: "hotfix/".to_owned(),
+            remote: "origin".to_owned(),
+        }
+    }
+}
+
+/// Scratch refs a finish pushes from, so that no branch or tag of the repository moves
+/// before the remote took it.
+const SCRATCH: &str = "refs/rfab/hotfix";
+
+/// The URL of the flow's remote in the working tree at or above `dir`.
+pub(crate) fn remote_url(dir: &Path, flow: &Flow) -> Result<String, Error> {
+    let work = Work::open(dir)?;
+    super::sync::remote_url(&work.repo, &flow.remote, &work.shown)
+}
+
+/// `hotfix.start`: in the clean working tree at or above `dir`, fetches the remote and
+/// creates `PREFIX+VERSION` from its main, with the latest stable version replaced by
+/// `version` in each version file, committed; then checks that branch out.
+pub(crate) fn start(
+    dir: &Path,
+    version: &str,
+    flow: &Flow,
+    access: &Access,
+    say: &dyn Fn(&str),
+) -> Result<(), Error> {
+    let work = Work::open(dir)?;
+    let signature = work.signature()?;
+    work.check_clean()?;
+    let wanted = hotfix_version(version)?;
+    let say = |text: &str| say(&format!("hotfix {wanted}: {text}"));
+    fetch(&work.repo, &flow.remote, access, &work.shown)?;
+    say(&format!("fetched {}", flow.remote));
+    let tags = local_tags(&work.repo)?;
+    let tag = format!("v{wanted}");
+    if tags.iter().any(|t| t.name == tag) {
+        return Err(work.tag_exists(&tag));
+    }
+    let latest = latest_stable(&tags, &Selection::default(), &work.shown)?;
+    let old = version_of_tag(&latest.name).ok_or_else(|| Error::NotSemver {
+        name: latest.name.clone(),
+    })?;
+    if wanted.cmp_precedence(&old) != Ordering::Greater {
+        return Err(Error::BadVersion {
+            version: version.to_owned(),
+            why: format!("it is not above the latest stable tag `{}`", latest.name),
+        });
+    }
+    let branch = format!("{}{wanted}", flow.prefix);
+    work.check_no_branch(&branch, &flow.remote)?;
+    let from = format!("{}/{}", flow.remote, flow.main);
+    let base = work.commit(&work.remote_branch(&flow.remote, &flow.main)?)?;
+    let old = latest.name.strip_prefix('v').unwrap_or(&latest.name);
+    let tree = work.bump(&base, &from, &flow.version_files, old, &wanted.to_string())?;
+    let message = format!("Bump version to {wanted}");
+    let bumped = work
+        .repo
+        .commit(
+            None,
+            &signature,
+            &signature,
+            &message,
+            &work.tree(tree)?,
+            &[&base],
+        )
+        .map_err(|e| work.failed("commit the version bump", &e))?;
+    work.switch_to_new(&branch, bumped)?;
+    say(&format!(
+        "created {branch} from {from} ({})",
+        short(base.id())
+    ));
+    for path in &flow.version_files {
+        say(&format!("{path}: {old} -> {wanted}"));
+    }
+    say(&format!("committed \"{message}\" ({})", short(bumped)));
+    say(&format!(
+        "on {branch}: commit the fix, then run `rfab hotfix.finish`"
+    ));
+    Ok(())
+}
+
+/// `hotfix.finish`: on `PREFIX+VERSION`, fetches the remote, merges the branch into main
+/// (`--no-ff`) and tags that `vVERSION` (annotated), merges it into develop (conflicts in
+/// version files keep develop's side), pushes main, develop and the tag in one push, then
+/// deletes the hotfix branch here and on the remote and checks develop out. Returns the
+/// version.
+pub(crate) fn finish(
+    dir: &Path,
+    flow: &Flow,
+    access: &Access,
+    say: &dyn Fn(&str),
+) -> Result<String, Error> {
+    let work = Work::open(dir)?;
+    let signature = work.signature()?;
+    work.check_clean()?;
+    let (branch, wanted) = work.hotfix_branch(&flow.prefix)?;
+    let say = |text: &str| say(&format!("hotfix {wanted}: {text}"));
+    fetch(&work.repo, &flow.remote, access, &work.shown)?;
+    say(&format!("fetched {}", flow.remote));
+    let tag = format!("v{wanted}");
+    if work.repo.refname_to_id(&format!("refs/tags/{tag}")).is_ok() {
+        return Err(work.tag_exists(&tag));
+    }
+    let hotfix = work.commit(&work.head_commit()?)?;
+    let remote_hotfix = work.remote_ref(&flow.remote, &branch);
+    if let Some(theirs) = remote_hotfix {
+        if theirs != hotfix.id() && !work.descends(hotfix.id(), theirs)? {
+            return Err(Error::Behind {
+                branch,
+                remote: flow.remote.clone(),
+                repo: work.shown.clone(),
+            });
+        }
+    }
+    let main = work.commit(&work.target(&flow.remote, &flow.main)?)?;
+    let develop = work.commit(&work.target(&flow.remote, &flow.develop)?)?;
+    let merged = |(into, ours): (&str, &Commit<'_>), keep: &[String]| -> Result<_, Error> {
+        let Merged { tree, kept } = merge(
+            &work.repo,
+            &work.shown,
+            (into, ours),
+            (&branch, &hotfix),
+            keep,
+        )?;
+        let message = if into == "main" || into == "master" {
+            format!("Merge branch '{branch}'")
+        } else {
+            format!("Merge branch '{branch}' into {into}")
+        };
+        let commit = work
+            .repo
+            .commit(
+                None,
+                &signature,
+                &signature,
+                &message,
+                &work.tree(tree)?,
+                &[ours, &hotfix],
+            )
+            .map_err(|e| work.failed(format!("commit the merge into `{into}`"), &e))?;
+        Ok((commit, kept))
+    };
+    let (on_main, _) = merged((&flow.main, &main), &[])?;
+    let (on_develop, kept) = merged((&flow.develop, &develop), &flow.version_files)?;
+    let tag_object = work
+        .repo
+        .find_object(on_main, None)
+        .and_then(|o| {
+            work.repo
+                .tag_annotation_create(&tag, &o, &signature, &format!("Hotfix {wanted}\n"))
+        })
+        .map_err(|e| work.failed(format!("make the tag `{tag}`"), &e))?;
+    say(&format!(
+        "merged {branch} into {} ({})",
+        flow.main,
+        short(on_main)
+    ));
+    say(&format!("tagged {} as {tag}", short(on_main)));
+    say(&if kept.is_empty() {
+        format!(
+            "merged {branch} into {} ({})",
+            flow.develop,
+            short(on_develop)
+        )
+    } else {
+        format!(
+            "merged {branch} into {} ({}), keeping its own {}",
+            flow.develop,
+            short(on_develop),
+            kept.join(", ")
+        )
+    });
+    let updates = [
+        (
+            format!("refs/heads/{}", flow.main),
+            flow.main.clone(),
+            on_main,
+        ),
+        (
+            format!("refs/heads/{}", flow.develop),
+            flow.develop.clone(),
+            on_develop,
+        ),
+        (format!("refs/tags/{tag}"), tag.clone(), tag_object),
+    ];
+    let mut cleanup = Vec::new();
+    if remote_hotfix.is_some() {
+        cleanup.push(format!("git push {} --delete {branch}", flow.remote));
+    }
+    cleanup.push(format!("git checkout {}", flow.develop));
+    cleanup.push(format!("git branch -D {branch}"));
+    work.publish(flow, &updates, &cleanup, access)?;
+    say(&format!(
+        "pushed {}, {} and {tag} to {}",
+        flow.main, flow.develop, flow.remote
+    ));
+    work.switch_to(&flow.develop, on_develop, &flow.remote)?;
+    work.delete_hotfix(flow, &branch, remote_hotfix.is_some(), access, &say)?;
+    say(&format!("deleted {branch}; now on {}", flow.develop));
+    Ok(wanted.to_string())
+}
+
+/// A hotfix's version: semver (a leading `v` allowed), and a release, not a pre-release.
+fn hotfix_version(text: &str) -> Result<Version, Error> {
+    let bad = |why: &str| Error::BadVersion {
+        version: text.to_owned(),
+        why: why.to_owned(),
+    };
+    let parsed = version_of_tag(text).ok_or_else(|| bad("it is not semver (like `3.0.1`)"))?;
+    if !parsed.pre.is_empty() {
+        return Err(bad(
+            "a pre-release is not a hotfix; give a release like `3.0.1`",
+        ));
+    }
+    Ok(parsed)
+}
+
+fn short(oid: Oid) -> String {
+    oid.to_string().chars().take(7).collect()
+}
+
+/// A working tree, and its path as messages show it.
+struct Work {
+    repo: Repository,
+    shown: String,
+}
+
+impl Work {
+    /// The working tree at or above `dir`, in a state to start or finish a hotfix in.
+    fn open(dir: &Path) -> Result<Self, Error> {
+        let repo = Repository::discover(dir).map_err(|e| Error::NotARepository {
+            repo: dir.display().to_string(),
+            message: e.message().to_owned(),
+        })?;
+        let Some(top) = repo.workdir() else {
+            return Err(Error::NoWorkTree {
+                repo: repo.path().display().to_string(),
+            });
+        };
+        let shown = top.display().to_string().trim_end_matches('/').to_owned();
+        let state = match repo.state() {
+            RepositoryState::Clean => None,
+            RepositoryState::Merge => Some("merge"),
+            RepositoryState::Revert | RepositoryState::RevertSequence => Some("revert"),
+            RepositoryState::CherryPick | RepositoryState::CherryPickSequence => {
+                Some("cherry-pick")
+            }
+            RepositoryState::Bisect => Some("bisect"),
+            _ => Some("rebase"),
+        };
+        if let Some(state) = state {
+            return Err(Error::Busy {
+                repo: shown,
+                state: state.to_owned(),
+            });
+        }
+        Ok(Self { repo, shown })
+    }
+
+    /// Who commits and tags: the repository's `user.name` and `user.email`.
+    fn signature(&self) -> Result<Signature<'static>, Error> {
+        self.repo.signature().map_err(|e| Error::NoIdentity {
+            repo: self.shown.clone(),
+            message: e.message().to_owned(),
+        })
+    }
+
+    /// Refuses changes to tracked files, staged or not; untracked files are left alone,
+    /// as git flow does, since neither task touches them.
+    fn check_clean(&self) -> Result<(), Error> {
+        let mut options = StatusOptions::new();
+        options
+            .include_untracked(false)
+            .include_ignored(false)
+            .exclude_submodules(true);
+        let statuses = self
+            .repo
+            .statuses(Some(&mut options))
+            .map_err(|e| self.failed("read the status", &e))?;
+        let changed: Vec<String> = statuses
+            .iter()
+            .filter(|s| !s.status().is_empty() && s.status() != Status::IGNORED)
+            .map(|s| s.path().unwrap_or("?").to_owned())
+            .collect();
+        if changed.is_empty() {
+            return Ok(());
+        }
+        let mut paths = changed
+            .iter()
+            .take(5)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if changed.len() > 5 {
+            paths.push_str(&format!(" and {} more", changed.len() - 5));
+        }
+        Err(Error::Dirty {
+            repo: self.shown.clone(),
+            paths,
+        })
+    }
+
+    /// The hotfix branch checked out, and the version its name ends with.
+    fn hotfix_branch(&self, prefix: &str) -> Result<(String, Version), Error> {
+        let head = self.repo.head().map_err(|e| self.failed("read HEAD", &e))?;
+        let name = head.shorthand().unwrap_or("HEAD").to_owned();
+        let version = head
+            .is_branch()
+            .then(|| name.strip_prefix(prefix))
+            .flatten()
+            .ok_or_else(|| Error::NotOnHotfix {
+                repo: self.shown.clone(),
+                head: if head.is_branch() {
+                    name.clone()
+                } else {
+                    "a detached HEAD".to_owned()
+                },
+                prefix: prefix.to_owned(),
+            })?;
+        Ok((name.clone(), hotfix_version(version)?))
+    }
+
+    fn tag_exists(&self, tag: &str) -> Error {
+        Error::TagExists {
+            tag: tag.to_owned(),
+            repo: self.shown.clone(),
+        }
+    }
+
+    /// Refuses `branch` if it exists here or on the remote.
+    fn check_no_branch(&self, branch: &str, remote: &str) -> Result<(), Error> {
+        let here = self.repo.find_branch(branch, BranchType::Local).is_ok();
+        if here || self.remote_ref(remote, branch).is_some() {
+            return Err(Error::BranchExists {
+                branch: branch.to_owned(),
+                repo: self.shown.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The commit of the remote-tracking branch `remote/branch`, if the last fetch saw it.
+    fn remote_ref(&self, remote: &str, branch: &str) -> Option<Oid> {
+        self.repo
+            .refname_to_id(&format!("refs/remotes/{remote}/{branch}"))
+            .ok()
+    }
+
+    fn remote_branch(&self, remote: &str, branch: &str) -> Result<Oid, Error> {
+        self.remote_ref(remote, branch)
+            .ok_or_else(|| Error::NoRemoteBranch {
+                remote: remote.to_owned(),
+                branch: branch.to_owned(),
+                repo: self.shown.clone(),
+            })
+    }
+
+    /// What a hotfix merges into: the local branch, brought up to the remote's when behind
+    /// it (and made from it when missing); a local branch ahead keeps its commits, which
+    /// are pushed with the merge. Diverged branches are an error.
+    fn target(&self, remote: &str, branch: &str) -> Result<Oid, Error> {
+        let theirs = self.remote_branch(remote, branch)?;
+        let Ok(ours) = self.repo.refname_to_id(&format!("refs/heads/{branch}")) else {
+            return Ok(theirs);
+        };
+        if ours == theirs || self.descends(ours, theirs)? {
+            Ok(ours)
+        } else if self.descends(theirs, ours)? {
+            Ok(theirs)
+        } else {
+            Err(Error::Diverged {
+                branch: branch.to_owned(),
+                remote: remote.to_owned(),
+                repo: self.shown.clone(),
+            })
+        }
+    }
+
+    fn descends(&self, commit: Oid, ancestor: Oid) -> Result<bool, Error> {
+        self.repo
+            .graph_descendant_of(commit, ancestor)
+            .map_err(|e| self.failed("compare commits", &e))
+    }
+
+    fn head_commit(&self) -> Result<Oid, Error> {
+        self.repo
+            .head()
+            .and_then(|h| h.peel_to_commit())
+            .map(|c| c.id())
+            .map_err(|e| self.failed("read HEAD", &e))
+    }
+
+    fn commit(&self, oid: &Oid) -> Result<Commit<'_>, Error> {
+        self.repo
+            .find_commit(*oid)
+            .map_err(|e| self.failed(format!("read the commit {oid}"), &e))
+    }
+
+    fn tree(&self, oid: Oid) -> Result<git2::Tree<'_>, Error> {
+        self.repo
+            .find_tree(oid)
+            .map_err(|e| self.failed(format!("read the tree {oid}"), &e))
+    }
+
+    /// The tree of `base` with `old` replaced by `new` in each version file.
+    fn bump(
+        &self,
+        base: &Commit<'_>,
+        from: &str,
+        files: &[String],
+        old: &str,
+        new: &str,
+    ) -> Result<Oid, Error> {
+        let tree = base
+            .tree()
+            .map_err(|e| self.failed(format!("read the tree of {from}"), &e))?;
+        let mut update = TreeUpdateBuilder::new();
+        for path in files {
+            let missing = || Error::NoVersionFile {
+                path: path.clone(),
+                base: from.to_owned(),
+            };
+            let entry = tree.get_path(Path::new(path)).map_err(|_| missing())?;
+            let blob = self.repo.find_blob(entry.id()).map_err(|_| missing())?;
+            let text = std::str::from_utf8(blob.content())
+                .ok()
+                .filter(|text| text.contains(old))
+                .ok_or_else(|| Error::NoVersionInFile {
+                    path: path.clone(),
+                    base: from.to_owned(),
+                    old: old.to_owned(),
+                })?;
+            let bumped = self
+                .repo
+                .blob(text.replace(old, new).as_bytes())
+                .map_err(|e| self.failed(format!("write `{path}`"), &e))?;
+            let mode = if entry.filemode() == i32::from(FileMode::BlobExecutable) {
+                FileMode::BlobExecutable
+            } else {
+                FileMode::Blob
+            };
+            update.upsert(path.as_str(), bumped, mode);
+        }
+        update
+            .create_updated(&self.repo, &tree)
+            .map_err(|e| self.failed("write the bumped tree", &e))
+    }
+
+    /// Checks out `commit` as the new branch `branch`. The working tree goes first: a file
+    /// in the way refuses it before anything changed; if the branch then cannot be made,
+    /// the working tree goes back to HEAD.
+    fn switch_to_new(&self, branch: &str, commit: Oid) -> Result<(), Error> {
+        self.checkout(commit)?;
+        let made = self
+            .commit(&commit)
+            .and_then(|c| {
+                self.repo
+                    .branch(branch, &c, false)
+                    .map_err(|e| self.failed(format!("create `{branch}`"), &e))
+            })
+            .and_then(|_| {
+                self.repo
+                    .set_head(&format!("refs/heads/{branch}"))
+                    .map_err(|e| self.failed(format!("check out `{branch}`"), &e))
+            });
+        if made.is_err() {
+            let _ = self
+                .repo
+                .find_branch(branch, BranchType::Local)
+                .and_then(|mut b| b.delete());
+            let _ = self
+                .repo
+                .checkout_head(Some(CheckoutBuilder::new().force()));
+        }
+        made
+    }
+
+    /// Checks out `commit` as the existing branch `branch` (made to track `remote`'s).
+    fn switch_to(&self, branch: &str, commit: Oid, remote: &str) -> Result<(), Error> {
+        self.checkout(commit)?;
+        self.repo
+            .set_head(&format!("refs/heads/{branch}"))
+            .map_err(|e| self.failed(format!("check out `{branch}`"), &e))?;
+        if let Ok(mut local) = self.repo.find_branch(branch, BranchType::Local) {
+            if local.upstream().is_err() {
+                let _ = local.set_upstream(Some(&format!("{remote}/{branch}")));
+            }
+        }
+        Ok(())
+    }
+
+    fn checkout(&self, commit: Oid) -> Result<(), Error> {
+        self.repo
+            .find_object(commit, None)
+            .and_then(|o| {
+                self.repo
+                    .checkout_tree(&o, Some(CheckoutBuilder::new().safe()))
+            })
+            .map_err(|e| self.failed(format!("check out {}", short(commit)), &e))
+    }
+
+    /// Pushes each `(ref, name, target)` to the remote in one push, from scratch refs, then
+    /// moves the repository's own refs there. Nothing taken is an error with the repository
+    /// as it was; some taken, an error saying what is left to do: the pushes refused, then
+    /// `cleanup`.
+    fn publish(
+        &self,
+        flow: &Flow,
+        updates: &[(String, String, Oid)],
+        cleanup: &[String],
+        access: &Access,
+    ) -> Result<(), Error> {
+        let scratch = |name: &str| format!("{SCRATCH}/{}", name.trim_start_matches("refs/"));
+        let made: Result<Vec<String>, Error> = updates
+            .iter()
+            .map(|(reference, _, target)| {
+                self.repo
+                    .reference(&scratch(reference), *target, true, "rfab hotfix.finish")
+                    .map(|_| format!("{}:{reference}", scratch(reference)))
+                    .map_err(|e| self.failed(format!("make the ref {}", scratch(reference)), &e))
+            })
+            .collect();
+        let pushed =
+            made.and_then(|specs| push(&self.repo, &flow.remote, &specs, access, &self.shown));
+        for (reference, _, _) in updates {
+            if let Ok(mut r) = self.repo.find_reference(&scratch(reference)) {
+                let _ = r.delete();
+            }
+        }
+        let pushed = pushed?;
+        let (taken, refused): (Vec<_>, Vec<_>) = updates
+            .iter()
+            .partition(|(reference, _, _)| pushed.took(reference));
+        let why = |reference: &str| {
+            pushed
+                .refs
+                .iter()
+                .find(|(r, _)| r == reference)
+                .and_then(|(_, why)| why.clone())
+                .or_else(|| pushed.failure.clone())
+                .unwrap_or_else(|| "no answer from the remote".to_owned())
+        };
+        if taken.is_empty() {
+            let why = refused
+                .iter()
+                .map(|(reference, name, _)| format!("{name}: {}", why(reference)))
+                .collect::<Vec<_>>();
+            return Err(Error::Push {
+                remote: flow.remote.clone(),
+                url: super::remote::redacted(&super::sync::remote_url(
+                    &self.repo,
+                    &flow.remote,
+                    &self.shown,
+                )?),
+                repo: self.shown.clone(),
+                why: pushed.failure.clone().unwrap_or_else(|| why.join(", ")),
+            });
+        }
+        // Every merge and the tag are done: the repository records them, whatever the
+        // remote refused, and what is left is pushing the rest.
+        self.move_refs(updates)?;
+        if refused.is_empty() {
+            return Ok(());
+        }
+        let mut left: Vec<String> = refused
+            .iter()
+            .map(|(_, name, _)| format!("git push {} {name}", flow.remote))
+            .collect();
+        left.extend(cleanup.iter().cloned());
+        Err(Error::PushedPartly {
+            remote: flow.remote.clone(),
+            repo: self.shown.clone(),
+            refused: refused
+                .iter()
+                .map(|(reference, name, _)| format!("{name}: {}", why(reference)))
+                .collect::<Vec<_>>()
+                .join(", "),
+            pushed: taken
+                .iter()
+                .map(|(_, name, _)| name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            left: left.join("; "),
+        })
+    }
+
+    /// Moves the repository's refs, all or none.
+    fn move_refs(&self, updates: &[(String, String, Oid)]) -> Result<(), Error> {
+        let moved = self.repo.transaction().and_then(|mut transaction| {
+            for (reference, _, target) in updates {
+                transaction.lock_ref(reference)?;
+                transaction.set_target(reference, *target, None, "rfab hotfix.finish")?;
+            }
+            transaction.commit()
+        });
+        moved.map_err(|e| self.failed("move the branches and tag to what was pushed", &e))
+    }
+
+    /// Deletes the hotfix branch on the remote (if it was there) and here.
+    fn delete_hotfix(
+        &self,
+        flow: &Flow,
+        branch: &str,
+        on_remote: bool,
+        access: &Access,
+        say: &dyn Fn(&str),
+    ) -> Result<(), Error> {
+        let reference = format!("refs/heads/{branch}");
+        if on_remote {
+            let pushed = push(
+                &self.repo,
+                &flow.remote,
+                &[format!(":{reference}")],
+                access,
+                &self.shown,
+            )?;
+            if !pushed.took(&reference) {
+                let why = pushed
+                    .refs
+                    .iter()
+                    .find_map(|(_, why)| why.clone())
+                    .or(pushed.failure)
+                    .unwrap_or_else(|| "no answer from the remote".to_owned());
+                return Err(Error::PushedPartly {
+                    remote: flow.remote.clone(),
+                    repo: self.shown.clone(),
+                    refused: format!("deleting {branch}: {why}"),
+                    pushed: format!("{}, {} and the tag", flow.main, flow.develop),
+                    left: format!(
+                        "git push {} --delete {branch}; git branch -D {branch}",
+                        flow.remote
+                    ),
+                });
+            }
+            say(&format!("deleted {branch} on {}", flow.remote));
+        }
+        self.repo
+            .find_branch(branch, BranchType::Local)
+            .and_then(|mut b| b.delete())
+            .map_err(|e| {
+                self.failed(
+                    format!("delete `{branch}` (left to do: git branch -D {branch})"),
+                    &e,
+                )
+            })
+    }
+
+    fn failed(&self, operation: impl Into<String>, error: &git2::Error) -> Error {
+        Error::git(operation, &self.shown, error)
+    }
+}
