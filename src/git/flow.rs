@@ -3,6 +3,7 @@
 //! repository's own branches and tags only for what the remote took.
 
 use std::cmp::Ordering;
+use std::fmt::Write as _;
 use std::path::Path;
 
 use git2::build::{CheckoutBuilder, TreeUpdateBuilder};
@@ -143,42 +144,21 @@ pub(crate) fn finish(
     }
     let hotfix = work.commit(&work.head_commit()?)?;
     let remote_hotfix = work.remote_ref(&flow.remote, &branch);
-    if let Some(theirs) = remote_hotfix {
-        if theirs != hotfix.id() && !work.descends(hotfix.id(), theirs)? {
-            return Err(Error::Behind {
-                branch,
-                remote: flow.remote.clone(),
-                repo: work.shown.clone(),
-            });
-        }
+    // Commits pushed to the hotfix branch for review, but not pulled here, would be lost.
+    if let Some(theirs) = remote_hotfix
+        && theirs != hotfix.id()
+        && !work.descends(hotfix.id(), theirs)?
+    {
+        return Err(Error::Behind {
+            branch,
+            remote: flow.remote.clone(),
+            repo: work.shown.clone(),
+        });
     }
     let main = work.commit(&work.target(&flow.remote, &flow.main)?)?;
     let develop = work.commit(&work.target(&flow.remote, &flow.develop)?)?;
-    let merged = |(into, ours): (&str, &Commit<'_>), keep: &[String]| -> Result<_, Error> {
-        let Merged { tree, kept } = merge(
-            &work.repo,
-            &work.shown,
-            (into, ours),
-            (&branch, &hotfix),
-            keep,
-        )?;
-        let message = if into == "main" || into == "master" {
-            format!("Merge branch '{branch}'")
-        } else {
-            format!("Merge branch '{branch}' into {into}")
-        };
-        let commit = work
-            .repo
-            .commit(
-                None,
-                &signature,
-                &signature,
-                &message,
-                &work.tree(tree)?,
-                &[ours, &hotfix],
-            )
-            .map_err(|e| work.failed(format!("commit the merge into `{into}`"), &e))?;
-        Ok((commit, kept))
+    let merged = |into: (&str, &Commit<'_>), keep: &[String]| {
+        work.merge_commit(&signature, into, (&branch, &hotfix), keep)
     };
     let (on_main, _) = merged((&flow.main, &main), &[])?;
     let (on_develop, kept) = merged((&flow.develop, &develop), &flow.version_files)?;
@@ -332,7 +312,7 @@ impl Work {
             .collect::<Vec<_>>()
             .join(", ");
         if changed.len() > 5 {
-            paths.push_str(&format!(" and {} more", changed.len() - 5));
+            let _ = write!(paths, " and {} more", changed.len() - 5);
         }
         Err(Error::Dirty {
             repo: self.shown.clone(),
@@ -521,12 +501,49 @@ impl Work {
         self.repo
             .set_head(&format!("refs/heads/{branch}"))
             .map_err(|e| self.failed(format!("check out `{branch}`"), &e))?;
-        if let Ok(mut local) = self.repo.find_branch(branch, BranchType::Local) {
-            if local.upstream().is_err() {
-                let _ = local.set_upstream(Some(&format!("{remote}/{branch}")));
-            }
+        // A develop made from the remote's tracks it, as `git checkout develop` would make it.
+        if let Ok(mut local) = self.repo.find_branch(branch, BranchType::Local)
+            && local.upstream().is_err()
+        {
+            let _ = local.set_upstream(Some(&format!("{remote}/{branch}")));
         }
         Ok(())
+    }
+
+    /// A `--no-ff` merge commit of `branch` into `into`, made as objects only: no branch
+    /// moves. Returns it, and the conflicting files it kept `into`'s side of.
+    fn merge_commit(
+        &self,
+        signature: &Signature<'_>,
+        (into, ours): (&str, &Commit<'_>),
+        (branch, theirs): (&str, &Commit<'_>),
+        keep: &[String],
+    ) -> Result<(Oid, Vec<String>), Error> {
+        let Merged { tree, kept } = merge(
+            &self.repo,
+            &self.shown,
+            (into, ours),
+            (branch, theirs),
+            keep,
+        )?;
+        // git's own words, which leave out the target for the production branch.
+        let message = if into == "main" || into == "master" {
+            format!("Merge branch '{branch}'")
+        } else {
+            format!("Merge branch '{branch}' into {into}")
+        };
+        let commit = self
+            .repo
+            .commit(
+                None,
+                signature,
+                signature,
+                &message,
+                &self.tree(tree)?,
+                &[ours, theirs],
+            )
+            .map_err(|e| self.failed(format!("commit the merge into `{into}`"), &e))?;
+        Ok((commit, kept))
     }
 
     fn checkout(&self, commit: Oid) -> Result<(), Error> {
