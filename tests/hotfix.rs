@@ -434,3 +434,61 @@ fn hotfix_finish_partly_refused_says_what_is_left() {
         "[parameters]\napp.version = 3.1.0-dev"
     );
 }
+
+#[test]
+fn hotfix_over_ssh_with_rfabs_logins_and_host_key_rules() {
+    let app = App::new();
+    let fleet = crate::sshd::Fleet::start(1);
+    let host = &fleet.hosts[0];
+    let url = format!(
+        "ssh://root@{}:{}{}",
+        host.address,
+        host.port,
+        app.origin.display()
+    );
+    app.git(&["remote", "set-url", "origin", &url]);
+    let rfab = |args: &[&str]| {
+        fleet
+            .test()
+            .in_dir(&app.work)
+            .args(&["-f", ROOT])
+            .args(args)
+    };
+    rfab(&["hotfix.start:3.0.1"]).run();
+    app.write("app.txt", "fixed\n");
+    app.commit("Fix the bug");
+    rfab(&["hotfix.finish"])
+        .stdout_regex(&pattern(
+            "
+            hotfix 3.0.1: fetched origin
+            hotfix 3.0.1: merged hotfix/3.0.1 into main (<ID>)
+            hotfix 3.0.1: tagged <ID> as v3.0.1
+            hotfix 3.0.1: merged hotfix/3.0.1 into develop (<ID>), keeping its own config/version.ini
+            hotfix 3.0.1: pushed main, develop and v3.0.1 to origin
+            hotfix 3.0.1: deleted hotfix/3.0.1; now on develop
+
+            Done.
+            ",
+            &[SHORT],
+        ))
+        .run();
+    assert_eq!(
+        git(&app.origin, &["rev-parse", "main", "v3.0.1^{commit}"]),
+        app.git(&["rev-parse", "main", "main"])
+    );
+    // An unknown host key stops it before anything changes, as it stops `run()`.
+    std::fs::write(fleet.known_hosts(), "").expect("empty known_hosts");
+    let (origin, work) = (app.origin_refs(), app.work_refs());
+    let dir = app.work.display().to_string();
+    rfab(&["hotfix.start:3.0.2"])
+        .status(1)
+        .stderr_regex(&pattern(
+            &format!(
+                "Fatal error: cannot fetch `origin` ({url}) into `{dir}`: the host key of `{}` is not known: <FINGERPRINT>; add it to known_hosts, or run with --known-hosts accept-new\n\nAborting.\n",
+                host.address
+            ),
+            &[crate::test::FINGERPRINT],
+        ))
+        .run();
+    assert_eq!((app.origin_refs(), app.work_refs()), (origin, work));
+}
