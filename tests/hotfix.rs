@@ -492,3 +492,22 @@ fn hotfix_over_ssh_with_rfabs_logins_and_host_key_rules() {
         .run();
     assert_eq!((app.origin_refs(), app.work_refs()), (origin, work));
 }
+
+#[test]
+fn hotfix_finish_stops_before_pushing_when_a_file_is_in_develops_way() {
+    let app = App::new();
+    app.start();
+    // Untracked here, tracked on develop: checking develop out would overwrite it.
+    app.write("feature.txt", "my own notes\n");
+    let (origin, work) = (app.origin_refs(), app.work_refs());
+    let dir = app.work.display().to_string();
+    app.rfab(&["hotfix.finish"])
+        .status(1)
+        .stderr(&format!("Fatal error: untracked files in `{dir}` are where `develop` has files (feature.txt): move them away, then run this again (nothing was changed or pushed)\n\nAborting.\n"))
+        .run();
+    assert_eq!((app.origin_refs(), app.work_refs()), (origin, work));
+    assert_eq!(
+        std::fs::read_to_string(app.work.join("feature.txt")).expect("feature.txt"),
+        "my own notes\n"
+    );
+}

@@ -126,6 +126,14 @@ pub(crate) enum Error {
         into: String,
         paths: String,
     },
+    #[error(
+        "untracked files in `{repo}` are where `{branch}` has files ({paths}): move them away, then run this again (nothing was changed or pushed)"
+    )]
+    InTheWay {
+        repo: String,
+        branch: String,
+        paths: String,
+    },
     #[error("cannot {operation} in `{repo}`: {message}")]
     Git {
         operation: String,
@@ -147,6 +155,12 @@ pub(crate) enum Error {
         url: String,
         repo: String,
         why: String,
+    },
+    #[error("the hotfix is merged, tagged and pushed, but {why}; left to do in `{repo}`: {left}")]
+    Unfinished {
+        repo: String,
+        why: String,
+        left: String,
     },
     #[error(
         "the push to `{remote}` was partly refused ({refused}); pushed: {pushed}; left to do in `{repo}`: {left}"

@@ -209,12 +209,19 @@ pub(crate) fn finish(
     }
     cleanup.push(format!("git checkout {}", flow.develop));
     cleanup.push(format!("git branch -D {branch}"));
+    // Develop is checked out after the push: a file in its way stops the finish now, before.
+    work.check_way(&hotfix, on_develop, &flow.develop)?;
     work.publish(flow, &updates, &cleanup, access)?;
     say(&format!(
         "pushed {}, {} and {tag} to {}",
         flow.main, flow.develop, flow.remote
     ));
-    work.switch_to(&flow.develop, on_develop, &flow.remote)?;
+    work.switch_to(&flow.develop, on_develop, &flow.remote)
+        .map_err(|e| Error::Unfinished {
+            repo: work.shown.clone(),
+            why: e.to_string(),
+            left: cleanup.join("; "),
+        })?;
     work.delete_hotfix(flow, &branch, remote_hotfix.is_some(), access, &say)?;
     say(&format!("deleted {branch}; now on {}", flow.develop));
     Ok(wanted.to_string())
@@ -546,6 +553,35 @@ impl Work {
         Ok((commit, kept))
     }
 
+    /// Refuses what would stop `branch` (at `to`) from being checked out over `from`: an
+    /// untracked file where it has one. (Tracked files are clean, and ignored ones are
+    /// overwritten, as git does.)
+    fn check_way(&self, from: &Commit<'_>, to: Oid, branch: &str) -> Result<(), Error> {
+        let cannot = |e: git2::Error| self.failed(format!("compare HEAD with `{branch}`"), &e);
+        let target = self.commit(&to)?.tree().map_err(cannot)?;
+        let diff = self
+            .repo
+            .diff_tree_to_tree(Some(&from.tree().map_err(cannot)?), Some(&target), None)
+            .map_err(cannot)?;
+        let top = self.repo.workdir().unwrap_or_else(|| Path::new("."));
+        let in_way: Vec<String> = diff
+            .deltas()
+            .filter(|d| d.status() == git2::Delta::Added)
+            .filter_map(|d| d.new_file().path().map(Path::to_path_buf))
+            .filter(|path| top.join(path).symlink_metadata().is_ok())
+            .filter(|path| !self.repo.is_path_ignored(path).unwrap_or(false))
+            .map(|path| path.display().to_string())
+            .collect();
+        if in_way.is_empty() {
+            return Ok(());
+        }
+        Err(Error::InTheWay {
+            repo: self.shown.clone(),
+            branch: branch.to_owned(),
+            paths: in_way.join(", "),
+        })
+    }
+
     fn checkout(&self, commit: Oid) -> Result<(), Error> {
         self.repo
             .find_object(commit, None)
@@ -694,11 +730,10 @@ impl Work {
         self.repo
             .find_branch(branch, BranchType::Local)
             .and_then(|mut b| b.delete())
-            .map_err(|e| {
-                self.failed(
-                    format!("delete `{branch}` (left to do: git branch -D {branch})"),
-                    &e,
-                )
+            .map_err(|e| Error::Unfinished {
+                repo: self.shown.clone(),
+                why: format!("`{branch}` could not be deleted: {}", e.message()),
+                left: format!("git branch -D {branch}"),
             })
     }
 
