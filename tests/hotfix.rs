@@ -511,3 +511,21 @@ fn hotfix_finish_stops_before_pushing_when_a_file_is_in_develops_way() {
         "my own notes\n"
     );
 }
+
+#[test]
+fn hotfix_under_dry_run_says_what_it_would_do_and_changes_nothing() {
+    let app = App::new();
+    app.start();
+    let (origin, work) = (app.origin_refs(), app.work_refs());
+    app.rfab(&["--dry-run", "hotfix.start:3.0.2", "hotfix.finish"])
+        .stdout(
+            "
+            dry run: hotfix 3.0.2: would fetch origin, create hotfix/3.0.2 from origin/main with config/version.ini bumped to 3.0.2, and check it out
+            dry run: hotfix: would fetch origin, merge the hotfix branch into main and tag it, merge it into develop, push them to origin, and delete the hotfix branch
+
+            Done.
+            ",
+        )
+        .run();
+    assert_eq!((app.origin_refs(), app.work_refs()), (origin, work));
+}

@@ -135,6 +135,26 @@ fn hotfix<T>(
     Ok(run(&flow, &access, &say)?)
 }
 
+/// Under `--dry-run`, says what a hotfix task would do (`what`, given its settings) and
+/// returns true: it changes nothing, and fetches nothing.
+fn dry_run(
+    ctx: &NativeCallContext,
+    function: &str,
+    options: &rhai::Map,
+    what: impl FnOnce(&crate::git::Flow) -> String,
+) -> Result<bool, Box<EvalAltResult>> {
+    let flow = flow(function, options)?;
+    let context = Context::of(ctx)?;
+    if !context.runtime.dry_run() {
+        return Ok(false);
+    }
+    if context.shows(crate::output::Level::User) {
+        let text = format!("dry run: {}", what(&flow));
+        context.runtime.output.user(context.host(), &text);
+    }
+    Ok(true)
+}
+
 #[export_module]
 pub(crate) mod git_api {
     use std::path::Path;
@@ -144,7 +164,7 @@ pub(crate) mod git_api {
     use crate::git::{self, Selection};
     use crate::script::api::check_options;
 
-    use super::{access, hotfix, local_source};
+    use super::{access, dry_run, hotfix, local_source};
 
     /// The tags of a repository (a local path, or a `file://` or `ssh://` URL read without
     /// cloning, with the host keys and logins of `run()`), sorted by name, each as
@@ -324,7 +344,8 @@ pub(crate) mod git_api {
     /// commits "Bump version to VERSION" as the repository's git identity, and checks the
     /// branch out. Options, with their defaults: `version_files: ["config/version.ini"]`,
     /// `main: "main"`, `develop: "develop"`, `prefix: "hotfix/"`, `remote: "origin"`. SSH
-    /// remotes use the ssh-agent, keys and known hosts of `run()`.
+    /// remotes use the ssh-agent, keys and known hosts of `run()`. Under `--dry-run` it
+    /// says what it would do, and does nothing.
     ///
     /// ```rhai
     /// git::hotfix_start(".", "3.0.1", #{ version_files: ["opensky/config/version.ini"] });
@@ -336,6 +357,18 @@ pub(crate) mod git_api {
         version: &str,
         options: Map,
     ) -> Result<(), Box<EvalAltResult>> {
+        let would = |flow: &git::Flow| {
+            format!(
+                "hotfix {version}: would fetch {remote}, create {prefix}{version} from {remote}/{main} with {files} bumped to {version}, and check it out",
+                remote = flow.remote,
+                prefix = flow.prefix,
+                main = flow.main,
+                files = flow.version_files.join(", "),
+            )
+        };
+        if dry_run(&ctx, "git::hotfix_start", &options, would)? {
+            return Ok(());
+        }
         hotfix(
             &ctx,
             "git::hotfix_start",
@@ -352,7 +385,8 @@ pub(crate) mod git_api {
     /// main, develop and the tag in one push, then deletes the hotfix branch on the remote
     /// and here, and checks develop out. No branch or tag moves before the remote took the
     /// push: a failure leaves the repository as it was, or says what is left to do. Returns
-    /// the version. Options as for `git::hotfix_start`.
+    /// the version. Options as for `git::hotfix_start`. Under `--dry-run` it says what it
+    /// would do, does nothing, and returns `()`.
     ///
     /// ```rhai
     /// let version = git::hotfix_finish(".", #{ version_files: ["opensky/config/version.ini"] });
@@ -363,7 +397,18 @@ pub(crate) mod git_api {
         ctx: NativeCallContext,
         repo: &str,
         options: Map,
-    ) -> Result<String, Box<EvalAltResult>> {
+    ) -> Result<Dynamic, Box<EvalAltResult>> {
+        let would = |flow: &git::Flow| {
+            format!(
+                "hotfix: would fetch {remote}, merge the hotfix branch into {main} and tag it, merge it into {develop}, push them to {remote}, and delete the hotfix branch",
+                remote = flow.remote,
+                main = flow.main,
+                develop = flow.develop,
+            )
+        };
+        if dry_run(&ctx, "git::hotfix_finish", &options, would)? {
+            return Ok(Dynamic::UNIT);
+        }
         hotfix(
             &ctx,
             "git::hotfix_finish",
@@ -371,5 +416,6 @@ pub(crate) mod git_api {
             |flow, access, say| git::hotfix_finish(Path::new(repo), flow, access, say),
             repo,
         )
+        .map(Into::into)
     }
 }
