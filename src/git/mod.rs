@@ -5,7 +5,7 @@
 //! A repository is a local path, or a URL queried without cloning (`ls-remote`): tags and
 //! refs work on both; `describe` and `archive` need the objects, so a local repository or
 //! a mirror. The gitflow hotfix (`flow`) merges (`merge`), fetches and pushes (`sync`) in a
-//! working tree. `ssh://` and `user@host:path` URLs log in and check host keys by the rules of
+//! working tree (`work_tree`). `ssh://` and `user@host:path` URLs log in and check host keys by the rules of
 //! rfab's own SSH connections.
 
 mod archive;
@@ -17,6 +17,7 @@ mod pattern;
 mod refs;
 mod remote;
 mod sync;
+mod work_tree;
 
 use std::path::PathBuf;
 
