@@ -19,6 +19,7 @@ mod examples;
 mod execute;
 mod git;
 mod hosts;
+mod hotfix;
 mod jump;
 mod lb;
 mod lb_drivers;

@@ -80,6 +80,12 @@ impl Test {
         self
     }
 
+    /// Runs rfab in `dir`, anywhere (a repository a test made beside its temp dir).
+    pub(crate) fn in_dir(mut self, dir: &Path) -> Self {
+        self.cwd = dir.to_path_buf();
+        self
+    }
+
     pub(crate) fn args(mut self, args: &[&str]) -> Self {
         self.args.extend(args.iter().map(|a| (*a).to_owned()));
         self

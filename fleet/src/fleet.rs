@@ -49,8 +49,21 @@ pub struct Fleet {
 
 impl Fleet {
     /// Starts the fleet and deploys `v3.0.0` everywhere (the state before the hotfix), then waits
-    /// until HAProxy has every node UP.
+    /// until HAProxy has every node UP. The repository has the hotfix `v3.0.1` already.
     pub fn start(options: Options) -> Result<Self, String> {
+        Self::start_with(options, repo::scenario)
+    }
+
+    /// `start`, with the repository before its hotfix (`repo::before_hotfix`): a bare origin
+    /// at `v3.0.0`, for the hotfix to be cut, finished and pushed there.
+    pub fn start_before_hotfix(options: Options) -> Result<Self, String> {
+        Self::start_with(options, repo::before_hotfix)
+    }
+
+    fn start_with(
+        options: Options,
+        make_repo: fn(&Path) -> Result<(), String>,
+    ) -> Result<Self, String> {
         let dir = tempfile::Builder::new()
             .prefix("rfab-fleet.")
             .tempdir()
@@ -98,7 +111,7 @@ impl Fleet {
         }
         write_ssh_config(dir.path(), &ssh, &nodes)?;
         let repo = dir.path().join("opensky.git");
-        repo::scenario(&repo)?;
+        make_repo(&repo)?;
 
         let frontend = SocketAddr::new(
             lb_address
@@ -202,7 +215,7 @@ impl Fleet {
              export const lb = #{{ socket: \"{socket}\", backend: \"web\", check_interval: {interval}, health_timeout: 20, drain_timeout: 10,\n\
              \x20   servers: #{{ {servers} }} }};\n\
              export const settings = #{{ key_filename: \"{key}\", repository: \"{repo}\", deploy_to: \"{deploy_to}\", keep_releases: 5,\n\
-             \x20   health_url: \"{health_url}\", health_timeout: 10 }};\n",
+             \x20   health_url: \"{health_url}\", health_timeout: 10, version_files: [\"opensky/config/version.ini\", \"VERSION\"] }};\n",
             nodes = self.nodes.len(),
             g1 = list(1),
             g2 = list(2),

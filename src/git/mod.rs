@@ -4,15 +4,20 @@
 //!
 //! A repository is a local path, or a URL queried without cloning (`ls-remote`): tags and
 //! refs work on both; `describe` and `archive` need the objects, so a local repository or
-//! a mirror. `ssh://` and `user@host:path` URLs log in and check host keys by the rules of
+//! a mirror. The gitflow hotfix (`flow`) merges (`merge`), fetches and pushes (`sync`) in a
+//! working tree (`work_tree`). `ssh://` and `user@host:path` URLs log in and check host keys by the rules of
 //! rfab's own SSH connections.
 
 mod archive;
 mod error;
+mod flow;
+mod merge;
 mod mirror;
 mod pattern;
 mod refs;
 mod remote;
+mod sync;
+mod work_tree;
 
 use std::path::PathBuf;
 
@@ -20,6 +25,7 @@ use crate::ssh::options::KnownHostsPolicy;
 
 pub(crate) use archive::{Archive, archive, release_archive};
 pub(crate) use error::Error;
+pub(crate) use flow::{Flow, finish as hotfix_finish, remote_url, start as hotfix_start};
 pub(crate) use mirror::mirror;
 pub(crate) use refs::{Selection, compare, describe, latest_stable, resolve, tags, version_of};
 pub(crate) use remote::{bound_waits, is_url, ssh_authority};

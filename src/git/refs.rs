@@ -185,7 +185,7 @@ pub(super) fn open_local(repo: &str, what: &'static str) -> Result<Repository, E
     open(repo)
 }
 
-fn local_tags(repository: &Repository) -> Result<Vec<Tag>, Error> {
+pub(super) fn local_tags(repository: &Repository) -> Result<Vec<Tag>, Error> {
     let names = repository.tag_names(None).map_err(|e| Error::read(&e))?;
     Ok(names
         .iter()

@@ -1,10 +1,12 @@
 //! `rfab-demo`: the README's rolling hotfix, for real, on a local fleet, with traffic flowing.
 //!
-//! Starts the demo fleet (web nodes behind HAProxy, v3.0.0 everywhere), keeps a client
-//! requesting pages through HAProxy, and runs the rollout with rfab: the five commands of
-//! the README's "The rolling hotfix" (or `--rolling`: `rfab prod rolling:stable`). It
-//! prints each step, the load balancer's state and the tally of requests, then tears
-//! everything down (also on Ctrl-C).
+//! Starts the demo fleet (web nodes behind HAProxy, v3.0.0 everywhere, the app's origin
+//! repository at v3.0.0 with a bug on main), cuts the hotfix with rfab in a developer's
+//! clone (`hotfix.start:3.0.1`, the fix committed, `hotfix.finish`: v3.0.1 tagged and
+//! pushed), then keeps a client requesting pages through HAProxy and runs the rollout with
+//! rfab: the five commands of the README's "The rolling hotfix" (or `--rolling`: `rfab prod
+//! rolling:stable`). It prints each step, the load balancer's state and the tally of
+//! requests, then tears everything down (also on Ctrl-C).
 //!
 //! `rfab-demo up [--per-group N]` starts the fleet and keeps it up until Ctrl-C, printing how
 //! to point rfab at it. `rfab-demo bench [--per-group N] [--runs N] NAME=COMMAND...` times
@@ -16,7 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use rfab_fleet::{Fleet, Load, Options};
+use rfab_fleet::{Fleet, Load, Options, repo};
 
 const USAGE: &str = "usage: rfab-demo [--per-group N] [--rolling]\n       rfab-demo up [--per-group N]\n       rfab-demo bench [--per-group N] [--runs N] NAME=COMMAND...";
 
@@ -73,11 +75,11 @@ fn demo(args: &[String], interrupted: &AtomicBool) -> Result<(), Failure> {
     let per_group = option(args, "--per-group", 2)?;
     let rolling = args.iter().any(|a| a == "--rolling");
     say(&format!(
-        "Starting the demo fleet: {} web nodes (each a real sshd with its own /srv, and an app serving its live VERSION), HAProxy in front, the demo app's repository, and v3.0.0 deployed everywhere...",
+        "Starting the demo fleet: {} web nodes (each a real sshd with its own /srv, and an app serving its live VERSION), HAProxy in front, the demo app's origin repository (v3.0.0, with a bug on main), and v3.0.0 deployed everywhere...",
         per_group * 2
     ));
     let started = Instant::now();
-    let fleet = start(per_group)?;
+    let fleet = start(per_group, Fleet::start_before_hotfix)?;
     say(&format!(
         "Fleet up in {:.1}s: HAProxy on {} ({}), nodes {}; files in {}",
         started.elapsed().as_secs_f64(),
@@ -91,10 +93,11 @@ fn demo(args: &[String], interrupted: &AtomicBool) -> Result<(), Failure> {
             .join(", "),
         fleet.dir().display()
     ));
+    hotfix(&fleet, interrupted)?;
     let load = Load::start(fleet.balancer.frontend, 2, Duration::from_millis(5));
     load.wait_for(20, Duration::from_secs(10))?;
     say(&format!(
-        "A client keeps requesting pages through HAProxy: {}",
+        "\nA client keeps requesting pages through HAProxy: {}",
         load.tally()
     ));
     let steps: Vec<&str> = if rolling {
@@ -152,9 +155,39 @@ fn demo(args: &[String], interrupted: &AtomicBool) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Cuts the hotfix as a developer would, in a clone of the app's origin: `rfab
+/// hotfix.start:3.0.1`, the fix committed, `rfab hotfix.finish` (v3.0.1 tagged and pushed).
+fn hotfix(fleet: &Fleet, interrupted: &AtomicBool) -> Result<(), Failure> {
+    let work = fleet.dir().join("work/opensky");
+    repo::working_clone(&fleet.repo, &work)?;
+    say(&format!(
+        "\nThe hotfix, in a developer's clone of the app ({}):",
+        work.display()
+    ));
+    let rfab = |step: &str| -> Result<(), Failure> {
+        say(&format!("\n==> rfab {step}"));
+        let status = fleet
+            .rfab(&[step])
+            .current_dir(&work)
+            .status()
+            .map_err(|e| format!("cannot run rfab: {e}"))?;
+        if interrupted.load(Ordering::SeqCst) {
+            return Err(Failure::Interrupted);
+        }
+        if !status.success() {
+            return Err(format!("`rfab {step}` failed ({status}); the fleet is torn down").into());
+        }
+        Ok(())
+    };
+    rfab("hotfix.start:3.0.1")?;
+    say("\n==> git commit -a -m 'Charge the right total'    (the fix, in opensky/src/cart.sh)");
+    repo::fix_the_bug(&work)?;
+    rfab("hotfix.finish")
+}
+
 /// Starts the fleet and keeps it up until Ctrl-C.
 fn up(args: &[String], interrupted: &AtomicBool) -> Result<(), Failure> {
-    let fleet = start(option(args, "--per-group", 2)?)?;
+    let fleet = start(option(args, "--per-group", 2)?, Fleet::start)?;
     let command = fleet.rfab(&[]);
     let words: Vec<String> = command
         .get_args()
@@ -207,7 +240,7 @@ fn bench(args: &[String], interrupted: &AtomicBool) -> Result<(), Failure> {
     if commands.is_empty() {
         return Err(format!("give NAME=COMMAND rollouts to time\n{USAGE}").into());
     }
-    let fleet = start(per_group)?;
+    let fleet = start(per_group, Fleet::start)?;
     for run in 1..=runs {
         for (name, command) in &commands {
             reset(&fleet)?;
@@ -311,7 +344,8 @@ fn variables(fleet: &Fleet) -> Vec<(String, String)> {
     ]
 }
 
-fn start(per_group: usize) -> Result<Fleet, String> {
+/// The fleet, started by `how` (`Fleet::start`, or `Fleet::start_before_hotfix`).
+fn start(per_group: usize, how: fn(Options) -> Result<Fleet, String>) -> Result<Fleet, String> {
     let here = std::env::current_exe().map_err(|e| format!("where am I: {e}"))?;
     let rfab = here.with_file_name("rfab");
     if !rfab.exists() {
@@ -320,7 +354,7 @@ fn start(per_group: usize) -> Result<Fleet, String> {
             here.display()
         ));
     }
-    Fleet::start(Options {
+    how(Options {
         per_group,
         network: [127, 0, 0],
         check_interval: Duration::from_millis(500),

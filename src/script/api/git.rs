@@ -8,6 +8,7 @@ use rhai::plugin::*;
 use rhai::{EvalAltResult, NativeCallContext};
 
 use crate::git::Access;
+use crate::script::api::check_options;
 use crate::script::context::Context;
 use crate::ssh::ssh_config::HostConfig;
 use crate::ssh::target::Target;
@@ -60,6 +61,87 @@ fn local_source(ctx: &NativeCallContext, repo: &str) -> Result<String, Box<EvalA
     Ok(path.to_string_lossy().into_owned())
 }
 
+/// A hotfix's settings: the defaults (`Flow::default`), with what `options` gives over them.
+fn flow(function: &str, options: &rhai::Map) -> Result<crate::git::Flow, Box<EvalAltResult>> {
+    check_options(
+        function,
+        options,
+        &["version_files", "main", "develop", "prefix", "remote"],
+    )?;
+    let mut flow = crate::git::Flow::default();
+    let text = |key: &str, into: &mut String| {
+        if let Some(value) = options.get(key) {
+            *into = value.to_string();
+        }
+    };
+    text("main", &mut flow.main);
+    text("develop", &mut flow.develop);
+    text("prefix", &mut flow.prefix);
+    text("remote", &mut flow.remote);
+    if let Some(files) = options.get("version_files") {
+        flow.version_files = if files.is_array() {
+            files
+                .clone()
+                .into_array()
+                .unwrap_or_default()
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        } else {
+            // `--set version_files=a,b` gives a string.
+            files
+                .to_string()
+                .split(',')
+                .map(str::trim)
+                .filter(|f| !f.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+    }
+    Ok(flow)
+}
+
+/// A hotfix in the working tree at or above `repo`: its settings, how to reach its remote
+/// and how to print each step.
+fn hotfix<T>(
+    ctx: &NativeCallContext,
+    function: &str,
+    options: &rhai::Map,
+    run: impl FnOnce(&crate::git::Flow, &Access, &dyn Fn(&str)) -> Result<T, crate::git::Error>,
+    repo: &str,
+) -> Result<T, Box<EvalAltResult>> {
+    let flow = flow(function, options)?;
+    let url = crate::git::remote_url(Path::new(repo), &flow)?;
+    let access = access(ctx, &url)?;
+    let context = Context::of(ctx)?;
+    let say = |text: &str| {
+        if context.shows(crate::output::Level::User) {
+            context.runtime.output.user(context.host(), text);
+        }
+    };
+    Ok(run(&flow, &access, &say)?)
+}
+
+/// Under `--dry-run`, says what a hotfix task would do (`what`, given its settings) and
+/// returns true: it changes nothing, and fetches nothing.
+fn dry_run(
+    ctx: &NativeCallContext,
+    function: &str,
+    options: &rhai::Map,
+    what: impl FnOnce(&crate::git::Flow) -> String,
+) -> Result<bool, Box<EvalAltResult>> {
+    let flow = flow(function, options)?;
+    let context = Context::of(ctx)?;
+    if !context.runtime.dry_run() {
+        return Ok(false);
+    }
+    if context.shows(crate::output::Level::User) {
+        let text = format!("dry run: {}", what(&flow));
+        context.runtime.output.user(context.host(), &text);
+    }
+    Ok(true)
+}
+
 #[export_module]
 pub(crate) mod git_api {
     use std::path::Path;
@@ -69,7 +151,7 @@ pub(crate) mod git_api {
     use crate::git::{self, Selection};
     use crate::script::api::check_options;
 
-    use super::{access, local_source};
+    use super::{access, dry_run, hotfix, local_source};
 
     /// The tags of a repository (a local path, or a `file://` or `ssh://` URL read without
     /// cloning, with the host keys and logins of `run()`), sorted by name, each as
@@ -239,5 +321,88 @@ pub(crate) mod git_api {
             std::cmp::Ordering::Equal => 0,
             std::cmp::Ordering::Greater => 1,
         })
+    }
+
+    /// Starts a gitflow hotfix in the working tree at or above `repo`: refuses changes to
+    /// tracked files (untracked files are fine), a version that is not semver or not above
+    /// the latest stable tag, and a tag `vVERSION` or branch `hotfix/VERSION` that exists
+    /// here or on the remote (after fetching it); then creates `hotfix/VERSION` from
+    /// `origin/main`, replaces the latest stable version with VERSION in each version file,
+    /// commits "Bump version to VERSION" as the repository's git identity, and checks the
+    /// branch out. Options, with their defaults: `version_files: ["config/version.ini"]`,
+    /// `main: "main"`, `develop: "develop"`, `prefix: "hotfix/"`, `remote: "origin"`. SSH
+    /// remotes use the ssh-agent, keys and known hosts of `run()`. Under `--dry-run` it
+    /// says what it would do, and does nothing.
+    ///
+    /// ```rhai
+    /// git::hotfix_start(".", "3.0.1", #{ version_files: ["opensky/config/version.ini"] });
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn hotfix_start(
+        ctx: NativeCallContext,
+        repo: &str,
+        version: &str,
+        options: Map,
+    ) -> Result<(), Box<EvalAltResult>> {
+        let would = |flow: &git::Flow| {
+            format!(
+                "hotfix {version}: would fetch {remote}, create {prefix}{version} from {remote}/{main} with {files} bumped to {version}, and check it out",
+                remote = flow.remote,
+                prefix = flow.prefix,
+                main = flow.main,
+                files = flow.version_files.join(", "),
+            )
+        };
+        if dry_run(&ctx, "git::hotfix_start", &options, would)? {
+            return Ok(());
+        }
+        hotfix(
+            &ctx,
+            "git::hotfix_start",
+            &options,
+            |flow, access, say| git::hotfix_start(Path::new(repo), version, flow, access, say),
+            repo,
+        )
+    }
+
+    /// Finishes the gitflow hotfix checked out in the working tree at or above `repo`
+    /// (`hotfix/VERSION`, clean): fetches the remote, merges the branch into main
+    /// (`--no-ff`), tags that merge `vVERSION` (annotated), merges the branch into develop
+    /// (conflicts only in the version files keep develop's side; any other stops it), pushes
+    /// main, develop and the tag in one push, then deletes the hotfix branch on the remote
+    /// and here, and checks develop out. No branch or tag moves before the remote took the
+    /// push: a failure leaves the repository as it was, or says what is left to do. Returns
+    /// the version. Options as for `git::hotfix_start`. Under `--dry-run` it says what it
+    /// would do, does nothing, and returns `()`.
+    ///
+    /// ```rhai
+    /// let version = git::hotfix_finish(".", #{ version_files: ["opensky/config/version.ini"] });
+    /// puts(`released v${version}`);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn hotfix_finish(
+        ctx: NativeCallContext,
+        repo: &str,
+        options: Map,
+    ) -> Result<Dynamic, Box<EvalAltResult>> {
+        let would = |flow: &git::Flow| {
+            format!(
+                "hotfix: would fetch {remote}, merge the hotfix branch into {main} and tag it, merge it into {develop}, push them to {remote}, and delete the hotfix branch",
+                remote = flow.remote,
+                main = flow.main,
+                develop = flow.develop,
+            )
+        };
+        if dry_run(&ctx, "git::hotfix_finish", &options, would)? {
+            return Ok(Dynamic::UNIT);
+        }
+        hotfix(
+            &ctx,
+            "git::hotfix_finish",
+            &options,
+            |flow, access, say| git::hotfix_finish(Path::new(repo), flow, access, say),
+            repo,
+        )
+        .map(Into::into)
     }
 }
