@@ -79,7 +79,9 @@ fn a_failure_inside_names_task_and_host() {
         )
         .args(&["release"])
         .status(1)
-        .stdout("[web2] Executing task 'check'\n\nSummary:\n    web2  failed  TIME  check: disk full\n")
+        .stdout(
+            "[web2] Executing task 'check'\n\nSummary:\n    web2  failed  TIME  check: disk full\n",
+        )
         .mask_times()
         .stderr(
             "

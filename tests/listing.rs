@@ -255,3 +255,22 @@ fn a_helper_is_callable_from_other_files_but_not_a_task() {
         .stdout("haproxy\n\nDone.\n")
         .run();
 }
+
+/// A closure in a fabfile module was listed as a task named `anon$...`.
+#[test]
+fn closures_are_no_tasks() {
+    Test::new()
+        .fabfile("import \"lib\" as lib;\n/// Run.\nfn t() { lib::twice(); }\n")
+        .file(
+            "lib.rhai",
+            "/// Twice.\nfn twice() { [1, 2].map(|x| x * 2) }\n",
+        )
+        .args(&["--shortlist"])
+        .stdout(
+            "
+            lib.twice
+            t
+            ",
+        )
+        .run();
+}

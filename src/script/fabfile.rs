@@ -87,7 +87,8 @@ fn collect_tasks(
     tasks: &mut Vec<Task>,
 ) -> Result<()> {
     for (_, access, name, _, def) in module.iter_script_fn_info() {
-        if access == FnAccess::Private || name.starts_with('_') {
+        // A closure (`|x| ...`) is compiled to a function named `anon$...`: no task.
+        if access == FnAccess::Private || name.starts_with('_') || name.starts_with("anon$") {
             continue;
         }
         let comments: Vec<&str> = def.comments.iter().map(AsRef::as_ref).collect();
