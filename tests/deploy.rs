@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::git::{git, scenario_repo};
 use crate::sshd::Fleet;
-use crate::test::{LOCK_HOLDER, RELEASE_STAMP, Test, a_line, first_line, pattern};
+use crate::test::{LOCK_HOLDER, RELEASE_STAMP, Test, a_line, assert_match, first_line, pattern};
 
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fabfile.rhai");
 
@@ -288,7 +288,9 @@ fn ctrl_c_mid_deploy_leaves_the_live_release_and_no_lock() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(130), "{stdout}");
     assert!(
-        stdout.contains(&format!("[{host}] on abort: cd ")),
+        stdout.contains(&format!(
+            "[{host}] on abort: put back the release live before this deploy"
+        )),
         "{stdout}"
     );
     assert_eq!(site.live_tag(), "v3.0.0", "Ctrl-C switched current");
@@ -540,4 +542,42 @@ fn shared_paths_are_linked_and_a_named_rollback_goes_there() {
     site.rfab(&["prod", &format!("deploy.rollback:{first}")])
         .run();
     assert_eq!(site.live_tag(), "v3.0.0");
+}
+
+/// A deploy printed one ~1,500-character `run:` line per host: the recipe's internals. It
+/// prints its steps in words; the commands are there under `--show debug`.
+#[test]
+fn a_deploy_prints_its_steps_in_words_and_its_commands_only_under_debug() {
+    let site = site(1, "");
+    let host = site.fleet.hosts[0].string();
+    let ran = site.rfab(&["prod", "deploy:v3.0.0"]).run();
+    let steps: Vec<&str> = ran
+        .stdout
+        .lines()
+        .filter_map(|line| line.strip_prefix(&format!("[{host}] ")))
+        .map(|line| line.split_once(": ").map_or(line, |(label, _)| label))
+        .collect();
+    assert_eq!(
+        steps,
+        ["Executing task 'deploy'", "put", "step", "release"],
+        "{}",
+        ran.stdout
+    );
+    assert_match(
+        &format!("{}\n", ran.stdout.lines().nth(2).unwrap_or_default()),
+        &format!(
+            r"\[{}\] step: check the upload's sha256, unpack v3\.0\.0 into releases/v3\.0\.0-\d+, switch `current` to it",
+            regex::escape(&host)
+        ),
+    );
+    let ran = site
+        .rfab(&["--show", "debug", "prod", "deploy:v3.0.1"])
+        .run();
+    assert!(
+        ran.stdout
+            .lines()
+            .any(|line| line.starts_with(&format!("[{host}] run: {{ [ \"$(cat "))),
+        "no command under --show debug:\n{}",
+        ran.stdout
+    );
 }

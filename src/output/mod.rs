@@ -185,10 +185,31 @@ impl Output {
 
     /// `[host] run: COMMAND` (also `sudo`, `local`, `put`, `get`).
     pub(crate) fn command(&self, host: &str, kind: &str, command: &str) {
+        self.command_step(host, kind, command, None, false);
+    }
+
+    /// A command described by its script (`step`): `[host] step: WHAT` (`on abort: WHAT`
+    /// for an undo), and the command itself only under `--show debug`, for it is the
+    /// recipe's internals. JSON has both.
+    pub(crate) fn command_step(
+        &self,
+        host: &str,
+        kind: &str,
+        command: &str,
+        step: Option<&str>,
+        debug: bool,
+    ) {
         if self.json {
             return emit(
-                &json!({ "event": "command", "host": host, "kind": kind, "command": command }),
+                &json!({ "event": "command", "host": host, "kind": kind, "command": command, "step": step }),
             );
+        }
+        if let Some(step) = step {
+            let label = if kind == "on abort" { kind } else { "step" };
+            self.host_line(Some(host), label, &printable_lines(step));
+            if !debug {
+                return;
+            }
         }
         // A command line can carry what a host said (a path, a release name): no escapes.
         if self.levels.shows(Level::Raw) {

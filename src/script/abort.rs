@@ -12,7 +12,7 @@ use rhai::{EvalAltResult, Map};
 
 use crate::output::Level;
 use crate::output::lines;
-use crate::script::context::Context;
+use crate::script::context::{Context, Undo};
 use crate::ssh::command::{self, DEFAULT_SHELL, Failure, Request};
 use crate::ssh::quote::quote;
 use crate::ssh::target::Target;
@@ -46,7 +46,7 @@ pub(crate) fn unreachable_message(error: &EvalAltResult) -> Option<String> {
 /// Runs the `on_abort` commands of a failed or interrupted task on its host, even after
 /// Ctrl-C; a command that fails is a warning. A broken connection is replaced by a fresh
 /// one once (the host may be back); what still cannot run is recorded as lost.
-pub(crate) fn run_on_abort(context: &Context, target: &Target, commands: &[String]) {
+pub(crate) fn run_on_abort(context: &Context, target: &Target, commands: &[Undo]) {
     // A dry run changed nothing, and neither did a task that never reached its host: there
     // is nothing to clean up.
     if context.runtime.dry_run() || context.never_reached() {
@@ -61,7 +61,9 @@ pub(crate) fn run_on_abort(context: &Context, target: &Target, commands: &[Strin
         .map_or_else(|| DEFAULT_SHELL.to_owned(), |s| s.to_string());
     let mut fresh_tried = false;
     let mut pending = commands.iter().peekable();
-    while let Some(command) = pending.peek() {
+    let debug = context.shows(Level::Debug);
+    while let Some(undo) = pending.peek() {
+        let (command, what) = (&undo.command, undo.what());
         let connection = match context.runtime.connections.get(
             target,
             &context.runtime.ssh,
@@ -76,14 +78,14 @@ pub(crate) fn run_on_abort(context: &Context, target: &Target, commands: &[Strin
                     Some(host),
                     &format!("on abort: cannot reach `{host}` to clean up: {why}"),
                 );
-                for command in pending {
-                    context.record_lost(format!("on abort: {command}"), why.clone(), true);
+                for undo in pending {
+                    context.record_lost(format!("on abort: {}", undo.left()), why.clone(), true);
                 }
                 return;
             }
         };
         let connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
-        output.command(host, "on abort", command);
+        output.command_step(host, "on abort", command, undo.step.as_deref(), debug);
         let request = Request {
             command: format!("{shell} {}", quote(command)),
             timeout: Some(Duration::from_secs(60)),
@@ -94,12 +96,18 @@ pub(crate) fn run_on_abort(context: &Context, target: &Target, commands: &[Strin
             output_limit: lines::DEFAULT_LIMIT,
         };
         let raw = context.shows(Level::Raw);
-        let mut each = |is_err: bool, text: &str| output.line(host, is_err, text, raw);
+        // A described undo says what it does; its own chatter is for `--show debug`.
+        let quiet = undo.step.is_some() && !debug;
+        let mut each = |is_err: bool, text: &str| {
+            if is_err || !quiet {
+                output.line(host, is_err, text, raw);
+            }
+        };
         match command::run(&connection, &request, &mut each) {
             Ok(done) if done.code == 0 => {}
             Ok(done) => output.warning(
                 Some(host),
-                &format!("on abort: `{command}` exited with status {}", done.code),
+                &format!("on abort: {what} exited with status {}", done.code),
             ),
             Err(failure @ (Failure::Ssh(_) | Failure::Stalled(_))) => {
                 // The connection is dead: drop it, and try once more on a new one.
@@ -120,9 +128,9 @@ pub(crate) fn run_on_abort(context: &Context, target: &Target, commands: &[Strin
                 }
                 output.warning(
                     Some(host),
-                    &format!("on abort: `{command}` could not run: {why}"),
+                    &format!("on abort: {what} could not run: {why}"),
                 );
-                context.record_lost(format!("on abort: {command}"), why, false);
+                context.record_lost(format!("on abort: {}", undo.left()), why, false);
             }
             Err(failure) => {
                 let why = match failure {
@@ -134,9 +142,9 @@ pub(crate) fn run_on_abort(context: &Context, target: &Target, commands: &[Strin
                 };
                 output.warning(
                     Some(host),
-                    &format!("on abort: `{command}` could not run: {why}"),
+                    &format!("on abort: {what} could not run: {why}"),
                 );
-                context.record_lost(format!("on abort: {command}"), why, false);
+                context.record_lost(format!("on abort: {}", undo.left()), why, false);
             }
         }
         pending.next();

@@ -25,11 +25,32 @@ pub(crate) struct Context {
     /// Whether other hosts run at the same time: then no one is asked anything.
     pub(crate) parallel: bool,
     /// Commands to run on this host if its task fails or is interrupted (`on_abort`).
-    pub(crate) on_abort: Arc<Mutex<Vec<String>>>,
+    pub(crate) on_abort: Arc<Mutex<Vec<Undo>>>,
     /// Remote work of this call that failed with its connection (the host could not be
     /// reached, or stopped answering), and `on_abort` cleanup that could not run, in order:
     /// the first is why the task failed, the rest could not run after it.
     pub(crate) lost: Arc<Mutex<Vec<Lost>>>,
+}
+
+/// A command `on_abort` registered, and what it does in words, if the script said.
+#[derive(Clone, Debug)]
+pub(crate) struct Undo {
+    pub(crate) command: String,
+    pub(crate) step: Option<String>,
+}
+
+impl Undo {
+    /// The step's words, else the command in backticks: for warnings.
+    pub(crate) fn what(&self) -> String {
+        self.step
+            .clone()
+            .unwrap_or_else(|| format!("`{}`", self.command))
+    }
+
+    /// The step's words, else the command: for the list of what is left to do.
+    pub(crate) fn left(&self) -> String {
+        self.step.clone().unwrap_or_else(|| self.command.clone())
+    }
 }
 
 /// One piece of remote work that could not be done.

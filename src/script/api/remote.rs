@@ -19,7 +19,8 @@ use crate::ssh::quote::quote;
 use crate::ssh::sudo_prompt::{self, SudoPrompt};
 use crate::ssh::target::Target;
 
-const RUN_OPTIONS: [&str; 6] = [
+const RUN_OPTIONS: [&str; 7] = [
+    "step",
     "warn_only",
     "quiet",
     "pty",
@@ -27,7 +28,8 @@ const RUN_OPTIONS: [&str; 6] = [
     "shell",
     "output_limit",
 ];
-const SUDO_OPTIONS: [&str; 7] = [
+const SUDO_OPTIONS: [&str; 8] = [
+    "step",
     "warn_only",
     "quiet",
     "pty",
@@ -65,11 +67,14 @@ pub(crate) mod remote_api {
     /// - `shell`: the shell to run it with, e.g. `"/bin/sh -c"`;
     /// - `output_limit`: the most bytes of stdout, and of stderr, the result keeps (default
     ///   `env.output_limit`, else 64 MiB; `"512K"`, `"16M"` work too; at most 256 MiB). Everything is
-    ///   still printed; a result cut short ends with an `[rfab: output cut ...]` line.
+    ///   still printed; a result cut short ends with an `[rfab: output cut ...]` line;
+    /// - `step`: what the command does, in words, printed as `[HOST] step: ...` instead of
+    ///   the command (which `--show debug` prints too): for long generated commands.
     ///
     /// ```rhai
     /// let r = run("systemctl is-active app", #{ warn_only: true });
     /// if r.failed { run("systemctl start app", #{ timeout: 30 }); }
+    /// run(long_generated_script, #{ step: "unpack the release and switch to it" });
     /// ```
     #[rhai_fn(name = "run", return_raw)]
     pub fn run_with(
@@ -92,14 +97,25 @@ pub(crate) mod remote_api {
     /// ```
     #[rhai_fn(return_raw)]
     pub fn on_abort(ctx: NativeCallContext, command: &str) -> Result<(), Box<EvalAltResult>> {
-        let context = super::Context::of(&ctx)?;
-        super::needs_host(&context, "on_abort")?;
-        context
-            .on_abort
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(command.into());
-        Ok(())
+        super::undo_on_abort(&ctx, command, None)
+    }
+
+    /// `on_abort()` with options: `step`, what the command does in words, printed as
+    /// `[HOST] on abort: ...` instead of the command (and its output, but for errors), which
+    /// `--show debug` prints too.
+    ///
+    /// ```rhai
+    /// on_abort(restore_script, #{ step: "put back the release that was live" });
+    /// ```
+    #[rhai_fn(name = "on_abort", return_raw)]
+    pub fn on_abort_with(
+        ctx: NativeCallContext,
+        command: &str,
+        options: Map,
+    ) -> Result<(), Box<EvalAltResult>> {
+        super::check_options("on_abort", &options, &["step"])?;
+        let step = options.get("step").map(ToString::to_string);
+        super::undo_on_abort(&ctx, command, step)
     }
 
     /// Run a command as root (or another user) through `sudo` on the current host.
@@ -135,6 +151,25 @@ pub(crate) mod remote_api {
     }
 }
 
+/// Registers `command` to run on the current host if its task fails (see `on_abort`).
+fn undo_on_abort(
+    ctx: &NativeCallContext,
+    command: &str,
+    step: Option<String>,
+) -> Result<(), Box<EvalAltResult>> {
+    let context = Context::of(ctx)?;
+    needs_host(&context, "on_abort")?;
+    context
+        .on_abort
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(crate::script::context::Undo {
+            command: command.into(),
+            step,
+        });
+    Ok(())
+}
+
 pub(super) fn command(
     ctx: &NativeCallContext,
     command: &str,
@@ -152,10 +187,14 @@ pub(super) fn command(
     let quiet = context.flag(options, "quiet");
     let warn_only = quiet || context.flag(options, "warn_only");
     if !quiet && context.shows(Level::Running) {
-        context
-            .runtime
-            .output
-            .command(&target.host_string, name, command);
+        let step = options.get("step").map(ToString::to_string);
+        context.runtime.output.command_step(
+            &target.host_string,
+            name,
+            command,
+            step.as_deref(),
+            context.shows(Level::Debug),
+        );
     }
     if context.runtime.dry_run() {
         return Ok(CommandResult {
