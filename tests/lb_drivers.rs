@@ -162,7 +162,8 @@ fn run(fleet: &Fleet, driver: &str, options: &str, apps: &Apps, body: &str) -> c
              fn t() {{ {body} }}",
             a[0], a[1], a[2], a[3]
         ))
-        .args(&["-H", &host, "t"])
+        // No watch: these drivers have nothing to watch without `watch_url` (tests/watch.rs).
+        .args(&["--set", "watch=0", "-H", &host, "t"])
 }
 
 fn nginx_options(fleet: &Fleet, nginx: &Nginx) -> String {
@@ -439,7 +440,10 @@ fn a_method_call_on_a_load_balancer_is_not_taken_by_a_task_of_the_same_name() {
         "#,
         d = dir.display()
     );
-    let ran = test.fabfile(&fabfile).args(&["rotate"]).run();
+    let ran = test
+        .fabfile(&fabfile)
+        .args(&["--set", "watch=0", "rotate"])
+        .run();
     assert!(
         ran.stdout.contains("live after flip: green"),
         "{}",
