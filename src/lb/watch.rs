@@ -210,7 +210,7 @@ impl LoadBalancer {
             let counted = Counted {
                 requests,
                 errors,
-                probing: probe.is_some(),
+                probing: probe.as_ref().map(Probe::url),
                 elapsed,
             };
             if let Some(verdict) = self.judge(servers, &now, &counted, watch) {
@@ -248,9 +248,7 @@ impl LoadBalancer {
         counted: &Counted,
         watch: &Watch,
     ) -> Option<Verdict> {
-        let Counted {
-            requests, errors, ..
-        } = *counted;
+        let (requests, errors) = (counted.requests, counted.errors);
         let rate = ratio(errors, requests);
         let verdict = |passed: bool, text: String| Verdict {
             passed,
@@ -259,16 +257,18 @@ impl LoadBalancer {
             errors,
             text,
         };
-        let served = format!(
-            "{} {} {requests} requests, {errors} failed ({})",
-            self.named(servers),
-            if counted.probing {
-                "were live while the probes got"
-            } else {
-                "served"
-            },
-            percent(rate)
-        );
+        let served = match counted.probing {
+            None => format!(
+                "{} served {requests} requests, {errors} failed ({})",
+                self.named(servers),
+                percent(rate)
+            ),
+            Some(url) => format!(
+                "with {} live, {requests} requests of {url} through the balancer, {errors} failed ({})",
+                self.named(servers),
+                percent(rate)
+            ),
+        };
         let down: Vec<String> = now
             .iter()
             .filter(|s| servers.contains(&s.name) && s.rotation == Rotation::Failing)
@@ -350,11 +350,11 @@ impl LoadBalancer {
 }
 
 /// The requests the verdict is about, so far.
-struct Counted {
+struct Counted<'a> {
     requests: u64,
     errors: u64,
-    /// Counted by probes through the balancer, not by its counters.
-    probing: bool,
+    /// Counted by probes of this page through the balancer, not by its counters.
+    probing: Option<&'a str>,
     elapsed: Duration,
 }
 
