@@ -301,3 +301,29 @@ fn ctrl_c_during_the_watch_exits_130_leaving_the_switch_as_it_was() {
     assert_eq!(lb_state(&fleet), "web1 UP, web2 UP, web3 MAINT, web4 MAINT");
     no_failures(load);
 }
+
+#[test]
+fn a_failed_watch_leaves_the_new_group_live_when_the_one_before_cannot_come_back() {
+    let (fleet, _load) = fleet(25);
+    let broken = rfab_fleet::repo::broken(&fleet.repo).expect("the broken release");
+    rfab(&fleet, &["prod", "proxy.group2"], 0);
+    rfab(&fleet, &["prod:group1", &format!("deploy:{broken}")], 0);
+    // web3, live in group2, loses its release: it fails its health checks from now on.
+    std::fs::remove_file(fleet.nodes[2].deploy_to.join("current")).expect("unlink");
+    rfab_fleet::process::eventually("web3 to be DOWN", Duration::from_secs(10), || {
+        lb_state(&fleet).contains("web3 DOWN").then_some(())
+    })
+    .unwrap_or_else(|e| panic!("{e}: {}", lb_state(&fleet)));
+    let (_, stderr) = rfab(&fleet, &["--set", "watch=30", "prod", "proxy.group1"], 1);
+    let lb_host = Fleet::host_string(&fleet.nodes[0]);
+    assert_match(
+        &stderr,
+        &first_line(&pattern(
+            &format!(
+                "[{lb_host}] Fatal error: the watch failed: web1 and web2 (group1) served <N> requests, <N> failed (100.00%), more than 1.00% (max_error_rate); group2, live before, cannot come back (refusing to bring group2 live: not all of it passes its health checks (web3: DOWN <CHECK>); nothing else was changed), so group1 stays live and nothing else was changed: fix group2, or deploy a release that works to group1"
+            ),
+            &[("<N>", r"\d+"), ("<CHECK>", "[^)]+")],
+        )),
+    );
+    assert_eq!(lb_state(&fleet), "web1 UP, web2 UP, web3 MAINT, web4 MAINT");
+}
