@@ -327,3 +327,35 @@ fn a_failed_watch_leaves_the_new_group_live_when_the_one_before_cannot_come_back
     );
     assert_eq!(lb_state(&fleet), "web1 UP, web2 UP, web3 MAINT, web4 MAINT");
 }
+
+#[test]
+fn ctrl_c_during_a_canary_puts_it_out_again_and_exits_130() {
+    let (fleet, load) = fleet(26);
+    let rollout = spawn(
+        &fleet,
+        "canary",
+        &["--set", "watch=30", "prod", "rolling:stable,canary=1"],
+    );
+    let mut cleanup = crate::signals::Cleanup(vec![rollout.id()]);
+    let out = fleet.dir().join("canary.out");
+    rfab_fleet::process::eventually("the canary's watch", Duration::from_secs(60), || {
+        let text = std::fs::read_to_string(&out).ok()?;
+        text.contains("[lb] watch 1s/30s: group1 (canary)")
+            .then_some(())
+    })
+    .expect("the canary is watched");
+    crate::signals::signal(rollout.id(), "INT");
+    let (status, stdout, stderr) = finish(&fleet, "canary", rollout);
+    cleanup.0.clear();
+    assert_eq!(status, 130, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert_match(
+        &stderr,
+        &a_line(&pattern(
+            "[lb] Warning: interrupted while watching the canary web1 (group1) (<N> requests, 0 failed, after <N>s); it is out again, without waiting for its open sessions",
+            &[("<N>", r"\d+")],
+        )),
+    );
+    assert_eq!(lb_state(&fleet), "web1 MAINT, web2 MAINT, web3 UP, web4 UP");
+    assert_eq!(tags(&fleet)[2..], ["v3.0.0", "v3.0.0"]);
+    no_failures(load);
+}

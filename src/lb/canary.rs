@@ -49,7 +49,10 @@ impl LoadBalancer {
                 "interrupted while watching the canary {named} ({seen}); {}",
                 match back {
                     Ok(_) => "it is out again".to_owned(),
-                    Err(e) => e.to_string(),
+                    Err(Error::Interrupted(_)) => {
+                        "it is out again, without waiting for its open sessions".to_owned()
+                    }
+                    Err(e) => format!("taking it out again failed: {e}"),
                 }
             ))),
             (Some(Outcome::Failed(verdict)), back) => Err(Error::Watch(format!(
