@@ -187,7 +187,7 @@ fn a_good_release_passes_the_canary_and_the_watch_without_a_failed_request() {
     let rollout = spawn(
         &fleet,
         "good",
-        &["--set", "watch=4", "prod", "rolling:stable,canary=1"],
+        &["--set", "watch=6", "prod", "rolling:stable,canary=1"],
     );
     let mut cleanup = crate::signals::Cleanup(vec![rollout.id()]);
     rfab_fleet::process::eventually("the canary", Duration::from_secs(60), || {
@@ -206,14 +206,22 @@ fn a_good_release_passes_the_canary_and_the_watch_without_a_failed_request() {
             &a_line(&pattern(&format!("[{lb_host}] {line}"), &[("<N>", r"\d+")])),
         );
     }
+    let (stdout, _) = rfab(&fleet, &["prod", "status"], 0);
+    assert_match(
+        &stdout,
+        &a_line(&pattern(
+            &format!("[{lb_host}] group1 live (canary), v3.0.1 (<COMMIT>), no deploy lock"),
+            &[("<COMMIT>", "[0-9a-f]{7}")],
+        )),
+    );
     let (status, stdout, stderr) = finish(&fleet, "good", rollout);
     cleanup.0.clear();
     assert_eq!(status, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
     for line in [
-        "[lb] watch passed: web1 (group1) served <N> requests, 0 failed (0.00%) in 4s",
+        "[lb] watch passed: web1 (group1) served <N> requests, 0 failed (0.00%) in 6s",
         "[<HOST>] the canary [\"web1\"] passed the watch",
-        "[lb] watch passed: web1 and web2 (group1) served <N> requests, 0 failed (0.00%) in 4s",
-        "[lb] watch passed: web3 and web4 (group2) served <N> requests, 0 failed (0.00%) in 4s",
+        "[lb] watch passed: web1 and web2 (group1) served <N> requests, 0 failed (0.00%) in 6s",
+        "[lb] watch passed: web3 and web4 (group2) served <N> requests, 0 failed (0.00%) in 6s",
     ] {
         assert_match(
             &stdout,
@@ -226,7 +234,7 @@ fn a_good_release_passes_the_canary_and_the_watch_without_a_failed_request() {
     assert_match(
         &stdout,
         &a_line(&pattern(
-            "[lb] watch 1s/4s: group1 (new) <N> requests, 0 failed (0.00%)",
+            "[lb] watch 1s/6s: group1 (new) <N> requests, 0 failed (0.00%)",
             &[("<N>", r"\d+")],
         )),
     );
@@ -358,4 +366,48 @@ fn ctrl_c_during_a_canary_puts_it_out_again_and_exits_130() {
     assert_eq!(lb_state(&fleet), "web1 MAINT, web2 MAINT, web3 UP, web4 UP");
     assert_eq!(tags(&fleet)[2..], ["v3.0.0", "v3.0.0"]);
     no_failures(load);
+}
+
+#[test]
+fn a_new_server_going_down_during_the_watch_flips_back_whatever_the_rate() {
+    let (fleet, _load) = fleet(27);
+    rfab(&fleet, &["prod", "proxy.group2"], 0);
+    // Too many requests to judge by their rate: only a server going DOWN can fail this.
+    let flip = spawn(
+        &fleet,
+        "flip",
+        &[
+            "--set",
+            "watch=30,min_requests=1000000",
+            "prod",
+            "proxy.flip",
+        ],
+    );
+    let mut cleanup = crate::signals::Cleanup(vec![flip.id()]);
+    let out = fleet.dir().join("flip.out");
+    rfab_fleet::process::eventually("the watch", Duration::from_secs(30), || {
+        let text = std::fs::read_to_string(&out).ok()?;
+        text.contains("[lb] watch 1s/30s").then_some(())
+    })
+    .expect("the watch started");
+    // web1 loses its release: it fails its health checks, and HAProxy takes it DOWN.
+    std::fs::remove_file(fleet.nodes[0].deploy_to.join("current")).expect("unlink");
+    let (status, stdout, stderr) = finish(&fleet, "flip", flip);
+    cleanup.0.clear();
+    assert_eq!(status, 1, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let lb_host = Fleet::host_string(&fleet.nodes[0]);
+    assert_match(
+        &stderr,
+        &first_line(&pattern(
+            &format!(
+                "[{lb_host}] Fatal error: the watch failed: web1 is DOWN <CHECK>; web1 and web2 (group1) served <N> requests, <N> failed (<RATE>%); group2 is live again and group1 is out: deploy a release that works to group1 before bringing it live"
+            ),
+            &[
+                ("<N>", r"\d+"),
+                ("<RATE>", r"\d+\.\d\d"),
+                ("<CHECK>", "[^;]+"),
+            ],
+        )),
+    );
+    assert_eq!(lb_state(&fleet), "web1 MAINT, web2 MAINT, web3 UP, web4 UP");
 }

@@ -5,6 +5,10 @@
 //! when one does not); they take a group out by draining it first, waiting until its open
 //! sessions end (or `drain_timeout`), then putting it in maintenance. Which group is out is
 //! asked of the load balancer every time, never remembered.
+//!
+//! Each operation says what it switched (`Switch`), so that the servers it brought live can
+//! be watched and the switch undone when they fail (`watch.rs`); `canary.rs` tries a few
+//! servers of the out group beside the live one.
 
 pub(crate) mod canary;
 pub(crate) mod command;
