@@ -14,6 +14,8 @@ const LIMIT: Duration = Duration::from_secs(2);
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Probe {
     url: String,
+    /// `host:port` as the URL gives it, for the `Host` header.
+    authority: String,
     host: String,
     port: u16,
     path: String,
@@ -50,6 +52,7 @@ impl Probe {
         }
         Ok(Self {
             url: url.to_owned(),
+            authority: authority.to_owned(),
             host: host.to_owned(),
             port,
             path: path.to_owned(),
@@ -77,7 +80,7 @@ impl Probe {
         // One write: `write!` would send the request in pieces.
         let request = format!(
             "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: rfab-watch\r\nConnection: close\r\n\r\n",
-            self.path, self.host
+            self.path, self.authority
         );
         stream
             .write_all(request.as_bytes())

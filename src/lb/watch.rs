@@ -200,9 +200,15 @@ impl LoadBalancer {
                 seen.probes.requests += 1;
                 seen.probes.errors += u64::from(probe.get().is_err());
             }
-            let now = self.servers()?;
+            let lost = |e: Error| {
+                Error::Balancer(format!(
+                    "the watch of {} lost the load balancer ({e}); they stay live, as the switch left them",
+                    self.named(servers)
+                ))
+            };
+            let now = self.servers().map_err(lost)?;
             if let Some(counters) = &baseline.0 {
-                let current = self.driver.counters()?.unwrap_or_default();
+                let current = self.driver.counters().map_err(lost)?.unwrap_or_default();
                 seen.traffic = self.traffic(servers, role, &now, counters, &current);
             }
             let elapsed = started.elapsed();

@@ -239,7 +239,8 @@ pub(crate) mod load_balancer_api {
         count: i64,
     ) -> Result<Array, Box<EvalAltResult>> {
         let settings = super::watch_settings(&ctx)?;
-        let count = usize::try_from(count).unwrap_or(0);
+        let count = usize::try_from(count)
+            .map_err(|_| format!("canary({count}): give how many servers try first, 1 or more"))?;
         let observer = super::Watching(Context::of(&ctx)?.runtime.output.clone());
         Ok(lb
             .canary(count, &settings, &say(&ctx)?, &observer)
