@@ -73,8 +73,10 @@ impl Balancer {
     }
 
     /// A fabfile with `lb()` giving this balancer, groups group1 = web1, web2 and group2 = web3, web4.
+    /// No watch after a switch: these servers get no traffic to watch (the watch's tests
+    /// are in `tests/watch.rs`, under load).
     fn fabfile(&self, body: &str) -> Test {
-        Test::new().fabfile(&format!(
+        Test::new().args(&["--set", "watch=0"]).fabfile(&format!(
             "fn lb() {{ lb::haproxy(#{{ socket: \"{}\", backend: \"web\", groups: #{{ group1: [\"web1\", \"web2\"], group2: [\"web3\", \"web4\"] }}, \
              drain_timeout: 5, health_timeout: 2, check_interval: 0.3 }}) }}\nfn t() {{ {body} }}",
             self.socket()
@@ -210,7 +212,7 @@ fn the_socket_on_another_host_is_reached_over_ssh() {
     fleet
         .test()
         .fabfile(&fabfile)
-        .args(&["--hide", "status", "t"])
+        .args(&["--hide", "status", "--set", "watch=0", "t"])
         .stdout(
             r#"
             [lb] web3: UP -> maint (group2)

@@ -43,6 +43,12 @@ impl Apps {
         self.apps.iter().map(|a| a.address.to_string()).collect()
     }
 
+    /// Makes app `i` answer 500 on its pages, its health check still passing.
+    fn break_pages(&self, i: usize) {
+        let version = ["a1", "a2", "b3", "b4"][i];
+        std::fs::write(self.dir.path().join(version).join("current/BROKEN"), "").expect("BROKEN");
+    }
+
     /// Makes app `i` fail its health checks.
     fn break_app(&self, i: usize) {
         let version = ["a1", "a2", "b3", "b4"][i];
@@ -162,7 +168,8 @@ fn run(fleet: &Fleet, driver: &str, options: &str, apps: &Apps, body: &str) -> c
              fn t() {{ {body} }}",
             a[0], a[1], a[2], a[3]
         ))
-        .args(&["-H", &host, "t"])
+        // No watch: these drivers have nothing to watch without `watch_url` (tests/watch.rs).
+        .args(&["--set", "watch=0", "-H", &host, "t"])
 }
 
 fn nginx_options(fleet: &Fleet, nginx: &Nginx) -> String {
@@ -287,6 +294,55 @@ fn nginx_puts_the_old_config_back_when_the_check_or_health_fails() {
         std::fs::read_to_string(nginx.upstream()).expect("config"),
         out
     );
+}
+
+/// nginx counts nothing per server: the watch requests `watch_url` through it instead.
+#[test]
+fn nginx_is_watched_through_its_pages_and_the_failing_group_flipped_back() {
+    let fleet = Fleet::start(1);
+    let apps = Apps::start(4);
+    let nginx = Nginx::start(4, &apps);
+    let options = format!(
+        "{}, check: \"curl -fsS -o /dev/null -m 5 http://{{server}}/health\"",
+        nginx_options(&fleet, &nginx)
+    );
+    let a = apps.addresses();
+    let host = fleet.hosts[0].string();
+    run(&fleet, "nginx", &options, &apps, r#"lb().only("group2");"#).run();
+    // group1's apps pass their health check, but answer 500 on their pages.
+    apps.break_pages(0);
+    apps.break_pages(1);
+    let body = format!(
+        r#"env.watch = 10; env.watch_url = "http://{}/"; lb().flip();"#,
+        nginx.address
+    );
+    let ran = run(&fleet, "nginx", &options, &apps, &body).status(1).run();
+    crate::test::assert_match(
+        &ran.stderr,
+        &crate::test::first_line(&pattern(
+            &format!(
+                "[{host}] Fatal error: the watch failed: with {a0} and {a1} (group1) live, <N> requests of http://{nginx}/ through the balancer, <N> failed (100.00%), more than 1.00% (max_error_rate); group2 is live again and group1 is out: deploy a release that works to group1 before bringing it live",
+                a0 = a[0],
+                a1 = a[1],
+                nginx = nginx.address
+            ),
+            &[("<N>", r"\d+")],
+        )),
+    );
+    assert!(
+        ran.stdout.contains(&format!(
+            "[lb] watch 1s/10s: http://{}/ (probes) ",
+            nginx.address
+        )),
+        "{}",
+        ran.stdout
+    );
+    eventually(
+        "nginx to serve group2 only",
+        std::time::Duration::from_secs(10),
+        || (nginx.serving() == ["b3", "b4"]).then_some(()),
+    )
+    .expect("the flip-back took");
 }
 
 /// The refusal to flip to group1 because `server` fails its check, from the fabfile `run` writes.
@@ -439,7 +495,10 @@ fn a_method_call_on_a_load_balancer_is_not_taken_by_a_task_of_the_same_name() {
         "#,
         d = dir.display()
     );
-    let ran = test.fabfile(&fabfile).args(&["rotate"]).run();
+    let ran = test
+        .fabfile(&fabfile)
+        .args(&["--set", "watch=0", "rotate"])
+        .run();
     assert!(
         ran.stdout.contains("live after flip: green"),
         "{}",

@@ -35,4 +35,5 @@ mod stalls;
 mod stdlib;
 mod sudo;
 mod transfer;
+mod watch;
 mod web;

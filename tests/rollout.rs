@@ -12,9 +12,13 @@ use crate::test::{RELEASE_STAMP, RFAB, a_line, assert_match, first_line, pattern
 
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fabfile.rhai");
 
+/// A short watch after each switch: long enough to judge the client's requests, short
+/// enough for tests that are not about the watch (those are in `tests/watch.rs`).
+pub(crate) const WATCH: &str = "watch=1";
+
 /// Two groups of two nodes on 127.78.`net`.x, v3.0.0 everywhere, and a client requesting
 /// pages through HAProxy.
-fn fleet(net: u8) -> (Fleet, Load) {
+pub(crate) fn fleet(net: u8) -> (Fleet, Load) {
     let fleet = Fleet::start(Options {
         per_group: 2,
         network: [127, 78, net],
@@ -30,12 +34,16 @@ fn fleet(net: u8) -> (Fleet, Load) {
 }
 
 /// Runs `rfab ARGS` on the fleet; its output, checked against the exit status expected.
-fn rfab(fleet: &Fleet, args: &[&str], status: i32) -> (String, String) {
+/// Each group brought live is watched for a second (`WATCH`), under the client's load.
+pub(crate) fn rfab(fleet: &Fleet, args: &[&str], status: i32) -> (String, String) {
     let Output {
         status: got,
         stdout,
         stderr,
-    } = fleet.rfab(args).output().expect("rfab runs");
+    } = fleet
+        .rfab(&[&["--set", WATCH], args].concat())
+        .output()
+        .expect("rfab runs");
     let (stdout, stderr) = (
         String::from_utf8_lossy(&stdout).into_owned(),
         String::from_utf8_lossy(&stderr).into_owned(),
@@ -49,7 +57,7 @@ fn rfab(fleet: &Fleet, args: &[&str], status: i32) -> (String, String) {
 }
 
 /// Every node's live tag, in node order.
-fn tags(fleet: &Fleet) -> Vec<String> {
+pub(crate) fn tags(fleet: &Fleet) -> Vec<String> {
     fleet
         .nodes
         .iter()
@@ -66,7 +74,7 @@ fn executed_on(stdout: &str, task: &str) -> Vec<String> {
         .collect()
 }
 
-fn hosts_of(fleet: &Fleet, group: usize) -> Vec<String> {
+pub(crate) fn hosts_of(fleet: &Fleet, group: usize) -> Vec<String> {
     fleet
         .group(group)
         .iter()
@@ -75,12 +83,12 @@ fn hosts_of(fleet: &Fleet, group: usize) -> Vec<String> {
 }
 
 /// The load balancer's view: `web1 UP, web2 MAINT, ...`.
-fn lb_state(fleet: &Fleet) -> String {
+pub(crate) fn lb_state(fleet: &Fleet) -> String {
     fleet.balancer.describe()
 }
 
 /// Stops the client after 20 more requests, and checks that none failed all along.
-fn no_failures(load: Load) -> Tally {
+pub(crate) fn no_failures(load: Load) -> Tally {
     load.wait_for(20, Duration::from_secs(10))
         .expect("traffic flows");
     let tally = load.stop();
@@ -265,7 +273,7 @@ fn an_unreachable_lb_socket_is_a_clear_error_before_any_change() {
 fn a_node_lost_mid_rollout_stops_it_with_the_live_group_serving() {
     let (mut fleet, load) = fleet(5);
     let rollout = fleet
-        .rfab(&["prod", "rolling:stable"])
+        .rfab(&["--set", WATCH, "prod", "rolling:stable"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

@@ -1,7 +1,8 @@
 //! The web app each node serves: `GET /` answers the live release's `VERSION`, `GET /health`
 //! answers 200 while there is one, `GET /slow` answers like `/` after two seconds (a long
 //! request, to see a drain wait for it). It reads `current/VERSION` on every request, so a
-//! deploy's symlink switch shows at once.
+//! deploy's symlink switch shows at once. A release holding a `BROKEN` file passes `/health`
+//! but answers 500 on its pages, as a release with a bug only its users see.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -79,7 +80,12 @@ fn answer(mut stream: TcpStream, name: &str, deploy_to: &std::path::Path) -> std
     if path == "/slow" {
         std::thread::sleep(Duration::from_secs(2));
     }
+    let broken = deploy_to.join("current/BROKEN").exists();
     let (status, body) = match (path.as_str(), version) {
+        ("/" | "/slow", Some(version)) if broken => (
+            "500 Internal Server Error",
+            format!("{version} is broken\n"),
+        ),
         ("/health", Some(_)) => ("200 OK", "ok\n".to_owned()),
         ("/" | "/slow", Some(version)) => ("200 OK", format!("{version}\n")),
         ("/" | "/health" | "/slow", None) => ("503 Service Unavailable", "no release\n".to_owned()),

@@ -1,5 +1,6 @@
 //! A client that keeps requesting pages through the load balancer and counts what it gets:
-//! requests sent, failed (no connection, an error status, a timeout), and the versions seen.
+//! requests sent, failed (no connection, an error status, a timeout), and the versions seen;
+//! failed answers by the node that gave them (the app's `X-Served-By`).
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -18,6 +19,8 @@ pub struct Tally {
     pub versions: BTreeMap<String, u64>,
     /// The first few failures, as they happened.
     pub failures: Vec<String>,
+    /// Failed requests per node that answered them (`X-Served-By`); `none` when no node did.
+    pub failed_by: BTreeMap<String, u64>,
 }
 
 impl std::fmt::Display for Tally {
@@ -65,8 +68,12 @@ impl Load {
                         tally.sent += 1;
                         match result {
                             Ok(version) => *tally.versions.entry(version).or_default() += 1,
-                            Err(why) => {
+                            Err(Failed { why, by }) => {
                                 tally.failed += 1;
+                                *tally
+                                    .failed_by
+                                    .entry(by.unwrap_or_else(|| "none".into()))
+                                    .or_default() += 1;
                                 if tally.failures.len() < 10 {
                                     tally.failures.push(why);
                                 }
@@ -126,10 +133,22 @@ struct KeepAlive {
     reader: std::io::BufReader<TcpStream>,
 }
 
+/// A failed request: why, and the node that answered it, if one did.
+struct Failed {
+    why: String,
+    by: Option<String>,
+}
+
+impl From<String> for Failed {
+    fn from(why: String) -> Self {
+        Self { why, by: None }
+    }
+}
+
 /// What one request on a kept connection came to.
 enum Outcome {
     /// An answer: the version, or why it is a failure.
-    Answered(Result<String, String>),
+    Answered(Result<String, Failed>),
     /// Nothing came back: the other end had closed the connection.
     Closed(String),
 }
@@ -137,15 +156,15 @@ enum Outcome {
 /// One `GET /` on the kept connection (opened if none is). A kept connection the other end
 /// closed before answering is opened again and the request sent once more, as HTTP clients
 /// do for an idempotent request; every other failure counts.
-fn keep_alive(target: SocketAddr, kept: &mut Option<KeepAlive>) -> Result<String, String> {
+fn keep_alive(target: SocketAddr, kept: &mut Option<KeepAlive>) -> Result<String, Failed> {
     let reused = kept.is_some();
     match exchange(target, kept) {
         Outcome::Answered(result) => result,
         Outcome::Closed(_) if reused => match exchange(target, kept) {
             Outcome::Answered(result) => result,
-            Outcome::Closed(why) => Err(why),
+            Outcome::Closed(why) => Err(why.into()),
         },
-        Outcome::Closed(why) => Err(why),
+        Outcome::Closed(why) => Err(why.into()),
     }
 }
 
@@ -161,11 +180,11 @@ fn exchange(target: SocketAddr, kept: &mut Option<KeepAlive>) -> Outcome {
                     reader: std::io::BufReader::new(stream),
                 });
             }
-            Err(e) => return Outcome::Answered(Err(format!("connect: {e}"))),
+            Err(e) => return Outcome::Answered(Err(format!("connect: {e}").into())),
         }
     }
     let Some(connection) = kept.as_mut() else {
-        return Outcome::Answered(Err("no connection".into()));
+        return Outcome::Answered(Err(String::from("no connection").into()));
     };
     let mut status = String::new();
     let sent = connection
@@ -180,16 +199,16 @@ fn exchange(target: SocketAddr, kept: &mut Option<KeepAlive>) -> Outcome {
         }
         Err(e) => {
             *kept = None;
-            return Outcome::Answered(Err(format!("read: {e}")));
+            return Outcome::Answered(Err(format!("read: {e}").into()));
         }
         Ok(_) => {}
     }
     let answer = read_rest(&mut connection.reader);
-    let (close, body) = match answer {
+    let (close, by, body) = match answer {
         Ok(answer) => answer,
         Err(e) => {
             *kept = None;
-            return Outcome::Answered(Err(format!("read: {e}")));
+            return Outcome::Answered(Err(format!("read: {e}").into()));
         }
     };
     if close {
@@ -198,14 +217,20 @@ fn exchange(target: SocketAddr, kept: &mut Option<KeepAlive>) -> Outcome {
     if status.starts_with("HTTP/1.1 200") {
         Outcome::Answered(Ok(body))
     } else {
-        Outcome::Answered(Err(status.trim().to_owned()))
+        Outcome::Answered(Err(Failed {
+            why: status.trim().to_owned(),
+            by,
+        }))
     }
 }
 
-/// The headers and body after the status line: whether the server closes, and the body.
-fn read_rest(reader: &mut std::io::BufReader<TcpStream>) -> std::io::Result<(bool, String)> {
+/// The headers and body after the status line: whether the server closes, the node that
+/// answered, and the body.
+fn read_rest(
+    reader: &mut std::io::BufReader<TcpStream>,
+) -> std::io::Result<(bool, Option<String>, String)> {
     use std::io::BufRead;
-    let (mut length, mut close) = (0, false);
+    let (mut length, mut close, mut by) = (0, false, None);
     loop {
         let mut header = String::new();
         reader.read_line(&mut header)?;
@@ -217,19 +242,33 @@ fn read_rest(reader: &mut std::io::BufReader<TcpStream>) -> std::io::Result<(boo
             length = value.trim().parse().unwrap_or(0);
         }
         close |= header == "connection: close";
+        by = by.or_else(|| served_by(&header));
     }
     let mut body = vec![0; length];
     reader.read_exact(&mut body)?;
-    Ok((close, String::from_utf8_lossy(&body).trim().to_owned()))
+    Ok((close, by, String::from_utf8_lossy(&body).trim().to_owned()))
+}
+
+/// The node named by an `X-Served-By` header line.
+fn served_by(header: &str) -> Option<String> {
+    let (name, value) = header.split_once(':')?;
+    name.trim()
+        .eq_ignore_ascii_case("x-served-by")
+        .then(|| value.trim().to_owned())
 }
 
 /// One `GET /`: the version in the answer, or why it failed.
-fn request(target: SocketAddr) -> Result<String, String> {
-    get(target, "/")
+fn request(target: SocketAddr) -> Result<String, Failed> {
+    fetch(target, "/")
 }
 
 /// One `GET PATH` through `target`: the body of a 200 answer, or why it failed.
 pub fn get(target: SocketAddr, path: &str) -> Result<String, String> {
+    fetch(target, path).map_err(|f| f.why)
+}
+
+/// One `GET PATH` through `target`: the body of a 200 answer, or why it failed (and who said so).
+fn fetch(target: SocketAddr, path: &str) -> Result<String, Failed> {
     let limit = Duration::from_secs(5);
     let mut stream =
         TcpStream::connect_timeout(&target, limit).map_err(|e| format!("connect: {e}"))?;
@@ -248,10 +287,14 @@ pub fn get(target: SocketAddr, path: &str) -> Result<String, String> {
     let answer = String::from_utf8_lossy(&answer);
     let status = answer.lines().next().unwrap_or_default();
     if !status.starts_with("HTTP/1.1 200") {
-        return Err(if status.is_empty() {
-            "empty answer".to_owned()
-        } else {
-            status.to_owned()
+        let head = answer.split("\r\n\r\n").next().unwrap_or_default();
+        return Err(Failed {
+            why: if status.is_empty() {
+                "empty answer".to_owned()
+            } else {
+                status.to_owned()
+            },
+            by: head.lines().find_map(served_by),
         });
     }
     let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();

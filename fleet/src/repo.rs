@@ -157,3 +157,35 @@ fn git(dir: &Path, args: &[&str]) -> Result<(), String> {
         .args(args))
     .map(drop)
 }
+
+/// Adds to the repository in `dir` a release that passes its health check but answers 500
+/// on its pages (a `BROKEN` file at its root, which the fleet's app obeys): a commit on the
+/// branch `broken`, from `v3.0.1`, tagged `v3.0.2-broken` (a pre-release, so `stable` stays
+/// `v3.0.1`). Returns the tag.
+pub fn broken(dir: &Path) -> Result<&'static str, String> {
+    let git = |args: &[&str]| {
+        run(Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["-c", "user.name=rfab", "-c", "user.email=rfab@localhost"])
+            .args(["-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"])
+            .args(args))
+        .map(drop)
+    };
+    let write = |path: &str, text: &str| {
+        std::fs::write(dir.join(path), text).map_err(|e| format!("{path}: {e}"))
+    };
+    let back =
+        run(Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["rev-parse", "--abbrev-ref", "HEAD"]))?;
+    git(&["checkout", "-q", "-b", "broken", "v3.0.1"])?;
+    write("VERSION", "3.0.2-broken\n")?;
+    write("BROKEN", "every page answers 500\n")?;
+    git(&["add", "-A"])?;
+    git(&["commit", "-q", "-m", "A release that breaks every page"])?;
+    git(&["tag", "v3.0.2-broken"])?;
+    git(&["checkout", "-q", back.trim()])?;
+    Ok("v3.0.2-broken")
+}

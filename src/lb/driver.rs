@@ -1,7 +1,9 @@
 //! What every load-balancer driver does: report the servers of one backend, change their
-//! states, and say whether servers coming back pass their health checks.
+//! states, say whether servers coming back pass their health checks, and, where the load
+//! balancer keeps them, give each server's traffic counters.
 
 use crate::lb::Error;
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 /// A load balancer's backend (HAProxy), upstream (nginx) or anything a command can drive.
@@ -25,6 +27,37 @@ pub(crate) trait Driver: Send + Sync + std::fmt::Debug {
     /// Whether each of `servers`, out of rotation since `since` (set to drain to come
     /// back), passes its health checks now.
     fn health(&self, servers: &[Server], since: Instant) -> Result<Vec<Health>, Error>;
+
+    /// Each server's cumulative counters by name, where the load balancer keeps them per
+    /// server (HAProxy); `None` where it does not (nginx, commands): the watch then probes
+    /// a page through the balancer instead.
+    fn counters(&self) -> Result<Option<BTreeMap<String, Counters>>, Error> {
+        Ok(None)
+    }
+}
+
+/// A server's traffic since the load balancer started or last cleared its counters:
+/// both only grow until then.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Counters {
+    /// Requests sent to it, and requests that could not reach it.
+    pub(crate) requests: u64,
+    /// Of those, the ones that failed: 5xx answers, broken answers, failed connections.
+    pub(crate) errors: u64,
+}
+
+impl Counters {
+    /// The traffic since `before`. Counters that went down were reset (a reload, `clear
+    /// counters`): everything they count now came after `before`.
+    pub(crate) fn since(self, before: Self) -> Self {
+        if self.requests < before.requests || self.errors < before.errors {
+            return self;
+        }
+        Self {
+            requests: self.requests - before.requests,
+            errors: self.errors - before.errors,
+        }
+    }
 }
 
 /// One server of the backend, as the load balancer reports it.

@@ -15,6 +15,10 @@ pub(crate) enum Error {
     /// a drain left behind by an earlier run, an unknown group).
     #[error("{0}")]
     State(String),
+    /// Servers brought live failed the watch after the switch; the message says what was
+    /// seen and what was put back.
+    #[error("{0}")]
+    Watch(String),
     /// Ctrl-C stopped the operation; the message says where the groups were left.
     #[error("{0}")]
     Interrupted(String),

@@ -10,7 +10,9 @@ use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::driver::{Driver, Health, Rotation, Server, State};
+use std::collections::BTreeMap;
+
+use super::driver::{Counters, Driver, Health, Rotation, Server, State};
 use crate::lb::Error;
 
 /// Where the runtime API listens.
@@ -57,46 +59,29 @@ impl Driver for HaProxy {
     /// The backend's servers, from `show stat`.
     fn servers(&self) -> Result<Vec<Server>, Error> {
         let csv = self.command("show stat")?;
-        let mut lines = csv.lines();
-        let header: Vec<&str> = lines
-            .next()
-            .unwrap_or_default()
-            .trim_start_matches("# ")
-            .split(',')
-            .collect();
-        let column = |name: &str| {
-            header.iter().position(|h| *h == name).ok_or_else(|| {
-                Error::Balancer(format!("HAProxy's `show stat` has no `{name}` column"))
-            })
-        };
-        let (proxy, server, status, sessions) = (
-            column("pxname")?,
-            column("svname")?,
-            column("status")?,
-            column("scur")?,
+        let stat = Stat::parse(&csv);
+        let (server, status, sessions, check) = (
+            stat.column("svname")?,
+            stat.column("status")?,
+            stat.column("scur")?,
+            stat.column("check_status")?,
         );
-        let check = column("check_status")?;
-        let servers: Vec<Server> = lines
-            .map(|line| line.split(',').collect::<Vec<_>>())
-            .filter(|f| f.get(proxy) == Some(&self.backend.as_str()))
-            .filter(|f| !matches!(f.get(server), Some(&"FRONTEND" | &"BACKEND")))
+        let servers: Vec<Server> = stat
+            .servers(&self.backend)?
             .map(|f| {
-                let status = f.get(status).copied().unwrap_or_default();
-                let check = f.get(check).copied().unwrap_or_default();
+                let status = field(f, status);
+                let check = field(f, check);
                 Server {
-                    name: f[server].to_owned(),
+                    name: field(f, server).to_owned(),
                     status: status.to_owned(),
                     rotation: rotation(status, check),
-                    sessions: f.get(sessions).and_then(|s| s.parse().ok()).unwrap_or(0),
+                    sessions: number(f, Some(sessions)),
                     check: check.to_owned(),
                 }
             })
             .collect();
         if servers.is_empty() {
-            return Err(Error::Balancer(format!(
-                "HAProxy has no backend `{}` with servers; check `backend` against haproxy.cfg",
-                self.backend
-            )));
+            return Err(self.no_backend());
         }
         Ok(servers)
     }
@@ -138,6 +123,20 @@ impl Driver for HaProxy {
             })
             .collect())
     }
+
+    /// From `show stat`: requests are `req_tot` (HTTP requests sent to the server; `stot`
+    /// counts connections, which keep-alive and retries make a poor count of requests) plus
+    /// `econ` (requests that never reached it: HAProxy counts those in the backend's
+    /// `req_tot` only); errors are `hrsp_5xx`, `eresp` and `econ`. Without `req_tot`
+    /// (HAProxy before 2.0), the `hrsp_*` answers stand for the requests.
+    fn counters(&self) -> Result<Option<BTreeMap<String, Counters>>, Error> {
+        let csv = self.command("show stat")?;
+        let counters = counters(&Stat::parse(&csv), &self.backend)?;
+        if counters.is_empty() {
+            return Err(self.no_backend());
+        }
+        Ok(Some(counters))
+    }
 }
 
 /// Whether a `check_status` (`L7OK`, `L4CON`, `* L7STS` while the next check runs...) is a
@@ -166,7 +165,104 @@ fn rotation(status: &str, check: &str) -> Rotation {
     }
 }
 
+/// `show stat`'s CSV: its columns found by name (they move between HAProxy versions),
+/// never by position.
+struct Stat<'a> {
+    header: Vec<&'a str>,
+    rows: Vec<Vec<&'a str>>,
+}
+
+impl<'a> Stat<'a> {
+    fn parse(csv: &'a str) -> Self {
+        let mut lines = csv.lines();
+        let header = lines
+            .next()
+            .unwrap_or_default()
+            .trim_start_matches("# ")
+            .split(',')
+            .collect();
+        let rows = lines.map(|line| line.split(',').collect()).collect();
+        Self { header, rows }
+    }
+
+    fn column(&self, name: &str) -> Result<usize, Error> {
+        self.header
+            .iter()
+            .position(|h| *h == name)
+            .ok_or_else(|| Error::Balancer(format!("HAProxy's `show stat` has no `{name}` column")))
+    }
+
+    /// The rows of `backend`'s servers (not its FRONTEND and BACKEND lines).
+    fn servers<'s>(
+        &'s self,
+        backend: &'s str,
+    ) -> Result<impl Iterator<Item = &'s Vec<&'a str>> + 's, Error> {
+        let (proxy, server) = (self.column("pxname")?, self.column("svname")?);
+        Ok(self
+            .rows
+            .iter()
+            .filter(move |f| f.get(proxy).is_some_and(|p| *p == backend))
+            .filter(move |f| !matches!(f.get(server), Some(&"FRONTEND" | &"BACKEND"))))
+    }
+}
+
+/// Each server of `backend` and its counters, from `show stat` (see `counters` above).
+fn counters(stat: &Stat, backend: &str) -> Result<BTreeMap<String, Counters>, Error> {
+    let server = stat.column("svname")?;
+    let answers: Vec<usize> = [
+        "hrsp_1xx",
+        "hrsp_2xx",
+        "hrsp_3xx",
+        "hrsp_4xx",
+        "hrsp_5xx",
+        "hrsp_other",
+    ]
+    .into_iter()
+    .map(|name| stat.column(name))
+    .collect::<Result<_, _>>()?;
+    let (server_errors, bad_answers, refused) = (
+        stat.column("hrsp_5xx")?,
+        stat.column("eresp")?,
+        stat.column("econ")?,
+    );
+    let requests = stat.column("req_tot").ok();
+    Ok(stat
+        .servers(backend)?
+        .map(|f| {
+            let sent = match requests.filter(|r| !field(f, *r).is_empty()) {
+                Some(column) => number(f, Some(column)),
+                None => answers.iter().map(|a| number(f, Some(*a))).sum(),
+            };
+            let refused = number(f, Some(refused));
+            let counters = Counters {
+                requests: sent + refused,
+                errors: number(f, Some(server_errors)) + number(f, Some(bad_answers)) + refused,
+            };
+            (field(f, server).to_owned(), counters)
+        })
+        .collect())
+}
+
+fn field<'a>(row: &[&'a str], column: usize) -> &'a str {
+    row.get(column).copied().unwrap_or_default()
+}
+
+/// A counter of a row; 0 where HAProxy leaves it empty.
+fn number(row: &[&str], column: Option<usize>) -> u64 {
+    column
+        .and_then(|c| row.get(c))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
 impl HaProxy {
+    fn no_backend(&self) -> Error {
+        Error::Balancer(format!(
+            "HAProxy has no backend `{}` with servers; check `backend` against haproxy.cfg",
+            self.backend
+        ))
+    }
+
     fn set_one(&self, server: &str, state: State) -> Result<(), Error> {
         let answer = self.command(&format!(
             "set server {}/{server} state {}",
@@ -248,6 +344,78 @@ mod tests {
         for check in ["L7STS", "* L4CON", "L4TOUT", "SOCKERR"] {
             assert!(check_failed(check), "{check:?}");
         }
+    }
+
+    #[test]
+    fn counters_are_found_by_column_name_whatever_the_order() {
+        // Columns in another order than HAProxy 2.6's, and a server with empty counters.
+        let csv = "# svname,econ,pxname,hrsp_5xx,req_tot,eresp,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_other\n\
+                   FRONTEND,,www,9,99,,,,,,\n\
+                   web1,2,web,5,100,1,0,95,0,0,0\n\
+                   web2,,web,,,,,,,,\n\
+                   BACKEND,2,web,5,102,1,0,95,0,0,0\n\
+                   x1,7,other,7,7,7,0,0,0,0,0\n";
+        let found = counters(&Stat::parse(csv), "web").unwrap();
+        assert_eq!(
+            found.into_iter().collect::<Vec<_>>(),
+            [
+                (
+                    "web1".to_owned(),
+                    Counters {
+                        requests: 102,
+                        errors: 8
+                    }
+                ),
+                ("web2".to_owned(), Counters::default()),
+            ]
+        );
+        // Without `req_tot` (HAProxy 1.x), the answers count the requests.
+        let old = "# pxname,svname,econ,eresp,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,hrsp_other\n\
+                   web,web1,1,0,0,40,5,3,2,0\n";
+        assert_eq!(
+            counters(&Stat::parse(old), "web").unwrap()["web1"],
+            Counters {
+                requests: 51,
+                errors: 3
+            }
+        );
+        assert_eq!(
+            counters(&Stat::parse("# pxname,svname\nweb,web1\n"), "web")
+                .unwrap_err()
+                .to_string(),
+            "HAProxy's `show stat` has no `hrsp_1xx` column"
+        );
+    }
+
+    #[test]
+    fn counters_that_went_down_were_reset() {
+        let before = Counters {
+            requests: 100,
+            errors: 4,
+        };
+        assert_eq!(
+            Counters {
+                requests: 150,
+                errors: 9
+            }
+            .since(before),
+            Counters {
+                requests: 50,
+                errors: 5
+            }
+        );
+        // `clear counters` or a reload between the two readings.
+        assert_eq!(
+            Counters {
+                requests: 30,
+                errors: 1
+            }
+            .since(before),
+            Counters {
+                requests: 30,
+                errors: 1
+            }
+        );
     }
 
     #[test]

@@ -5,13 +5,20 @@
 //! when one does not); they take a group out by draining it first, waiting until its open
 //! sessions end (or `drain_timeout`), then putting it in maintenance. Which group is out is
 //! asked of the load balancer every time, never remembered.
+//!
+//! Each operation says what it switched (`Switch`), so that the servers it brought live can
+//! be watched and the switch undone when they fail (`watch.rs`); `canary.rs` tries a few
+//! servers of the out group beside the live one.
 
+pub(crate) mod canary;
 pub(crate) mod command;
 pub(crate) mod driver;
 pub(crate) mod error;
 pub(crate) mod haproxy;
 pub(crate) mod nginx;
+pub(crate) mod probe;
 pub(crate) mod shell;
+pub(crate) mod watch;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -37,17 +44,27 @@ pub(crate) struct LoadBalancer {
 /// Planned server states of a dry run, by `backend/server`, shared by the whole run.
 pub(crate) type Plan = Arc<Mutex<BTreeMap<String, State>>>;
 
+/// What an operation changed: the servers it brought live and those it took out.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Switch {
+    pub(crate) live: Vec<String>,
+    pub(crate) out: Vec<String>,
+}
+
 /// How often a wait asks the load balancer again.
 const POLL: Duration = Duration::from_millis(100);
 
 impl LoadBalancer {
-    /// Every server of the backend with the group it is in.
-    pub(crate) fn status(&self) -> Result<Vec<(Option<String>, Server)>, Error> {
-        Ok(self
-            .driver
-            .servers()?
+    /// Every server of the backend with the group it is in, and whether it is a canary.
+    pub(crate) fn status(&self) -> Result<Vec<(Option<String>, Server, bool)>, Error> {
+        let servers = self.driver.servers()?;
+        let canaries = self.canaries(&servers);
+        Ok(servers
             .into_iter()
-            .map(|s| (self.group_of(&s.name), s))
+            .map(|s| {
+                let canary = canaries.contains(&s.name);
+                (self.group_of(&s.name), s, canary)
+            })
             .collect())
     }
 
@@ -120,20 +137,21 @@ impl LoadBalancer {
 
     /// Makes `group` the only one live: it comes in (healthy, or nothing changes), then the
     /// others drain and go to maintenance.
-    pub(crate) fn only(&self, group: &str, say: &dyn Fn(&str)) -> Result<(), Error> {
+    pub(crate) fn only(&self, group: &str, say: &dyn Fn(&str)) -> Result<Switch, Error> {
         let members = self.members(group)?;
-        self.bring_in(&members, say)?;
+        let live = self.bring_in(&members, say)?;
         let others: Vec<String> = self
             .groups
             .iter()
             .filter(|(name, _)| *name != group)
             .flat_map(|(_, servers)| servers.clone())
             .collect();
-        self.take_out(&others, say)
+        let out = self.take_out(&others, say)?;
+        Ok(Switch { live, out })
     }
 
     /// Swaps the live group and the out one; exactly one of each is needed.
-    pub(crate) fn flip(&self, say: &dyn Fn(&str)) -> Result<String, Error> {
+    pub(crate) fn flip(&self, say: &dyn Fn(&str)) -> Result<(String, Switch), Error> {
         let out = self.out_group()?;
         let live = self.live_groups()?;
         if live.len() != 1 {
@@ -142,14 +160,18 @@ impl LoadBalancer {
                 list(&live)
             )));
         }
-        self.only(&out, say)?;
-        Ok(out)
+        let switch = self.only(&out, say)?;
+        Ok((out, switch))
     }
 
     /// Brings every group live (each one healthy, or nothing changes).
-    pub(crate) fn all(&self, say: &dyn Fn(&str)) -> Result<(), Error> {
+    pub(crate) fn all(&self, say: &dyn Fn(&str)) -> Result<Switch, Error> {
         let everyone: Vec<String> = self.groups.values().flatten().cloned().collect();
-        self.bring_in(&everyone, say)
+        let live = self.bring_in(&everyone, say)?;
+        Ok(Switch {
+            live,
+            out: Vec::new(),
+        })
     }
 
     /// Sets one server's state; refuses to take out the last live server.
@@ -187,7 +209,8 @@ impl LoadBalancer {
     /// Brings `servers` back into rotation only once each has passed a fresh health check:
     /// they go to `drain` first (checked, but sent no traffic), and to `ready` when all pass.
     /// If one fails, or none says within `health_timeout`, they all go back to maintenance.
-    fn bring_in(&self, servers: &[String], say: &dyn Fn(&str)) -> Result<(), Error> {
+    /// The servers it brought in: those of `servers` that were out.
+    fn bring_in(&self, servers: &[String], say: &dyn Fn(&str)) -> Result<Vec<String>, Error> {
         let before = self.servers()?;
         let changed: Vec<&Server> = before
             .iter()
@@ -197,7 +220,7 @@ impl LoadBalancer {
         if self.dry_run {
             self.report(&changed, State::Ready, say);
             self.plan(&names, State::Ready);
-            return Ok(());
+            return Ok(owned(&names));
         }
         self.driver.set(&changes(&names, State::Drain))?;
         self.driver.prepare_return(&names)?;
@@ -213,7 +236,7 @@ impl LoadBalancer {
             if health.iter().all(|h| *h == Health::Passing) {
                 self.driver.set(&changes(&names, State::Ready))?;
                 self.report(&changed, State::Ready, say);
-                return Ok(());
+                return Ok(owned(&names));
             }
             let failing: Vec<String> = checked
                 .iter()
@@ -247,8 +270,9 @@ impl LoadBalancer {
     }
 
     /// Drains the live ones of `servers`, waits for their sessions to end (or the drain
-    /// timeout), then puts them in maintenance. Never leaves zero web nodes live.
-    fn take_out(&self, servers: &[String], say: &dyn Fn(&str)) -> Result<(), Error> {
+    /// timeout), then puts them in maintenance. Never leaves zero web nodes live. The servers
+    /// it took out: those of `servers` that were not in maintenance.
+    fn take_out(&self, servers: &[String], say: &dyn Fn(&str)) -> Result<Vec<String>, Error> {
         let now = self.servers()?;
         let staying = now
             .iter()
@@ -268,7 +292,7 @@ impl LoadBalancer {
         if self.dry_run {
             self.report(&leaving, State::Maint, say);
             self.plan(&names, State::Maint);
-            return Ok(());
+            return Ok(owned(&names));
         }
         self.driver.set(&changes(&names, State::Drain))?;
         let deadline = Instant::now() + self.drain_timeout;
@@ -300,7 +324,7 @@ impl LoadBalancer {
                 self.groups_of(servers)
             )));
         }
-        Ok(())
+        Ok(owned(&names))
     }
 
     /// The backend's servers as the load balancer reports them, with the dry run's
@@ -400,6 +424,10 @@ impl LoadBalancer {
             .map(|(g, _)| g.clone())
             .collect()
     }
+}
+
+fn owned(names: &[&str]) -> Vec<String> {
+    names.iter().map(|n| (*n).to_owned()).collect()
 }
 
 fn changes<'a>(servers: &[&'a str], state: State) -> Vec<(&'a str, State)> {

@@ -267,6 +267,14 @@ impl Output {
         }
     }
 
+    /// What a load balancer's watch sees: `[lb] TEXT`, or `event` as it is under `--json`.
+    pub(crate) fn lb_event(&self, text: &str, event: &serde_json::Value) {
+        if self.json {
+            return emit(event);
+        }
+        self.host_line(Some("lb"), "", text);
+    }
+
     /// A plain line on stdout, for what was asked for outright (`--list`, `--api`).
     #[allow(clippy::unused_self)] // a method like the others, so every print goes through `Output`
     pub(crate) fn say(&self, text: &str) {

@@ -22,6 +22,9 @@ use rfab_fleet::{Fleet, Load, Options, repo};
 
 const USAGE: &str = "usage: rfab-demo [--per-group N] [--rolling]\n       rfab-demo up [--per-group N]\n       rfab-demo bench [--per-group N] [--runs N] NAME=COMMAND...";
 
+/// The watch after each switch: short, so the demo shows it without waiting 30 s for each.
+const WATCH: &str = "watch=5";
+
 /// The five commands of the README's rolling hotfix.
 const SCENARIO: [&str; 5] = [
     "prod proxy.group2",
@@ -107,8 +110,11 @@ fn demo(args: &[String], interrupted: &AtomicBool) -> Result<(), Failure> {
     };
     let rollout = Instant::now();
     for step in steps {
-        say(&format!("\n==> rfab {step}"));
-        let args: Vec<&str> = step.split(' ').collect();
+        say(&format!("\n==> rfab --set {WATCH} {step}"));
+        let args: Vec<&str> = ["--set", WATCH]
+            .into_iter()
+            .chain(step.split(' '))
+            .collect();
         let status = fleet
             .rfab(&args)
             .status()
@@ -278,7 +284,13 @@ fn bench(args: &[String], interrupted: &AtomicBool) -> Result<(), Failure> {
 /// Back to the state before the hotfix: v3.0.0 everywhere, every node live.
 fn reset(fleet: &Fleet) -> Result<(), String> {
     let out = fleet
-        .rfab(&["prod", "proxy.all", "deploy:v3.0.0,force=true"])
+        .rfab(&[
+            "--set",
+            "watch=0",
+            "prod",
+            "proxy.all",
+            "deploy:v3.0.0,force=true",
+        ])
         .output()
         .map_err(|e| format!("cannot run rfab: {e}"))?;
     if !out.status.success() {

@@ -6,7 +6,7 @@
 mod command_result;
 mod console;
 mod env;
-mod errors;
+pub(crate) mod errors;
 mod execute;
 mod git;
 mod lb;
