@@ -15,7 +15,7 @@ use crate::ssh::options::KnownHostsPolicy;
 #[derive(Debug, Parser)]
 #[command(
     name = "rfab",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), env!("RFAB_COMMIT")),
     about = "Fabric-style deploys and rolling releases, scripted in Rhai.",
     after_help = "Tasks take arguments as TASK:ARG,KEY=VALUE (`\\,` and `\\=` escape);\n\
                   host=, hosts=a;b, role=, roles=, exclude_hosts= choose that task's hosts.\n\
