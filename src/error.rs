@@ -44,8 +44,11 @@ pub(crate) enum Error {
         usage: String,
     },
 
-    #[error("no script function or type `{name}`\nhint: `rfab --api` shows the whole reference")]
-    UnknownApi { name: String },
+    #[error("no script function, type or stdlib module `{name}`{}\nhint: `rfab --api` shows the whole reference", did_you_mean(.suggestion.as_deref()))]
+    UnknownApi {
+        name: String,
+        suggestion: Option<String>,
+    },
 
     #[error("malformed task argument `{word}`: {message}")]
     InvocationSyntax { word: String, message: String },

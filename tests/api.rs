@@ -48,6 +48,55 @@ fn unknown_entry() {
     Test::new()
         .args(&["--api", "rn"])
         .status(2)
-        .stderr("error: no script function or type `rn`\nhint: `rfab --api` shows the whole reference\n")
+        .stderr(
+            "error: no script function, type or stdlib module `rn`\nhint: did you mean `run`?\n\
+             hint: `rfab --api` shows the whole reference\n",
+        )
+        .run();
+    Test::new()
+        .args(&["--api", "zzzzzz"])
+        .status(2)
+        .stderr(
+            "error: no script function, type or stdlib module `zzzzzz`\n\
+             hint: `rfab --api` shows the whole reference\n",
+        )
+        .run();
+}
+
+/// `rfab --api hosts::expand` said "no script function or type", though the README's first
+/// example calls it: the stdlib modules' functions and settings are in the reference.
+#[test]
+fn the_stdlib_modules_are_in_the_reference() {
+    Test::new()
+        .args(&["--api", "hosts::expand"])
+        .stdout_regex(
+            r"
+            \n## `hosts::expand`
+
+            ```
+            hosts::expand\(pattern\)
+            ```
+
+            Expands a host pattern .*
+            ",
+        )
+        .run();
+    Test::new()
+        .args(&["--api", "rfab/releases"])
+        .stdout_regex(
+            r"
+            \n## `rfab/releases`
+
+            ```
+            import .rfab/releases. as releases;
+            ```
+            .*`keep_releases` \(5.*`health_url`.*
+            ",
+        )
+        .run();
+    Test::new()
+        .args(&["--api", "hosts::expnd"])
+        .status(2)
+        .stderr_starts_with("error: no script function, type or stdlib module `hosts::expnd`\nhint: did you mean `hosts::expand`?\n")
         .run();
 }

@@ -60,10 +60,10 @@ impl Subcommand {
             Self::Api(name) => {
                 let runtime = setup::runtime(config, output, Env::default());
                 let engine = engine::build(&runtime, &config.cwd);
-                let text =
-                    api::reference(&engine, name.as_deref()).ok_or_else(|| Error::UnknownApi {
-                        name: name.clone().unwrap_or_default(),
-                    })?;
+                let text = match name {
+                    Some(name) => api::reference_of(&engine, name)?,
+                    None => api::reference(&engine, None).unwrap_or_default(),
+                };
                 output.say(text.trim_end());
             }
             Self::List => {
