@@ -110,6 +110,10 @@ pub(crate) enum Error {
 
     #[error("cannot read from the terminal: {message}")]
     Terminal { message: String },
+
+    /// `rfab port` could not convert, write, or load the port.
+    #[error("{message}")]
+    Port { message: String },
 }
 
 impl Error {

@@ -9,6 +9,7 @@ mod error;
 mod git;
 mod lb;
 mod output;
+mod port;
 mod repl;
 mod script;
 mod signals;

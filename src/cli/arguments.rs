@@ -19,10 +19,12 @@ use crate::ssh::options::KnownHostsPolicy;
     about = "Fabric-style deploys and rolling releases, scripted in Rhai.",
     after_help = "Tasks take arguments as TASK:ARG,KEY=VALUE (`\\,` and `\\=` escape);\n\
                   host=, hosts=a;b, role=, roles=, exclude_hosts= choose that task's hosts.\n\
-                  Example: rfab prod:out deploy:stable"
+                  Example: rfab prod:out deploy:stable\n\
+                  rfab port fabfile.py [-o OUT] [--force] [--check]: port a Fabric fabfile to Rhai"
 )]
 pub(crate) struct Arguments {
-    /// Tasks to run, in order, as TASK[:ARGS]; `repl` last opens a prompt after them
+    /// Tasks to run, in order, as TASK[:ARGS]; `repl` last opens a prompt after them;
+    /// `port PATH` converts a Fabric fabfile.py (or fabfile/ package) to Rhai
     #[arg(value_name = "TASK[:ARGS]")]
     pub(crate) tasks: Vec<String>,
 
@@ -213,6 +215,18 @@ pub(crate) struct Arguments {
     /// Print one JSON object per event (task, command, output line, result, summary)
     #[arg(long, help_heading = "Output")]
     pub(crate) json: bool,
+
+    /// `rfab port PATH`: write the Rhai port to OUT (default: `fabfile.rhai` beside PATH)
+    #[arg(short = 'o', long, value_name = "OUT", help_heading = "Port")]
+    pub(crate) output: Option<PathBuf>,
+
+    /// `rfab port PATH`: replace files that exist
+    #[arg(long, help_heading = "Port")]
+    pub(crate) force: bool,
+
+    /// `rfab port PATH`: convert in memory and print the report only
+    #[arg(long, help_heading = "Port")]
+    pub(crate) check: bool,
 
     /// A command to run on every host, with no fabfile: rfab -H web1,web2 -- uname -a
     #[arg(last = true, value_name = "COMMAND")]

@@ -1,5 +1,7 @@
 //! What rfab was asked to do, and handing it to the layer that does it.
 
+use std::path::{Path, PathBuf};
+
 use clap::CommandFactory;
 use clap_complete::Shell;
 
@@ -9,6 +11,7 @@ use crate::cli::config::Config;
 use crate::cli::setup::{self, Loaded};
 use crate::error::{Error, Result};
 use crate::output::Output;
+use crate::port;
 use crate::repl::{self, Session};
 use crate::script::api;
 use crate::script::engine;
@@ -26,11 +29,31 @@ pub(crate) enum Subcommand {
     Shortlist,
     Display(String),
     Run(Vec<Invocation>),
+    /// `rfab port PATH`: convert a Fabric fabfile.
+    Port {
+        path: PathBuf,
+        out: Option<PathBuf>,
+        force: bool,
+        check: bool,
+    },
 }
 
 impl Subcommand {
     /// What the command line asks for; its task words parsed with Fabric's grammar.
     pub(crate) fn from_arguments(arguments: &Arguments) -> Result<Self> {
+        if let Some(path) = port_path(&arguments.tasks) {
+            return Ok(Self::Port {
+                path,
+                out: arguments.output.clone(),
+                force: arguments.force,
+                check: arguments.check,
+            });
+        }
+        if arguments.output.is_some() || arguments.force || arguments.check {
+            return Err(Error::Port {
+                message: "`-o`, `--force` and `--check` go with `rfab port PATH`\nusage: rfab port fabfile.py [-o OUT] [--force] [--check]".into(),
+            });
+        }
         Ok(if let Some(shell) = arguments.completions {
             Self::Completions(shell)
         } else if let Some(name) = &arguments.api {
@@ -85,8 +108,53 @@ impl Subcommand {
                 output.say(text.trim_end());
             }
             Self::Run(invocations) => run(config, output, invocations)?,
+            Self::Port {
+                path,
+                out,
+                force,
+                check,
+            } => port(output, path, out.as_deref(), *force, *check)?,
         }
         Ok(())
+    }
+}
+
+/// `rfab port PATH` is the converter when PATH is a Python file or a directory holding a
+/// fabfile; otherwise `port` stays a task word (a fabfile may have a task `port`).
+fn port_path(tasks: &[String]) -> Option<PathBuf> {
+    let [word, path] = tasks else {
+        return None;
+    };
+    let path = Path::new(path);
+    let python = path.is_file() && path.extension().is_some_and(|e| e == "py");
+    let package = path.join("__init__.py").is_file() || path.join("fabfile.py").is_file();
+    (word == "port" && (python || package)).then(|| path.to_path_buf())
+}
+
+/// Converts, writes (unless `check`), prints the report, and fails when the port does not
+/// load with `rfab -f OUT --list`.
+fn port(output: &Output, path: &Path, out: Option<&Path>, force: bool, check: bool) -> Result<()> {
+    let ported = port::convert(path, out).map_err(|message| Error::Port { message })?;
+    if !check {
+        port::write(&ported, force).map_err(|message| Error::Port { message })?;
+    }
+    output.say(ported.report.render().trim_end());
+    let loaded = if check {
+        port::loads_in_memory(&ported)
+    } else {
+        port::loads(&ported.main)
+    };
+    let main = ported.main.display();
+    match loaded {
+        Ok(()) => {
+            output.say(&format!("the port loads: rfab -f {main} --list"));
+            Ok(())
+        }
+        Err(said) => Err(Error::Port {
+            message: format!(
+                "the port does not load yet: {said}\nhint: finish the lines it points at, then check with `rfab -f {main} --list`"
+            ),
+        }),
     }
 }
 

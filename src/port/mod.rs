@@ -1,0 +1,261 @@
+//! `rfab port`: a Fabric 1.x `fabfile.py` (or `fabfile/` package) and the local modules it
+//! imports, converted to Rhai, with a report of what could not be and a check that the
+//! result loads.
+//!
+//! Python is read by a real parser (rustpython-parser), after a token-level pass that
+//! turns Python 2's forms into Python 3's on the same lines. Whatever the converter cannot
+//! express stays in place as a `// TODO(port):` comment with its line, so the output loads.
+
+mod call;
+mod convert;
+mod expression;
+mod function;
+mod names;
+mod python2;
+mod report;
+mod statement;
+mod template;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use rustpython_parser::Parse;
+use rustpython_parser::ast::{self, Stmt};
+
+use crate::port::convert::{Converter, ModuleNames};
+pub(crate) use crate::port::report::Report;
+
+/// What `rfab port` converted: each output file and its text, and the report.
+#[derive(Debug)]
+pub(crate) struct Ported {
+    pub(crate) report: Report,
+    pub(crate) files: Vec<(PathBuf, String)>,
+    /// The fabfile's output, the one `rfab -f` loads.
+    pub(crate) main: PathBuf,
+}
+
+/// A Python file of the port, parsed.
+struct Source {
+    path: PathBuf,
+    /// Its Rhai namespace (the file's stem), `None` for the fabfile itself.
+    namespace: Option<String>,
+    original: String,
+    modern: String,
+    suite: Vec<Stmt>,
+}
+
+/// Converts the fabfile at `path` (a `.py` file, a `fabfile/` package or a directory
+/// holding `fabfile.py`), writing nothing.
+pub(crate) fn convert(path: &Path, out: Option<&Path>) -> Result<Ported, String> {
+    let (entry, default_out) = entry_point(path)?;
+    let main = out.map_or(default_out, Path::to_path_buf);
+    let out_dir = main.parent().map(Path::to_path_buf).unwrap_or_default();
+    let module_dir = entry.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut sources = Vec::new();
+    discover(&entry, None, &module_dir, &mut sources)?;
+    let mut foreign: HashMap<String, HashMap<String, convert::FnInfo>> = sources
+        .iter()
+        .filter_map(|s| s.namespace.clone())
+        .map(|n| (n, HashMap::new()))
+        .collect();
+    let mut report = Report::default();
+    let mut files = Vec::new();
+    for source in &sources {
+        let module = ModuleNames {
+            foreign: foreign.clone(),
+            ..ModuleNames::default()
+        };
+        let mut converter = Converter::new(&source.original, &source.modern, module);
+        converter.is_module = source.namespace.is_some();
+        converter.file(&source.suite);
+        let target = match &source.namespace {
+            Some(namespace) => out_dir.join(format!("{namespace}.rhai")),
+            None => main.clone(),
+        };
+        converter.report.python = source.path.display().to_string();
+        converter.report.rhai = target.display().to_string();
+        let mut text = converter.out.join("\n");
+        while text.ends_with("\n\n") || text.ends_with('\n') {
+            text.pop();
+        }
+        text.push('\n');
+        if let Some(namespace) = &source.namespace {
+            foreign.insert(
+                namespace.clone(),
+                converter.module.functions.clone().into_iter().collect(),
+            );
+        }
+        report.files.push(converter.report);
+        files.push((target, text));
+    }
+    Ok(Ported {
+        report,
+        files,
+        main,
+    })
+}
+
+/// The Python file to start from, and where its port goes by default.
+fn entry_point(path: &Path) -> Result<(PathBuf, PathBuf), String> {
+    if path.is_dir() {
+        let init = path.join("__init__.py");
+        if init.is_file() {
+            let name = path
+                .file_name()
+                .map_or_else(|| "fabfile".into(), |n| n.to_string_lossy().into_owned());
+            let beside = path
+                .parent()
+                .unwrap_or(Path::new("."))
+                .join(format!("{name}.rhai"));
+            return Ok((init, beside));
+        }
+        let fabfile = path.join("fabfile.py");
+        if fabfile.is_file() {
+            return Ok((fabfile, path.join("fabfile.rhai")));
+        }
+        return Err(format!(
+            "`{}` holds neither `__init__.py` nor `fabfile.py`\nhint: give the fabfile: rfab port path/to/fabfile.py",
+            path.display()
+        ));
+    }
+    if path.extension().is_some_and(|e| e == "py") && path.is_file() {
+        let beside = path.parent().unwrap_or(Path::new("")).join("fabfile.rhai");
+        return Ok((path.to_path_buf(), beside));
+    }
+    Err(format!(
+        "`{}` is not a Python fabfile\nhint: give a `fabfile.py` or a `fabfile/` package",
+        path.display()
+    ))
+}
+
+/// Reads and parses `path`, then the local modules it imports, dependencies first.
+fn discover(
+    path: &Path,
+    namespace: Option<String>,
+    module_dir: &Path,
+    sources: &mut Vec<Source>,
+) -> Result<(), String> {
+    let original = std::fs::read_to_string(path).map_err(|e| {
+        format!(
+            "cannot read `{}`: {e}\nhint: check the path",
+            path.display()
+        )
+    })?;
+    let modern = python2::modernize(&original);
+    let suite = ast::Suite::parse(&modern, &path.to_string_lossy()).map_err(|e| {
+        let line = modern[..usize::from(e.offset).min(modern.len())].matches('\n').count() + 1;
+        format!(
+            "cannot parse `{}` line {line}: {}\nhint: rfab port reads Python 2 and 3 fabfiles; fix the syntax there first",
+            path.display(),
+            e.error
+        )
+    })?;
+    let placeholder = sources.len();
+    sources.push(Source {
+        path: path.to_path_buf(),
+        namespace: namespace.clone(),
+        original: String::new(),
+        modern: String::new(),
+        suite: Vec::new(),
+    });
+    for candidate in imported_names(&suite) {
+        let file = module_dir.join(format!("{candidate}.py"));
+        let known = sources
+            .iter()
+            .any(|s| s.namespace.as_deref() == Some(candidate.as_str()));
+        if !known && file.is_file() && file != path && !file.ends_with("__init__.py") {
+            discover(&file, Some(candidate), module_dir, sources)?;
+        }
+    }
+    // Dependencies before the file that imports them, so their functions are known.
+    let source = Source {
+        path: path.to_path_buf(),
+        namespace,
+        original,
+        modern,
+        suite,
+    };
+    sources.remove(placeholder);
+    sources.push(source);
+    Ok(())
+}
+
+/// The names an import could mean a local module by: `import helpers`, `from helpers
+/// import x`, `from . import db`, `from fabfile.db import x`.
+fn imported_names(suite: &[Stmt]) -> Vec<String> {
+    let mut names = Vec::new();
+    for stmt in suite {
+        match stmt {
+            Stmt::Import(i) => names.extend(
+                i.names
+                    .iter()
+                    .map(|a| a.name.split('.').next_back().unwrap_or_default().to_owned()),
+            ),
+            Stmt::ImportFrom(i) => {
+                if let Some(module) = &i.module {
+                    names.push(module.split('.').next_back().unwrap_or_default().to_owned());
+                }
+                names.extend(i.names.iter().map(|a| a.name.to_string()));
+            }
+            _ => {}
+        }
+    }
+    names
+}
+
+/// Writes the port's files; none when any exists and `force` is not given.
+pub(crate) fn write(ported: &Ported, force: bool) -> Result<(), String> {
+    if !force && let Some((path, _)) = ported.files.iter().find(|(p, _)| p.exists()) {
+        return Err(format!(
+            "`{}` exists, and rfab port never overwrites a file\nhint: pass --force to replace it, or -o OUT to write elsewhere",
+            path.display()
+        ));
+    }
+    for (path, text) in &ported.files {
+        std::fs::write(path, text)
+            .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Whether `rfab -f MAIN --list` accepts the port: `Err` holds what it said.
+pub(crate) fn loads(main: &Path) -> Result<(), String> {
+    let exe = std::env::current_exe()
+        .map_err(|e| format!("cannot find rfab itself to check the port: {e}"))?;
+    let output = Command::new(exe)
+        .arg("-f")
+        .arg(main)
+        .arg("--list")
+        .arg("--color")
+        .arg("never")
+        .env_remove("RFAB_FABFILE")
+        .output()
+        .map_err(|e| format!("cannot run rfab to check the port: {e}"))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr)
+            .trim_end()
+            .to_owned())
+    }
+}
+
+/// The port in a private temporary directory, to check that it loads without writing
+/// beside the fabfile (`--check`).
+pub(crate) fn loads_in_memory(ported: &Ported) -> Result<(), String> {
+    let dir = tempfile::tempdir().map_err(|e| format!("cannot make a temporary directory: {e}"))?;
+    let mut main = dir.path().join("fabfile.rhai");
+    for (path, text) in &ported.files {
+        let name = path
+            .file_name()
+            .map_or_else(|| "fabfile.rhai".into(), std::ffi::OsStr::to_os_string);
+        let target = dir.path().join(&name);
+        if *path == ported.main {
+            main.clone_from(&target);
+        }
+        std::fs::write(&target, text)
+            .map_err(|e| format!("cannot write `{}`: {e}", target.display()))?;
+    }
+    loads(&main)
+}
