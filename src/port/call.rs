@@ -193,6 +193,10 @@ impl Converter<'_> {
                 }
             }
             "open_shell" if args.is_empty() => "open_shell()".into(),
+            "print" if args.len() == 1 && !matches!(&args[0], Expr::Constant(_)) => {
+                Self::only_keywords(call, &[])?;
+                format!("print({})", self.expr(&args[0])?)
+            }
             "print" => {
                 Self::only_keywords(call, &[])?;
                 let pieces = args

@@ -70,6 +70,11 @@ pub(crate) struct Converter<'s> {
     pub(crate) in_function: bool,
     /// A local module, not the fabfile itself: its helpers are `@helper`, not private.
     pub(crate) is_module: bool,
+    /// Some file of the port uses `@task`: then, as in Fabric, only those are tasks.
+    pub(crate) new_style: bool,
+    /// Whether the file's functions can be tasks: not for a module whose names were
+    /// only imported with `from module import name` (Fabric never saw it as a namespace).
+    pub(crate) has_tasks: bool,
     pub(crate) report: FileReport,
     pub(crate) out: Vec<String>,
     pub(crate) indent: usize,
@@ -98,6 +103,8 @@ impl<'s> Converter<'s> {
             scope: Scope::default(),
             in_function: false,
             is_module: false,
+            new_style: false,
+            has_tasks: true,
             report: FileReport::default(),
             out: Vec::new(),
             indent: 0,
@@ -227,9 +234,7 @@ impl<'s> Converter<'s> {
     }
 
     fn collect_functions(&mut self, body: &[Stmt]) {
-        let new_style = body
-            .iter()
-            .any(|s| matches!(s, Stmt::FunctionDef(f) if self.decorators(f).task.is_some()));
+        let new_style = self.new_style;
         for stmt in body {
             if let Stmt::FunctionDef(f) = stmt {
                 let name = f.name.as_str();
@@ -237,7 +242,7 @@ impl<'s> Converter<'s> {
                 let is_task = if new_style {
                     decorators.task.is_some()
                 } else {
-                    !name.starts_with('_')
+                    self.has_tasks && !name.starts_with('_')
                 };
                 let task = is_task.then(|| {
                     decorators

@@ -31,7 +31,15 @@ impl Converter<'_> {
                 let parts = b
                     .values
                     .iter()
-                    .map(|v| self.condition(v).map(|c| paren(v, c)))
+                    .map(|v| {
+                        self.condition(v).map(|c| {
+                            if matches!(v, Expr::Compare(_)) {
+                                c
+                            } else {
+                                paren(v, c)
+                            }
+                        })
+                    })
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(parts.join(op))
             }
@@ -76,6 +84,17 @@ impl Converter<'_> {
             }
             _ => Err(Unsupported::new("this kind of expression")),
         }
+    }
+
+    /// A value going into a string: literal text stays text.
+    pub(crate) fn piece(&mut self, expr: &Expr) -> Result<Piece, Unsupported> {
+        Ok(match expr {
+            Expr::Constant(ast::ExprConstant {
+                value: Constant::Str(s),
+                ..
+            }) => Piece::Text(s.clone()),
+            other => Piece::Expr(self.expr(other)?),
+        })
     }
 
     pub(crate) fn list(&mut self, items: &[Expr]) -> Converted {
@@ -171,7 +190,14 @@ impl Converter<'_> {
         if b.op == Operator::Mult && (is_text(&b.left) || is_text(&b.right)) {
             return Err(Unsupported::new("repeating a string with `*`"));
         }
-        let left = paren(&b.left, self.expr(&b.left)?);
+        let left = self.expr(&b.left)?;
+        // `a + b + c` is `(a + b) + c` in both languages: no parentheses needed on the left.
+        let same_level = matches!(b.left.as_ref(), Expr::BinOp(l) if level(l.op) == level(b.op) && l.op != Operator::Mod);
+        let left = if same_level {
+            left
+        } else {
+            paren(&b.left, left)
+        };
         let right = paren(&b.right, self.expr(&b.right)?);
         Ok(format!("{left} {op} {right}"))
     }
@@ -272,7 +298,7 @@ impl Converter<'_> {
                         .get(next)
                         .ok_or_else(|| Unsupported::new("more `%s` than arguments"))?;
                     next += 1;
-                    Piece::Expr(self.expr(arg)?)
+                    self.piece(arg)?
                 }
                 Slot::Named(name, _) => Piece::Expr(self.named_argument(args, &name)?),
             });
@@ -328,7 +354,7 @@ impl Converter<'_> {
                         .args
                         .get(index)
                         .ok_or_else(|| Unsupported::new("more `{}` than arguments"))?;
-                    Piece::Expr(self.expr(arg)?)
+                    self.piece(arg)?
                 }
                 Slot::Named(name, attributes) => {
                     let keyword = call
@@ -364,7 +390,7 @@ impl Converter<'_> {
                     if f.format_spec.is_some() || f.conversion != ast::ConversionFlag::None {
                         return Err(Unsupported::new("an f-string conversion or format spec"));
                     }
-                    pieces.push(Piece::Expr(self.expr(&f.value)?));
+                    pieces.push(self.piece(&f.value)?);
                 }
                 _ => return Err(Unsupported::new("this f-string")),
             }
@@ -400,6 +426,15 @@ impl Converter<'_> {
             out = format!("{out}.map(|{variable}| {mapped})");
         }
         Ok(out)
+    }
+}
+
+/// Operator precedence levels shared by Python and Rhai for these operators.
+fn level(op: Operator) -> u8 {
+    match op {
+        Operator::Add | Operator::Sub => 1,
+        Operator::Mult | Operator::Div | Operator::FloorDiv | Operator::Mod => 2,
+        _ => 3,
     }
 }
 
@@ -482,6 +517,34 @@ fn is_text(expr: &Expr) -> bool {
     )
 }
 
+/// `name(...)` or `a::b.c(...)`: a call whose closing parenthesis ends the expression.
+fn is_one_call(converted: &str) -> bool {
+    let Some(open) = converted.find('(') else {
+        return false;
+    };
+    let head_simple = converted[..open]
+        .chars()
+        .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | ':'));
+    let mut depth = 0usize;
+    let mut in_string = None;
+    for (index, c) in converted.char_indices().skip(open) {
+        match (in_string, c) {
+            (Some(q), c) if c == q => in_string = None,
+            (Some(_), _) => {}
+            (None, '"' | '`') => in_string = Some(c),
+            (None, '(') => depth += 1,
+            (None, ')') => {
+                depth -= 1;
+                if depth == 0 {
+                    return head_simple && index == converted.len() - 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
 /// Wraps operands that are themselves operations, so that precedence never changes.
 pub(crate) fn paren(expr: &Expr, converted: String) -> String {
     if matches!(
@@ -503,7 +566,7 @@ fn paren_always(converted: &str) -> String {
     let simple = converted
         .chars()
         .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | ':'))
-        || (converted.ends_with(')') && !converted.contains(' '));
+        || is_one_call(converted);
     if simple {
         converted.to_owned()
     } else {

@@ -59,6 +59,7 @@ pub(crate) fn convert(path: &Path, out: Option<&Path>) -> Result<Ported, String>
         .filter_map(|s| s.namespace.clone())
         .map(|n| (n, HashMap::new()))
         .collect();
+    let new_style = sources.iter().any(|s| uses_task_decorator(&s.suite));
     let mut report = Report::default();
     let mut files = Vec::new();
     for source in &sources {
@@ -68,6 +69,11 @@ pub(crate) fn convert(path: &Path, out: Option<&Path>) -> Result<Ported, String>
         };
         let mut converter = Converter::new(&source.original, &source.modern, module);
         converter.is_module = source.namespace.is_some();
+        converter.new_style = new_style;
+        converter.has_tasks = source
+            .namespace
+            .as_ref()
+            .is_none_or(|n| sources.iter().any(|s| imports_module(&s.suite, n)));
         converter.file(&source.suite);
         let target = match &source.namespace {
             Some(namespace) => out_dir.join(format!("{namespace}.rhai")),
@@ -204,6 +210,37 @@ fn imported_names(suite: &[Stmt]) -> Vec<String> {
     names
 }
 
+/// Whether any function carries Fabric's `@task` (Fabric's new-style tasks).
+fn uses_task_decorator(suite: &[Stmt]) -> bool {
+    suite.iter().any(|stmt| match stmt {
+        Stmt::FunctionDef(f) => f.decorator_list.iter().any(|d| {
+            let func = match d {
+                ast::Expr::Call(c) => c.func.as_ref(),
+                other => other,
+            };
+            match func {
+                ast::Expr::Name(n) => n.id.as_str() == "task",
+                ast::Expr::Attribute(a) => a.attr.as_str() == "task",
+                _ => false,
+            }
+        }),
+        _ => false,
+    })
+}
+
+/// Whether the suite imports `namespace` as a module (`import helpers`, `from . import
+/// helpers`), which makes it a namespace of tasks in Fabric.
+fn imports_module(suite: &[Stmt], namespace: &str) -> bool {
+    suite.iter().any(|stmt| match stmt {
+        Stmt::Import(i) => i
+            .names
+            .iter()
+            .any(|a| a.name.split('.').next_back() == Some(namespace)),
+        Stmt::ImportFrom(i) => i.names.iter().any(|a| a.name.as_str() == namespace),
+        _ => false,
+    })
+}
+
 /// Writes the port's files; none when any exists and `force` is not given.
 pub(crate) fn write(ported: &Ported, force: bool) -> Result<(), String> {
     if !force && let Some((path, _)) = ported.files.iter().find(|(p, _)| p.exists()) {
@@ -213,6 +250,10 @@ pub(crate) fn write(ported: &Ported, force: bool) -> Result<(), String> {
         ));
     }
     for (path, text) in &ported.files {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot make `{}`: {e}", dir.display()))?;
+        }
         std::fs::write(path, text)
             .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
     }

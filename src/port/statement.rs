@@ -499,15 +499,8 @@ impl Converter<'_> {
                 }
                 heads
             }
-            _ => match call.func.as_ref() {
-                Expr::Name(n)
-                    if self
-                        .module
-                        .functions
-                        .get(n.id.as_str())
-                        .is_some_and(|f| f.context) =>
-                {
-                    let info = self.module.functions[n.id.as_str()].clone();
+            _ => match self.context_function(&call.func) {
+                Some((path, info)) => {
                     let mut args = Vec::new();
                     for (index, (param, default)) in info.params.iter().enumerate() {
                         let value = match call.args.get(index) {
@@ -525,7 +518,7 @@ impl Converter<'_> {
                         };
                         args.push(format!("{value}, "));
                     }
-                    vec![format!("{}({}", info.rhai, args.concat())]
+                    vec![format!("{path}({}", args.concat())]
                 }
                 _ => {
                     return Err(Unsupported::new(format!(
@@ -535,6 +528,32 @@ impl Converter<'_> {
                 }
             },
         })
+    }
+
+    /// A function of this file or a local module that takes a `with` block, and how to
+    /// call it.
+    fn context_function(&self, func: &Expr) -> Option<(String, crate::port::convert::FnInfo)> {
+        let found = match func {
+            Expr::Name(n) => match self.module.functions.get(n.id.as_str()) {
+                Some(info) => Some((info.rhai.clone(), info.clone())),
+                None => {
+                    let path = self.module.imported.get(n.id.as_str())?;
+                    let (namespace, name) = path.rsplit_once('.')?;
+                    let info = self.module.foreign(namespace, name)?;
+                    Some((format!("{namespace}::{}", info.rhai), info))
+                }
+            },
+            Expr::Attribute(a) => match a.value.as_ref() {
+                Expr::Name(m) => {
+                    let namespace = self.module.modules.get(m.id.as_str())?;
+                    let info = self.module.foreign(namespace, a.attr.as_str())?;
+                    Some((format!("{namespace}::{}", info.rhai), info))
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        found.filter(|(_, info)| info.context)
     }
 
     /// `try`/`except`/`else`/`finally` as Rhai's `try`/`catch`, which catches every error.
