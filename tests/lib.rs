@@ -26,6 +26,7 @@ mod lb_drivers;
 mod listing;
 mod local;
 mod output_safety;
+mod port;
 mod prompts;
 mod repl;
 mod rollout;

@@ -66,7 +66,7 @@ def build(name):
 
 def deploy(name):
     """Deploy release NAME: directories, the release, then clean up."""
-    execute(build, name, hosts=['localhost'])
+    execute(build, name)
     prepare()
     release(name)
     cleanup()

@@ -1,0 +1,143 @@
+//! `rfab port`: the Fabric fabfiles of `tests/port/` converted as committed in each case's
+//! `expected/` (`RFAB_BLESS=1` rewrites them), listed, loaded, and run on sshd hosts with
+//! the commands Fabric sends.
+
+use std::path::Path;
+
+use crate::sshd::Fleet;
+use crate::test::{Ran, Test};
+
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/port");
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read the corpus") {
+        let entry = entry.expect("entry");
+        let name = entry.file_name();
+        if name == "expected" || entry.path().extension().is_some_and(|e| e == "rhai") {
+            continue;
+        }
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &to.join(&name));
+        } else {
+            std::fs::copy(entry.path(), to.join(&name)).expect("copy");
+        }
+    }
+}
+
+/// A test whose directory holds a copy of the corpus case `name`.
+fn case(name: &str) -> Test {
+    let test = Test::new();
+    copy_dir(&Path::new(CORPUS).join(name), test.path());
+    test
+}
+
+/// Ports the case's `entry` into `out/`, checks the report and each file against the
+/// case's `expected/`, and returns the run (whose directory holds the port).
+fn port(name: &str, entry: &str, status: i32) -> Ran {
+    let expected = Path::new(CORPUS).join(name).join("expected");
+    let ran = case(name)
+        .args(&["port", entry, "-o", "out/fabfile.rhai"])
+        .status(status)
+        .stdout_file(&format!("tests/port/{name}/expected/report.txt"))
+        .run();
+    for entry in std::fs::read_dir(ran.dir.path().join("out")).expect("the port's files") {
+        let path = entry.expect("entry").path();
+        let got = std::fs::read_to_string(&path).expect("read the port");
+        let want_path = expected.join(path.file_name().expect("a name"));
+        if std::env::var_os("RFAB_BLESS").is_some_and(|v| v == "1") {
+            std::fs::write(&want_path, &got).expect("bless");
+            continue;
+        }
+        let want = std::fs::read_to_string(&want_path).unwrap_or_default();
+        assert!(
+            got == want,
+            "{} differs from {} (RFAB_BLESS=1 cargo test rewrites it):\n{got}",
+            path.display(),
+            want_path.display()
+        );
+    }
+    ran
+}
+
+/// The `[host] run:`, `sudo:` and `local:` lines of a run, in order: the commands sent.
+fn commands(stdout: &str) -> Vec<String> {
+    stdout
+        .lines()
+        .filter(|l| {
+            [": run: ", ": sudo: ", ": local: "]
+                .iter()
+                .any(|k| l.replacen("] ", ": ", 1).contains(k))
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn port_converts_a_python2_classic_fabfile_and_its_module() {
+    let ran = port("classic_py2", "fabfile.py", 0);
+    Test::new()
+        .in_dir(ran.dir.path())
+        .args(&["-f", "out/fabfile.rhai", "--list"])
+        .stdout_file("tests/port/classic_py2/expected/list.txt")
+        .run();
+}
+
+#[test]
+fn port_of_a_python2_fabfile_runs_the_same_commands_on_sshd_hosts() {
+    let fleet = Fleet::start_with_own_srv(2);
+    let ran = port("classic_py2", "fabfile.py", 0);
+    let run = fleet
+        .test()
+        .in_dir(ran.dir.path())
+        .args(&[
+            "-f",
+            "out/fabfile.rhai",
+            "-H",
+            &fleet.host_list(),
+            "deploy:v1",
+            "deploy:v2",
+            "status",
+        ])
+        .run();
+    // Fabric runs each task word on every host before the next word; `execute(build)`
+    // runs `build` (a `local`) once per host of the host list.
+    let mut want = Vec::new();
+    for release in ["v1", "v2"] {
+        for host in &fleet.hosts {
+            let h = host.string();
+            want.extend(
+                fleet
+                    .hosts
+                    .iter()
+                    .map(|_| format!("[localhost] local: echo building {release}")),
+            );
+            want.extend([
+                format!("[{h}] run: mkdir -p /srv/billing/releases /srv/billing/shared"),
+                format!("[{h}] run: touch VERSION"),
+                format!("[{h}] run: chmod 0644 VERSION"),
+                format!("[{h}] sudo: test -d /srv/billing/shared"),
+                format!("[{h}] run: mkdir -p /srv/billing/releases/{release}"),
+                format!("[{h}] run: echo $RELEASE > REVISION"),
+                format!("[{h}] run: test -d /srv/billing/current"),
+                format!("[{h}] run: ln -sfn /srv/billing/releases/{release} /srv/billing/current"),
+                format!("[{h}] run: ls -1t"),
+            ]);
+        }
+    }
+    assert_eq!(commands(&run.stdout), want, "{}", run.stdout);
+    for host in &fleet.hosts {
+        let address = &host.address;
+        assert!(
+            run.stdout
+                .contains(&format!("first release on {address}\n")),
+            "{}",
+            run.stdout
+        );
+        assert!(
+            run.stdout.contains(&format!("live on {address}: v2\n")),
+            "{}",
+            run.stdout
+        );
+    }
+}
