@@ -60,6 +60,8 @@ pub(crate) struct Scope {
     pub(crate) results: HashSet<String>,
 }
 
+// Each flag is one fact about the file or the statement being converted.
+#[allow(clippy::struct_excessive_bools)]
 pub(crate) struct Converter<'s> {
     lines: Vec<&'s str>,
     /// The text the parser read (Python 3 spelling), which node ranges index.

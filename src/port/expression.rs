@@ -530,7 +530,6 @@ fn is_one_call(converted: &str) -> bool {
     for (index, c) in converted.char_indices().skip(open) {
         match (in_string, c) {
             (Some(q), c) if c == q => in_string = None,
-            (Some(_), _) => {}
             (None, '"' | '`') => in_string = Some(c),
             (None, '(') => depth += 1,
             (None, ')') => {

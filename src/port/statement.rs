@@ -534,23 +534,24 @@ impl Converter<'_> {
     /// call it.
     fn context_function(&self, func: &Expr) -> Option<(String, crate::port::convert::FnInfo)> {
         let found = match func {
-            Expr::Name(n) => match self.module.functions.get(n.id.as_str()) {
-                Some(info) => Some((info.rhai.clone(), info.clone())),
-                None => {
+            Expr::Name(n) => {
+                if let Some(info) = self.module.functions.get(n.id.as_str()) {
+                    Some((info.rhai.clone(), info.clone()))
+                } else {
                     let path = self.module.imported.get(n.id.as_str())?;
                     let (namespace, name) = path.rsplit_once('.')?;
                     let info = self.module.foreign(namespace, name)?;
                     Some((format!("{namespace}::{}", info.rhai), info))
                 }
-            },
-            Expr::Attribute(a) => match a.value.as_ref() {
-                Expr::Name(m) => {
-                    let namespace = self.module.modules.get(m.id.as_str())?;
-                    let info = self.module.foreign(namespace, a.attr.as_str())?;
-                    Some((format!("{namespace}::{}", info.rhai), info))
-                }
-                _ => None,
-            },
+            }
+            Expr::Attribute(a) => {
+                let Expr::Name(m) = a.value.as_ref() else {
+                    return None;
+                };
+                let namespace = self.module.modules.get(m.id.as_str())?;
+                let info = self.module.foreign(namespace, a.attr.as_str())?;
+                Some((format!("{namespace}::{}", info.rhai), info))
+            }
             _ => None,
         };
         found.filter(|(_, info)| info.context)
