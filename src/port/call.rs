@@ -3,7 +3,7 @@
 
 use rustpython_parser::ast::{self, Constant, Expr};
 
-use crate::port::convert::{Converter, Unsupported};
+use crate::port::convert::{Converter, FnInfo, Unsupported};
 use crate::port::expression::{Converted, map_key};
 use crate::port::names::canonical;
 use crate::port::template;
@@ -490,7 +490,14 @@ impl Converter<'_> {
             Expr::Attribute(a) => match a.value.as_ref() {
                 Expr::Name(m) if self.module.modules.contains_key(m.id.as_str()) => {
                     let namespace = &self.module.modules[m.id.as_str()];
-                    Ok(template::literal(&format!("{namespace}.{}", a.attr)))
+                    match self.module.foreign(namespace, a.attr.as_str()) {
+                        Some(FnInfo {
+                            task: Some(task), ..
+                        }) => Ok(template::literal(&format!("{namespace}.{task}"))),
+                        _ => Err(Unsupported::new(
+                            "`execute` of a module's function that is no task there",
+                        )),
+                    }
                 }
                 _ => Err(Unsupported::new("`execute` of this task")),
             },

@@ -241,10 +241,13 @@ impl<'s> Converter<'s> {
             if let Stmt::FunctionDef(f) = stmt {
                 let name = f.name.as_str();
                 let decorators = self.decorators(f);
+                // As in Fabric 1.x: with `@task` anywhere, only those (in the fabfile and the
+                // modules it imports as namespaces); without, the fabfile's public functions,
+                // and never a module's.
                 let is_task = if new_style {
-                    decorators.task.is_some()
+                    decorators.task.is_some() && self.has_tasks
                 } else {
-                    self.has_tasks && !name.starts_with('_')
+                    !self.is_module && !name.starts_with('_')
                 };
                 let task = is_task.then(|| {
                     decorators

@@ -1,5 +1,5 @@
-"""Inventory service: a fabfile package, each module a namespace (Python 3, classic tasks)."""
-from fabric.api import env, run, local
+"""Inventory service: a fabfile package whose modules hold the helpers (Python 3, classic tasks)."""
+from fabric.api import env, execute, run, local
 
 from . import db
 from . import web
@@ -17,6 +17,19 @@ def _private():
 
 
 def version():
-    """Print the local git revision."""
+    """Print the local git version."""
     rev = local('git --version', capture=True)
     print('local: {}'.format(rev))
+
+
+def deploy():
+    """Greet, migrate, then update the web tier."""
+    execute(hello)
+    db.migrate()
+    web.update()
+
+
+def size():
+    """Print the size of the database."""
+    if db.size() > 40:
+        print('big')

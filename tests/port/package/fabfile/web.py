@@ -1,12 +1,9 @@
-"""Web tier tasks."""
-from fabric.api import cd, execute, run
-
-from . import db
+"""Web tier helpers."""
+from fabric.api import cd, run
 
 
-def deploy():
-    """Deploy: migrate first, then update the web tier."""
-    execute(db.migrate)
+def update():
+    """Update the web tier."""
     with cd('/tmp'):
         run('pwd')
     for n in range(2):
