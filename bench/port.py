@@ -20,6 +20,8 @@ CASES = {
     "package": ("fabfile", 3, ["deploy", "size"]),
     "newstyle_py3": ("fabfile.py", 3, None),
     "todo": ("fabfile.py", 3, ["first_failure"]),
+    "rails_py2": ("fabfile.py", 2, None),
+    "ops_py3": ("fabfile.py", 3, None),
 }
 
 

@@ -310,3 +310,15 @@ fn port_stays_a_task_word_when_its_argument_is_no_fabfile() {
         )
         .run();
 }
+
+#[test]
+#[ignore = "needs rfab/files and the @task, @defaults tags (issue #13 and the habits branch)"]
+fn port_converts_a_python2_new_style_rails_fabfile() {
+    port("rails_py2", "fabfile.py", 0);
+}
+
+#[test]
+#[ignore = "needs the @defaults tag (the habits branch)"]
+fn port_converts_a_python3_classic_ops_fabfile() {
+    port("ops_py3", "fabfile.py", 0);
+}

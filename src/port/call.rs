@@ -252,7 +252,7 @@ impl Converter<'_> {
             },
             "time.sleep" => format!("sleep({})", self.arg(call, 0, "secs")?),
             "time.time" => "unix_time()".into(),
-            "datetime.datetime.now().strftime" => {
+            "datetime.datetime.now().strftime" | "time.strftime" if args.len() == 1 => {
                 format!("strftime({})", self.arg(call, 0, "format")?)
             }
             "datetime.datetime.utcnow().strftime" => {
@@ -397,24 +397,19 @@ impl Converter<'_> {
     fn get(&mut self, call: &ast::ExprCall) -> Converted {
         Self::only_keywords(call, &["remote_path", "local_path"])?;
         let remote = self.arg(call, 0, "remote_path")?;
+        // Fabric fills `%(host)s` in the local path per host; rfab's `get` takes `{host}`.
         let local = match Self::keyword_or_position(call, 1, "local_path") {
-            Some(Expr::Constant(ast::ExprConstant {
-                value: Constant::Str(path),
-                ..
-            })) => {
-                let path = path
-                    .replace("%(host)s", "{host}")
-                    .replace("%(host_string)s", "{host_string}");
-                if path.contains("%(") {
-                    return Err(Unsupported::new(
-                        "`get` with `%(path)s` or `%(basename)s` in the local path",
-                    ));
-                }
-                template::literal(&path)
-            }
-            Some(other) => self.expr(&other.clone())?,
+            Some(path) => self
+                .expr(path)?
+                .replace("%(host)s", "{host}")
+                .replace("%(host_string)s", "{host_string}"),
             None => return Err(Unsupported::new("`get` without a local path")),
         };
+        if local.contains("%(") {
+            return Err(Unsupported::new(
+                "`get` with `%(path)s` or `%(basename)s` in the local path",
+            ));
+        }
         Ok(format!("get({remote}, {local})"))
     }
 
@@ -589,6 +584,13 @@ impl Converter<'_> {
         let value = self.wrapped(&a.value)?;
         let converted = match (a.attr.as_str(), args.len()) {
             ("strip", 0) => format!("{{ let s = {value}; s.trim(); s }}"),
+            ("rstrip", 1) if matches!(&args[0], Expr::Constant(ast::ExprConstant { value: Constant::Str(c), .. }) if c.chars().count() == 1) =>
+            {
+                format!(
+                    "{{ let s = {value}; while s.ends_with({0}) {{ s.crop(0, s.len() - {0}.len()); }} s }}",
+                    self.expr(&args[0])?
+                )
+            }
             ("lower", 0) => format!("{value}.to_lower()"),
             ("upper", 0) => format!("{value}.to_upper()"),
             ("split", 0) => format!("{value}.split()"),

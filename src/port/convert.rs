@@ -219,7 +219,14 @@ impl<'s> Converter<'s> {
             .collect();
         if !imports.is_empty() {
             let at = self.imports_end(header);
+            let count = imports.len();
             self.out.splice(at..at, imports);
+            if self.out.get(at + count).is_some_and(|l| !l.is_empty()) {
+                self.out.insert(at + count, String::new());
+            }
+        }
+        while self.out.last().is_some_and(String::is_empty) {
+            self.out.pop();
         }
         if self.needs_truthy {
             self.out.extend(TRUTHY.lines().map(str::to_owned));
