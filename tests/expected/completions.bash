@@ -29,10 +29,10 @@ _rfab() {
         --color) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
         --completions) COMPREPLY=($(compgen -W "bash elvish fish powershell zsh" -- "$cur")); return ;;
         --known-hosts) COMPREPLY=($(compgen -W "strict accept-new off" -- "$cur")); return ;;
-        --api|--set|-H|--hosts|-R|--roles|-x|--exclude-hosts|-u|--user|--port|-p|--password|--sudo-password|-t|--timeout|-T|--command-timeout|-n|--connection-attempts|--keepalive|-g|--gateway|-s|--shell|-z|--pool-size|--hide|--show) return ;;
+        --api|--set|-H|--hosts|-R|--roles|-x|--exclude-hosts|-u|--user|--port|-p|--password|--sudo-password|-t|--timeout|-T|--command-timeout|-n|--connection-attempts|--keepalive|-g|--gateway|-s|--shell|-z|--pool-size|--hide|--show|-o|--output) return ;;
     esac
     if [[ "$cur" == -* ]]; then
-        COMPREPLY=($(compgen -W "-f --fabfile -l --list --shortlist -d --display --api --set -H --hosts -R --roles -x --exclude-hosts -w --warn-only --abort-on-prompts --color --completions -u --user --port -i -p --password -I --initial-password-prompt --sudo-password --initial-sudo-password-prompt -A --forward-agent -t --timeout -T --command-timeout -n --connection-attempts --keepalive -g --gateway --ssh-config-path --known-hosts -s --shell -P --parallel -z --pool-size --skip-bad-hosts --dry-run --hide --show --json" -- "$cur"))
+        COMPREPLY=($(compgen -W "-f --fabfile -l --list --shortlist -d --display --api --set -H --hosts -R --roles -x --exclude-hosts -w --warn-only --abort-on-prompts --color --completions -u --user --port -i -p --password -I --initial-password-prompt --sudo-password --initial-sudo-password-prompt -A --forward-agent -t --timeout -T --command-timeout -n --connection-attempts --keepalive -g --gateway --ssh-config-path --known-hosts -s --shell -P --parallel -z --pool-size --skip-bad-hosts --dry-run --hide --show --json -o --output --force --check" -- "$cur"))
     else
         COMPREPLY=($(compgen -W "$(_rfab_tasks)" -- "$cur"))
     fi
