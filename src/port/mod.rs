@@ -300,3 +300,62 @@ pub(crate) fn loads_in_memory(ported: &Ported) -> Result<(), String> {
     }
     loads(&main)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each case of the corpus (`tests/port/`) converts to its committed `expected/` files.
+    /// The integration tests also load and run the ports; this holds for the cases whose
+    /// ports need API that is not on every branch yet (`rfab/files`, `@task`).
+    #[test]
+    fn the_corpus_converts_as_committed() {
+        let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/port");
+        let cases = [
+            ("classic_py2", "fabfile.py"),
+            ("newstyle_py3", "fabfile.py"),
+            ("package", "fabfile"),
+            ("todo", "fabfile.py"),
+            ("rails_py2", "fabfile.py"),
+            ("ops_py3", "fabfile.py"),
+        ];
+        for (case, entry) in cases {
+            let ported = convert(
+                &corpus.join(case).join(entry),
+                Some(Path::new("out/fabfile.rhai")),
+            )
+            .unwrap_or_else(|e| panic!("{case}: {e}"));
+            for (path, text) in &ported.files {
+                let name = path.file_name().expect("a file name");
+                let expected = corpus.join(case).join("expected").join(name);
+                let want = std::fs::read_to_string(&expected)
+                    .unwrap_or_else(|e| panic!("{}: {e}", expected.display()));
+                assert!(
+                    *text == want,
+                    "{case}: the port of {} differs from {}:\n{text}",
+                    path.display(),
+                    expected.display()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_python2_fabfile_reports_the_lines_of_the_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let fabfile = dir.path().join("fabfile.py");
+        std::fs::write(
+            &fabfile,
+            "def a():\n    print 'x'\n\n\nclass B:\n    pass\n",
+        )
+        .expect("write");
+        let ported = convert(&fabfile, None).expect("converts");
+        let todo = &ported.report.files[0].todos[0];
+        assert_eq!((todo.line, todo.python.as_str()), (5, "class B:"));
+        assert!(
+            ported.files[0]
+                .1
+                .contains("// TODO(port): line 5: class B:\n")
+        );
+    }
+}
