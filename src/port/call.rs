@@ -303,6 +303,23 @@ impl Converter<'_> {
                 )
             }
             "len" => format!("{}.len()", self.wrapped(&args[0])?),
+            "raw_input" | "input" => format!("prompt({})", self.arg(call, 0, "prompt")?),
+            "float" if args.len() == 1 => {
+                format!("parse_float({})", template::join(&[self.piece(&args[0])?]))
+            }
+            "dict" if args.len() == 1 && call.keywords.is_empty() => self.expr(&args[0])?,
+            "dict" if args.is_empty() => {
+                let mut entries = Vec::new();
+                for keyword in &call.keywords {
+                    let key = keyword
+                        .arg
+                        .as_deref()
+                        .ok_or_else(|| Unsupported::new("`**kwargs` in a call"))?;
+                    entries.push(format!("{}: {}", map_key(key), self.expr(&keyword.value)?));
+                }
+                format!("#{{ {} }}", entries.join(", "))
+            }
+            "any" | "all" if args.len() == 1 => self.any_all(name, &args[0])?,
             "str" if args.len() == 1 => {
                 template::join(&[template::Piece::Expr(self.expr(&args[0])?)])
             }
@@ -320,6 +337,32 @@ impl Converter<'_> {
             _ => return Ok(None),
         };
         Ok(Some(converted))
+    }
+
+    /// `any(cond for x in xs)` → `xs.some(|x| cond)`, `all(...)` → `xs.all(|x| cond)`.
+    fn any_all(&mut self, name: &str, arg: &Expr) -> Converted {
+        let method = if name == "any" { "some" } else { "all" };
+        let Expr::GeneratorExp(generator) = arg else {
+            let items = self.wrapped(arg)?;
+            self.needs_truthy = true;
+            return Ok(format!("{items}.{method}(|v| truthy(v))"));
+        };
+        let [comprehension] = generator.generators.as_slice() else {
+            return Err(Unsupported::new(format!("`{name}()` over several `for`s")));
+        };
+        let Expr::Name(target) = &comprehension.target else {
+            return Err(Unsupported::new(format!("`{name}()` unpacking its items")));
+        };
+        if !comprehension.ifs.is_empty() {
+            return Err(Unsupported::new(format!("`{name}()` with `if`")));
+        }
+        let variable = crate::port::names::rhai_name(target.id.as_str());
+        let iterable = self.wrapped(&comprehension.iter)?;
+        let saved = self.scope.clone();
+        self.scope.locals.insert(target.id.to_string());
+        let condition = self.condition(&generator.elt);
+        self.scope = saved;
+        Ok(format!("{iterable}.{method}(|{variable}| {})", condition?))
     }
 
     /// A regex pattern; `re.match` anchors at the start, as Python's does.
@@ -611,6 +654,13 @@ impl Converter<'_> {
             ),
             ("has_key", 1) => format!("{value}.contains({})", self.expr(&args[0])?),
             ("keys" | "values", 0) => format!("{value}.{}()", a.attr),
+            ("lstrip", 1) if matches!(&args[0], Expr::Constant(ast::ExprConstant { value: Constant::Str(c), .. }) if c.chars().count() == 1) =>
+            {
+                format!(
+                    "{{ let s = {value}; while s.starts_with({0}) {{ s.crop({0}.len()); }} s }}",
+                    self.expr(&args[0])?
+                )
+            }
             ("append", 1) => format!("{value}.push({})", self.expr(&args[0])?),
             ("extend", 1) => format!("{value}.append({})", self.expr(&args[0])?),
             ("update", 1) if !matches!(a.value.as_ref(), Expr::Name(n) if n.id.as_str() == "env") =>

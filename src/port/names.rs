@@ -72,7 +72,10 @@ const RESERVED: &[&str] = &[
 
 /// A Python name usable in Rhai: a reserved word gets a trailing `_`.
 pub(crate) fn rhai_name(name: &str) -> String {
-    if RESERVED.contains(&name) {
+    if name.chars().all(|c| c == '_') {
+        // Rhai has no throw-away name `_`.
+        format!("{name}unused")
+    } else if RESERVED.contains(&name) {
         format!("{name}_")
     } else {
         name.to_owned()

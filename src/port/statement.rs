@@ -193,6 +193,22 @@ impl Converter<'_> {
             }
             return Ok(());
         }
+        if let Expr::Tuple(targets) = target {
+            // `a, b = f()`: the value is a list in Rhai; each name takes its item.
+            let value = self.expr(&a.value)?;
+            if !targets.elts.iter().all(|t| matches!(t, Expr::Name(_))) {
+                return Err(Unsupported::new(
+                    "unpacking into something other than names",
+                ));
+            }
+            self.counter += 1;
+            let items = format!("items{}", self.counter);
+            self.emit(format!("let {items} = {value};"));
+            for (index, target) in targets.elts.iter().enumerate() {
+                self.assign_one(target, format!("{items}[{index}]"), false)?;
+            }
+            return Ok(());
+        }
         let (value, result) = match a.value.as_ref() {
             Expr::Call(c) if self.is_command(c) => (self.call_statement(c)?, true),
             other => (self.expr(other)?, false),
@@ -335,7 +351,8 @@ impl Converter<'_> {
                         )
                     }
                     (_, Expr::Attribute(method))
-                        if method.attr.as_str() == "items" && call.args.is_empty() =>
+                        if matches!(method.attr.as_str(), "items" | "iteritems")
+                            && call.args.is_empty() =>
                     {
                         let map = paren(&method.value, self.expr(&method.value)?);
                         prologue = Some(format!(
