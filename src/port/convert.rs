@@ -143,9 +143,18 @@ impl<'s> Converter<'s> {
         let line = line.as_ref();
         if line.is_empty() {
             self.out.push(String::new());
-        } else {
-            self.out
-                .push(format!("{}{line}", "    ".repeat(self.indent)));
+            return;
+        }
+        let indent = "    ".repeat(self.indent);
+        match wrap_options(line, indent.len()) {
+            Some((head, entries, tail)) => {
+                self.out.push(format!("{indent}{head}"));
+                for entry in entries {
+                    self.out.push(format!("{indent}    {entry},"));
+                }
+                self.out.push(format!("{indent}{tail}"));
+            }
+            None => self.out.push(format!("{indent}{line}")),
         }
     }
 
@@ -471,4 +480,63 @@ fn is_constant(assign: &ast::StmtAssign) -> bool {
 
 fn is_main_guard(test: &Expr) -> bool {
     matches!(test, Expr::Compare(c) if matches!(c.left.as_ref(), Expr::Name(n) if n.id.as_str() == "__name__"))
+}
+
+/// A call too long for one line whose last argument is an option map is written with one
+/// option per line, as a person would: `f(a, #{` / `    key: value,` / `});`.
+fn wrap_options(line: &str, indent: usize) -> Option<(String, Vec<String>, String)> {
+    const WIDTH: usize = 100;
+    if indent + line.len() <= WIDTH || !line.ends_with(" });") {
+        return None;
+    }
+    let open = line.rfind(", #{ ")?;
+    let inner = &line[open + 5..line.len() - 4];
+    // Template strings may nest; a comma inside one must never become a line break.
+    if inner.contains('`') {
+        return None;
+    }
+    let entries = split_top_level(inner)?;
+    if entries.len() < 2 || depth_after(&line[..open]) != Some(1) {
+        return None;
+    }
+    Some((format!("{}, #{{", &line[..open]), entries, "});".to_owned()))
+}
+
+/// How deep in brackets the end of `text` is; `None` inside a string.
+fn depth_after(text: &str) -> Option<i32> {
+    let mut depth = 0;
+    let mut quote = None;
+    let mut escaped = false;
+    for c in text.chars() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match (quote, c) {
+            (Some('"'), '\\') => escaped = true,
+            (Some(q), c) if c == q => quote = None,
+            (None, '"' | '`') => quote = Some(c),
+            (None, '(' | '[' | '{') => depth += 1,
+            (None, ')' | ']' | '}') => depth -= 1,
+            _ => {}
+        }
+    }
+    quote.is_none().then_some(depth)
+}
+
+/// `a: 1, b: #{ c: 2 }` → `["a: 1", "b: #{ c: 2 }"]`; `None` if brackets do not balance.
+fn split_top_level(text: &str) -> Option<Vec<String>> {
+    let mut entries = Vec::new();
+    let mut start = 0;
+    for (index, _) in text.match_indices(',') {
+        if depth_after(&text[start..index]) == Some(0) {
+            entries.push(text[start..index].trim().to_owned());
+            start = index + 1;
+        }
+    }
+    if depth_after(&text[start..]) != Some(0) {
+        return None;
+    }
+    entries.push(text[start..].trim().to_owned());
+    Some(entries)
 }
