@@ -606,6 +606,14 @@ impl Converter<'_> {
                     "`except {name}`: Rhai's `catch` catches every error, not only this one"
                 )));
             }
+            // A failed command aborts Fabric with `SystemExit`, which `except Exception`
+            // lets through: a `catch` around commands would swallow what Fabric stopped on.
+            if name == "Exception" && t.body.iter().any(|s| self.sends_commands(s)) {
+                return Err(Unsupported::new(
+                    "`except Exception` around Fabric operations: a failed one aborts with \
+                     SystemExit, which it does not catch, and Rhai's `catch` would",
+                ));
+            }
         }
         let finally = !t.finalbody.is_empty();
         let error_slot = finally.then(|| {
@@ -646,6 +654,74 @@ impl Converter<'_> {
 
     pub(crate) fn import_statement(&mut self, stmt: &Stmt) {
         self.import(stmt);
+    }
+}
+
+impl Converter<'_> {
+    /// Whether the statement calls one of Fabric's operations, at any depth.
+    fn sends_commands(&self, stmt: &Stmt) -> bool {
+        let exprs: Vec<&Expr> = match stmt {
+            Stmt::Expr(e) => vec![&e.value],
+            Stmt::Assign(a) => vec![&a.value],
+            Stmt::AugAssign(a) => vec![&a.value],
+            Stmt::Return(r) => r.value.iter().map(AsRef::as_ref).collect(),
+            Stmt::If(i) => {
+                return self.calls_operation(&i.test)
+                    || i.body
+                        .iter()
+                        .chain(&i.orelse)
+                        .any(|s| self.sends_commands(s));
+            }
+            Stmt::For(f) => {
+                return self.calls_operation(&f.iter)
+                    || f.body.iter().any(|s| self.sends_commands(s));
+            }
+            Stmt::While(w) => {
+                return self.calls_operation(&w.test)
+                    || w.body.iter().any(|s| self.sends_commands(s));
+            }
+            Stmt::With(w) => return w.body.iter().any(|s| self.sends_commands(s)),
+            Stmt::Try(t) => {
+                return t
+                    .body
+                    .iter()
+                    .chain(&t.finalbody)
+                    .any(|s| self.sends_commands(s));
+            }
+            _ => Vec::new(),
+        };
+        exprs.into_iter().any(|e| self.calls_operation(e))
+    }
+
+    fn calls_operation(&self, expr: &Expr) -> bool {
+        match expr {
+            Expr::Call(c) => {
+                let operation = self.dotted(&c.func).is_some_and(|name| {
+                    matches!(
+                        name.as_str(),
+                        "run" | "sudo" | "local" | "put" | "get" | "execute" | "abort" | "reboot"
+                    ) || name.starts_with("files.")
+                        || name.starts_with("project.")
+                });
+                // The fabfile's own functions may run commands too.
+                let own = matches!(c.func.as_ref(), Expr::Name(n) if self.module.functions.contains_key(n.id.as_str()))
+                    || matches!(c.func.as_ref(), Expr::Attribute(a) if matches!(a.value.as_ref(), Expr::Name(m) if self.module.modules.contains_key(m.id.as_str())));
+                operation
+                    || own
+                    || self.calls_operation(&c.func)
+                    || c.args.iter().any(|a| self.calls_operation(a))
+            }
+            Expr::Attribute(a) => self.calls_operation(&a.value),
+            Expr::BinOp(b) => self.calls_operation(&b.left) || self.calls_operation(&b.right),
+            Expr::BoolOp(b) => b.values.iter().any(|v| self.calls_operation(v)),
+            Expr::UnaryOp(u) => self.calls_operation(&u.operand),
+            Expr::Compare(c) => {
+                self.calls_operation(&c.left)
+                    || c.comparators.iter().any(|v| self.calls_operation(v))
+            }
+            Expr::Subscript(s) => self.calls_operation(&s.value),
+            _ => false,
+        }
     }
 }
 

@@ -142,7 +142,7 @@ def check_env():
         run('true')
     try:
         run('test -f /etc/shop.lock')
-    except Exception:
+    except SystemExit:
         warn('no lock')
     finally:
         run('rm -f /tmp/shop.check')

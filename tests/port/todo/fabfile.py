@@ -51,3 +51,11 @@ def pretty():
     local('echo %05d' % 42)
     names = [h.upper() for h in ['a', 'b'] if h != 'c']
     local('echo %s' % ' '.join(names))
+
+
+def careful():
+    """A failed command aborts Fabric with SystemExit, which `except Exception` lets through."""
+    try:
+        local('false')
+    except Exception:
+        local('echo never caught in Fabric')
