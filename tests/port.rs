@@ -322,3 +322,46 @@ fn port_converts_a_python2_new_style_rails_fabfile() {
 fn port_converts_a_python3_classic_ops_fabfile() {
     port("ops_py3", "fabfile.py", 0);
 }
+
+#[test]
+fn port_of_a_python2_backup_fabfile_prunes_as_fabric_does_on_sshd_hosts() {
+    let fleet = Fleet::start_with_own_srv(1);
+    let ran = port("backup_py2", "fabfile.py", 0);
+    let run = fleet
+        .test()
+        .in_dir(ran.dir.path())
+        .args(&[
+            "-f",
+            "out/fabfile.rhai",
+            "-H",
+            &fleet.host_list(),
+            "nightly:a",
+            "nightly:b",
+            "nightly:c",
+            "nightly:d",
+        ])
+        .run();
+    let h = fleet.hosts[0].string();
+    let commands = commands(&run.stdout);
+    // bench/port: Fabric 1.x sends the same 41 commands to each host.
+    assert_eq!(commands.len(), 41, "{}", run.stdout);
+    assert_eq!(
+        commands[commands.len() - 3..],
+        [
+            format!("[{h}] run: ls -1t"),
+            format!("[{h}] sudo: rm -f data-a.tar.gz"),
+            format!(
+                "[localhost] local: echo nightly d done for {}",
+                fleet.hosts[0].address
+            ),
+        ][..],
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        run.stdout.matches("nothing to prune\n").count(),
+        3,
+        "{}",
+        run.stdout
+    );
+}

@@ -318,6 +318,7 @@ mod tests {
             ("todo", "fabfile.py"),
             ("rails_py2", "fabfile.py"),
             ("ops_py3", "fabfile.py"),
+            ("backup_py2", "fabfile.py"),
         ];
         for (case, entry) in cases {
             let ported = convert(
