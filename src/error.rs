@@ -50,6 +50,12 @@ pub(crate) enum Error {
         suggestion: Option<String>,
     },
 
+    #[error("cannot write the definition files to `{}`: {source}", .dir.display())]
+    Definitions {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+
     #[error("malformed task argument `{word}`: {message}")]
     InvocationSyntax { word: String, message: String },
 

@@ -46,6 +46,11 @@ pub(crate) struct Arguments {
     #[arg(long, value_name = "NAME", num_args = 0..=1, default_missing_value = "")]
     pub(crate) api: Option<String>,
 
+    /// Write Rhai definition files for rfab's API, stdlib and env keys into DIR, for
+    /// editors (the Rhai language server)
+    #[arg(long, value_name = "DIR")]
+    pub(crate) definitions: Option<PathBuf>,
+
     /// Set env keys: `key=value` sets a string, `key` sets true, `key=` sets ""
     #[arg(long, value_name = "KEY=VALUE,...")]
     pub(crate) set: Vec<String>,

@@ -1,5 +1,7 @@
 //! What rfab was asked to do, and handing it to the layer that does it.
 
+use std::path::PathBuf;
+
 use clap::CommandFactory;
 use clap_complete::Shell;
 
@@ -22,6 +24,7 @@ use crate::signals;
 pub(crate) enum Subcommand {
     Completions(Shell),
     Api(Option<String>),
+    Definitions(PathBuf),
     List,
     Shortlist,
     Display(String),
@@ -35,6 +38,8 @@ impl Subcommand {
             Self::Completions(shell)
         } else if let Some(name) = &arguments.api {
             Self::Api((!name.is_empty()).then(|| name.clone()))
+        } else if let Some(dir) = &arguments.definitions {
+            Self::Definitions(dir.clone())
         } else if arguments.list {
             Self::List
         } else if arguments.shortlist {
@@ -65,6 +70,22 @@ impl Subcommand {
                     None => api::reference(&engine, None).unwrap_or_default(),
                 };
                 output.say(text.trim_end());
+            }
+            Self::Definitions(dir) => {
+                let runtime = setup::runtime(config, output, Env::default());
+                let engine = engine::build(&runtime, &config.cwd);
+                let written =
+                    crate::script::definitions::write(&engine, dir).map_err(|source| {
+                        Error::Definitions {
+                            dir: dir.clone(),
+                            source,
+                        }
+                    })?;
+                output.say(&format!(
+                    "wrote {} definition files to {}: point the Rhai language server at it",
+                    written.len(),
+                    dir.display()
+                ));
             }
             Self::List => {
                 let fabfile = setup::load(config, output, false)?.fabfile;
