@@ -97,6 +97,10 @@ pub(crate) enum Error {
     #[error("interrupted")]
     Interrupted,
 
+    /// `rfab check` found something; the findings are printed.
+    #[error("{errors} errors and {warnings} warnings")]
+    CheckFindings { errors: usize, warnings: usize },
+
     #[error(
         "`repl` starts the interactive prompt, so it comes after the tasks to run first\nusage: rfab [TASK[:ARGS]]... repl"
     )]
@@ -146,7 +150,7 @@ impl Error {
 
     /// Whether the message is already on the terminal (a task failure prints itself).
     pub(crate) fn is_reported(&self) -> bool {
-        matches!(self, Self::TaskFailed(_))
+        matches!(self, Self::TaskFailed(_) | Self::CheckFindings { .. })
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub(crate) mod abort;
 pub(crate) mod api;
+pub(crate) mod check;
 pub(crate) mod context;
 pub(crate) mod decorators;
 pub(crate) mod definitions;
