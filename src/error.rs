@@ -56,6 +56,17 @@ pub(crate) enum Error {
         source: std::io::Error,
     },
 
+    #[error(
+        "rfab init would overwrite {files}\nhint: keep them, or run `rfab init:force=true` to write them again"
+    )]
+    InitExists { files: String },
+
+    #[error("cannot write `{}`: {source}", .path.display())]
+    InitWrite {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
     #[error("malformed task argument `{word}`: {message}")]
     InvocationSyntax { word: String, message: String },
 
@@ -133,6 +144,7 @@ impl Error {
             | Self::Tag { .. }
             | Self::UnknownTask { .. }
             | Self::UnknownApi { .. }
+            | Self::InitExists { .. }
             | Self::Arity { .. }
             | Self::TaskArgument { .. }
             | Self::InvocationSyntax { .. }

@@ -80,6 +80,7 @@ fn no_task_lists_the_tasks_and_fails() {
 
                 repl     Open a prompt that runs tasks and script lines on the selected hosts.
                 check    Check the fabfile for mistakes without running anything.
+                init     Start a project: write a fabfile and an inventory for two load-balancer groups.
             ",
         )
         .stderr(

@@ -21,6 +21,7 @@ mod execute;
 mod git;
 mod hosts;
 mod hotfix;
+mod init;
 mod jump;
 mod lb;
 mod lb_drivers;

@@ -68,6 +68,7 @@ fn list_groups_and_aligns() {
 
                 repl               Open a prompt that runs tasks and script lines on the selected hosts.
                 check              Check the fabfile for mistakes without running anything.
+                init               Start a project: write a fabfile and an inventory for two load-balancer groups.
             ",
         )
         .run();
@@ -99,6 +100,7 @@ fn list_shows_the_first_sentence_and_cuts_at_a_word() {
 
                 repl       Open a prompt that runs tasks and script lines on the selected hosts.
                 check      Check the fabfile for mistakes without running anything.
+                init       Start a project: write a fabfile and an inventory for two load-balancer groups.
             ",
         )
         .run();

@@ -4,6 +4,7 @@ pub(crate) mod arguments;
 pub(crate) mod check;
 pub(crate) mod completions;
 pub(crate) mod config;
+pub(crate) mod init;
 pub(crate) mod run;
 pub(crate) mod search;
 pub(crate) mod settings;

@@ -9,6 +9,8 @@ use crate::cli::arguments::Arguments;
 use crate::cli::check;
 use crate::cli::completions;
 use crate::cli::config::Config;
+use crate::cli::init;
+use crate::cli::search;
 use crate::cli::setup::{self, Loaded};
 use crate::error::{Error, Result};
 use crate::output::Output;
@@ -118,6 +120,7 @@ fn builtins(fabfile: &Fabfile) -> Vec<Builtin> {
     repl::builtin(fabfile)
         .into_iter()
         .chain(check::builtin(fabfile))
+        .chain(fabfile.task(init::WORD).is_err().then_some(init::BUILTIN))
         .collect()
 }
 
@@ -125,6 +128,24 @@ fn builtins(fabfile: &Fabfile) -> Vec<Builtin> {
 /// fabfile before the first task runs, then the run or the REPL.
 fn run(config: &Config, output: &Output, invocations: &[Invocation]) -> Result<()> {
     let adhoc_only = invocations.is_empty() && config.command.is_some();
+    // `rfab init`, unless a fabfile here has a task of that name.
+    if let [only] = invocations
+        && only.task == init::WORD
+    {
+        let own = search::find(config.fabfile.as_deref(), &config.cwd).is_ok()
+            && setup::load(config, output, false)
+                .is_ok_and(|loaded| loaded.fabfile.task(init::WORD).is_ok());
+        if !own {
+            if !only.args.is_empty() {
+                return Err(Error::TaskArgument {
+                    task: init::WORD.into(),
+                    message: "it takes KEY=VALUE arguments only".into(),
+                    usage: init::BUILTIN.usage.into(),
+                });
+            }
+            return init::run(&config.cwd, only, output);
+        }
+    }
     let loaded = setup::load(config, output, adhoc_only)?;
     // `rfab check`, unless the fabfile has a task of that name.
     if let [only] = invocations
