@@ -155,3 +155,43 @@ fn a_task_named_init_wins() {
         .stdout("the fabfile's init\n\nDone.\n")
         .run();
 }
+
+/// Right after `rfab init` in the app's working tree, a dry run plans the whole rollout
+/// without connecting anywhere: the repository is the working tree, and the load balancer,
+/// a placeholder not yet reachable, is taken as every server live, which it says.
+#[test]
+fn right_after_init_a_dry_run_plans_the_rollout() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path().to_path_buf();
+    std::fs::create_dir_all(dir.join("config")).expect("config");
+    std::fs::write(dir.join("config/version.ini"), "1.0.0\n").expect("version");
+    let git = |args: &[&str]| crate::git::git(&dir, args);
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "app"]);
+    git(&["tag", "v1.0.0"]);
+    Test::new().in_dir(&dir).args(&["init"]).stdin("").run();
+    let ran = Test::new()
+        .in_dir(&dir)
+        .args(&["--dry-run", "prod", "rolling:stable"])
+        .run();
+    let lines = |needle: &str| ran.stdout.lines().filter(|l| l.contains(needle)).count();
+    assert_eq!(
+        lines("release: would go to v1.0.0 ("),
+        4,
+        "every host planned:\n{}",
+        ran.stdout
+    );
+    assert_eq!(
+        lines(": UP (not asked: dry run) -> maint ("),
+        4,
+        "each group taken out in turn:\n{}",
+        ran.stdout
+    );
+    assert_eq!(lines("would check health: http://web"), 4, "{}", ran.stdout);
+    assert!(
+        ran.stdout.ends_with("4 hosts: 4 dry\n\nDone.\n"),
+        "{}",
+        ran.stdout
+    );
+}

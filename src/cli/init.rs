@@ -164,9 +164,14 @@ pub(crate) fn run(dir: &Path, invocation: &Invocation, output: &Output) -> Resul
             .all(|(k, _)| k == "force" || k == "fabric");
     let mut placeholders = Vec::new();
     let mut facts = Facts::new();
+    // In the app's own working tree, the repository to deploy is that one.
+    let here = git2::Repository::discover(dir)
+        .ok()
+        .and_then(|repo| repo.workdir().map(|w| w.display().to_string()));
     for fact in FACTS {
         let value = match given(fact.key) {
             Some(value) => value,
+            None if fact.key == "repository" && here.is_some() => here.clone().unwrap_or_default(),
             None if ask => question(fact)?,
             None => {
                 if fact.placeholder.contains("example.com") {
