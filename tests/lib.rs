@@ -20,6 +20,7 @@ mod execute;
 mod git;
 mod hosts;
 mod hotfix;
+mod json;
 mod jump;
 mod lb;
 mod lb_drivers;
