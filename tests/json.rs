@@ -3,8 +3,9 @@
 //! process's exit status. Each scenario here checks its whole stream with [`check`], and so do
 //! the other tests that use `--json`.
 
+use std::io::Read;
 use std::process::Stdio;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use regex::Regex;
 use serde_json::{Map, Value};
@@ -463,6 +464,65 @@ fn ctrl_c_ends_the_stream_with_exit_130() {
     signal(rfab.id(), "INT");
     assert_eq!(wait_for_exit(&mut rfab), 130);
     let output = rfab.wait_with_output().expect("output");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let events = check(&stdout, 130);
+    assert_eq!(events.last().expect("end")["error"], "interrupted");
+}
+
+#[test]
+fn a_ctrl_c_that_exits_at_once_still_ends_the_stream() {
+    // Regression: the Ctrl-C that exits at once (the third, while `on_abort` cleans up)
+    // left the stream without its `end`.
+    let fleet = Fleet::start(1);
+    let fabfile = "fn work() { on_abort(\"sleep 30.07\"); run(\"sleep 7409\"); }";
+    let test =
+        fleet
+            .test()
+            .fabfile(fabfile)
+            .args(&["--json", "-H", &fleet.hosts[0].string(), "work"]);
+    let mut rfab = test
+        .command()
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("rfab starts");
+    let _cleanup = Cleanup(vec![rfab.id()]);
+    // What rfab says on stderr, read as it comes: the second Ctrl-C is heard when it
+    // answers.
+    let heard = Arc::new(Mutex::new(String::new()));
+    let mut stderr = rfab.stderr.take().expect("stderr");
+    let reader = {
+        let heard = heard.clone();
+        std::thread::spawn(move || {
+            let mut chunk = [0; 4096];
+            while let Ok(n @ 1..) = stderr.read(&mut chunk) {
+                heard
+                    .lock()
+                    .expect("stderr")
+                    .push_str(&String::from_utf8_lossy(&chunk[..n]));
+            }
+        })
+    };
+    eventually("the task's command", || {
+        crate::ssh::process_running("sleep 7409").then_some(())
+    });
+    signal(rfab.id(), "INT");
+    eventually("the cleanup to start", || {
+        crate::ssh::process_running("sleep 30.07").then_some(())
+    });
+    signal(rfab.id(), "INT");
+    eventually("the second Ctrl-C to be heard", || {
+        heard
+            .lock()
+            .expect("stderr")
+            .contains("Still putting the hosts back")
+            .then_some(())
+    });
+    signal(rfab.id(), "INT");
+    assert_eq!(wait_for_exit(&mut rfab), 130);
+    let output = rfab.wait_with_output().expect("output");
+    reader.join().expect("stderr read");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let events = check(&stdout, 130);
     assert_eq!(events.last().expect("end")["error"], "interrupted");

@@ -11,6 +11,7 @@ use crate::cli::arguments::Arguments;
 use crate::cli::config::Config;
 use crate::cli::subcommand::Subcommand;
 use crate::output::{ColorChoice, Output};
+use crate::signals;
 
 /// Runs rfab with `args` (the program name first) and returns the exit status.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
@@ -30,6 +31,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             .as_deref(),
         arguments.dry_run,
     );
+    if arguments.json {
+        let output = output.clone();
+        signals::last_words(move || output.end(130, Some("interrupted")));
+    }
     // Checked after the rest of the command line, whose mistakes are said first.
     let subcommand = Subcommand::from_arguments(&arguments);
     let result = Config::from_arguments(arguments).and_then(|config| {

@@ -11,6 +11,7 @@ use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::io;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value};
@@ -25,6 +26,10 @@ struct Place {
     task: Option<Arc<str>>,
     host: Option<String>,
 }
+
+/// Whether `end` has been written: nothing comes after it, not even a second `end` (Ctrl-C
+/// can exit at once while the run is ending).
+static ENDED: AtomicBool = AtomicBool::new(false);
 
 thread_local! {
     static HERE: RefCell<Place> = RefCell::new(Place::default());
@@ -64,12 +69,12 @@ pub(crate) fn emit(name: &str, host: Option<&str>, fields: Value) {
     event.insert("ts".into(), timestamp(SystemTime::now()).into());
     event.insert("task".into(), place.task.as_deref().into());
     event.insert("host".into(), host.or(place.host.as_deref()).into());
-    write(&Value::Object(event));
+    write(name == "end", &Value::Object(event));
 }
 
 /// One JSON event on a line of its own. JSON leaves C1 control characters (U+0080 to
 /// U+009F) as they are, and a terminal reading them acts on them: they are escaped too.
-fn write(event: &Value) {
+fn write(end: bool, event: &Value) {
     let mut line = String::new();
     for c in event.to_string().chars() {
         if ('\u{80}'..='\u{9f}').contains(&c) {
@@ -79,7 +84,16 @@ fn write(event: &Value) {
         }
     }
     line.push('\n');
-    super::write_line(&mut io::stdout().lock(), &line);
+    // Checked under the lock, so that `end` is last whatever other threads write.
+    let mut stdout = io::stdout().lock();
+    let ended = if end {
+        ENDED.swap(true, Ordering::SeqCst)
+    } else {
+        ENDED.load(Ordering::SeqCst)
+    };
+    if !ended {
+        super::write_line(&mut stdout, &line);
+    }
 }
 
 /// `2026-12-01T12:00:00.123Z`
