@@ -206,6 +206,7 @@ fn escape_sequences_in_printed_results_and_json_never_reach_the_terminal() {
         )
         .run();
     assert!(!ran.stdout.contains('\u{9b}'), "{:?}", ran.stdout);
+    crate::json::check(&ran.stdout, 0);
 }
 
 #[test]
