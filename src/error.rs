@@ -44,8 +44,17 @@ pub(crate) enum Error {
         usage: String,
     },
 
-    #[error("no script function or type `{name}`\nhint: `rfab --api` shows the whole reference")]
-    UnknownApi { name: String },
+    #[error("no script function, type or stdlib module `{name}`{}\nhint: `rfab --api` shows the whole reference", did_you_mean(.suggestion.as_deref()))]
+    UnknownApi {
+        name: String,
+        suggestion: Option<String>,
+    },
+
+    #[error("cannot write the definition files to `{}`: {source}", .dir.display())]
+    Definitions {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
 
     #[error("malformed task argument `{word}`: {message}")]
     InvocationSyntax { word: String, message: String },
@@ -87,6 +96,10 @@ pub(crate) enum Error {
 
     #[error("interrupted")]
     Interrupted,
+
+    /// `rfab check` found something; the findings are printed.
+    #[error("{errors} errors and {warnings} warnings")]
+    CheckFindings { errors: usize, warnings: usize },
 
     #[error(
         "`repl` starts the interactive prompt, so it comes after the tasks to run first\nusage: rfab [TASK[:ARGS]]... repl"
@@ -137,7 +150,7 @@ impl Error {
 
     /// Whether the message is already on the terminal (a task failure prints itself).
     pub(crate) fn is_reported(&self) -> bool {
-        matches!(self, Self::TaskFailed(_))
+        matches!(self, Self::TaskFailed(_) | Self::CheckFindings { .. })
     }
 }
 

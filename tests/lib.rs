@@ -8,6 +8,7 @@ mod test;
 
 mod api;
 mod authentication;
+mod check;
 mod cli;
 mod command_safety;
 mod completions;

@@ -67,6 +67,7 @@ fn list_groups_and_aligns() {
             Built-in commands:
 
                 repl               Open a prompt that runs tasks and script lines on the selected hosts.
+                check              Check the fabfile for mistakes without running anything.
             ",
         )
         .run();
@@ -97,6 +98,7 @@ fn list_shows_the_first_sentence_and_cuts_at_a_word() {
             Built-in commands:
 
                 repl       Open a prompt that runs tasks and script lines on the selected hosts.
+                check      Check the fabfile for mistakes without running anything.
             ",
         )
         .run();

@@ -375,7 +375,7 @@ fn a_dry_run_of_the_rollout_changes_nothing_and_contacts_no_node() {
         assert!(stdout.contains(line), "no {line:?} in:\n{stdout}");
     }
     assert_eq!(
-        stdout.matches("-> v3.0.1 (dry run)\n").count(),
+        stdout.matches("release: would go to v3.0.1 (").count(),
         4,
         "{stdout}"
     );

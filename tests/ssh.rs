@@ -285,8 +285,10 @@ fn a_silent_host_times_out_on_connect_timeout() {
         .fabfile("fn t() { run(\"true\"); }")
         .args(&["-t", "1", "-H", &format!("127.77.250.2:{port}"), "t"])
         .status(1)
-        .stderr_starts_with(&format!(
-            "[127.77.250.2:{port}] Fatal error: SSH handshake with `127.77.250.2:{port}` failed: "
+        .stderr(&format!(
+            "[127.77.250.2:{port}] Fatal error: SSH handshake with `127.77.250.2:{port}` failed: \
+             no SSH greeting within 1s (-t): something listens there but does not speak SSH, \
+             or answers too slowly; check the port, or raise -t\n\nAborting.\n"
         ))
         .run();
     drop(listener);
@@ -614,6 +616,37 @@ fn a_terminal_shows_a_progress_bar_over_parallel_hosts() {
             "a line was broken in:\n{screen}"
         );
     }
+}
+
+/// The bar froze while no host finished (`0/2 hosts, 0s` for as long as the hosts took):
+/// it ticks on its own.
+#[test]
+fn the_progress_bar_ticks_while_no_host_has_finished() {
+    let fleet = Fleet::start(2);
+    let test = fleet.test().fabfile(r#"fn t() { run("sleep 2.5"); }"#);
+    let quoted: Vec<String> = [
+        crate::test::RFAB,
+        "--ssh-config-path",
+        &fleet.ssh_config().display().to_string(),
+        "-P",
+        "-H",
+        &fleet.host_list(),
+        "t",
+    ]
+    .iter()
+    .map(|a| format!("'{a}'"))
+    .collect();
+    let output = test
+        .command_named("script")
+        .args(["-qec", &quoted.join(" "), "/dev/null"])
+        .output()
+        .expect("script runs");
+    let screen = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{screen}");
+    assert!(
+        screen.contains("0/2 hosts, 1s"),
+        "the bar did not tick before a host finished:\n{screen}"
+    );
 }
 
 #[test]

@@ -15,7 +15,7 @@ use crate::ssh::options::KnownHostsPolicy;
 #[derive(Debug, Parser)]
 #[command(
     name = "rfab",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), env!("RFAB_COMMIT")),
     about = "Fabric-style deploys and rolling releases, scripted in Rhai.",
     after_help = "Tasks take arguments as TASK:ARG,KEY=VALUE (`\\,` and `\\=` escape);\n\
                   host=, hosts=a;b, role=, roles=, exclude_hosts= choose that task's hosts.\n\
@@ -45,6 +45,11 @@ pub(crate) struct Arguments {
     /// Show the script API reference, or the entry for NAME
     #[arg(long, value_name = "NAME", num_args = 0..=1, default_missing_value = "")]
     pub(crate) api: Option<String>,
+
+    /// Write Rhai definition files for rfab's API, stdlib and env keys into DIR, for
+    /// editors (the Rhai language server)
+    #[arg(long, value_name = "DIR")]
+    pub(crate) definitions: Option<PathBuf>,
 
     /// Set env keys: `key=value` sets a string, `key` sets true, `key=` sets ""
     #[arg(long, value_name = "KEY=VALUE,...")]

@@ -1,6 +1,7 @@
 //! The command line: arguments (clap), the validated config, and the subcommand they ask for.
 
 pub(crate) mod arguments;
+pub(crate) mod check;
 pub(crate) mod completions;
 pub(crate) mod config;
 pub(crate) mod run;

@@ -1,17 +1,35 @@
-//! A progress bar on the terminal for long parallel runs and big transfers.
+//! Progress bars on the terminal for long parallel runs and big transfers.
 //!
-//! Drawn on stderr, only when it is a terminal and output is for people; every line rfab
-//! prints meanwhile is written while the bar is lifted, so lines stay whole.
+//! Drawn on stderr, only when it is a terminal and output is for people. Several bars may
+//! be up at once (a task's hosts, and each host's upload under `-P`); they tick on their own
+//! (elapsed time, spinner) even while nothing finishes. Every line rfab prints meanwhile is
+//! written while the bars are lifted, so lines stay whole.
 
 use std::io::IsTerminal;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-/// The bar being shown, if any: one at a time, shared by every copy of `Output`.
-#[derive(Clone, Debug, Default)]
+/// How often a bar redraws by itself, so that a long wait never looks frozen.
+const TICK: Duration = Duration::from_millis(120);
+
+/// The bars being shown, shared by every copy of `Output`.
+#[derive(Clone, Debug)]
 pub(crate) struct Progress {
-    bar: Arc<Mutex<Option<ProgressBar>>>,
+    bars: MultiProgress,
+}
+
+impl Default for Progress {
+    fn default() -> Self {
+        let target = if std::io::stderr().is_terminal() {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        Self {
+            bars: MultiProgress::with_draw_target(target),
+        }
+    }
 }
 
 /// What a bar counts.
@@ -23,18 +41,14 @@ pub(crate) enum Unit {
 /// Removes its bar when dropped.
 pub(crate) struct Shown {
     bar: Option<ProgressBar>,
-    progress: Progress,
+    bars: Option<MultiProgress>,
 }
 
 impl Progress {
-    /// Shows a bar of `total` units, unless one is shown already or stderr is no terminal.
+    /// Shows a bar of `total` units (none for 0, or when stderr is no terminal).
     pub(crate) fn show(&self, total: u64, unit: &Unit, message: &str) -> Shown {
-        let mut slot = self.bar.lock().unwrap_or_else(PoisonError::into_inner);
-        if slot.is_some() || !std::io::stderr().is_terminal() {
-            return Shown {
-                bar: None,
-                progress: self.clone(),
-            };
+        if total == 0 || self.bars.is_hidden() {
+            return Shown::none();
         }
         let template = match unit {
             Unit::Hosts => "{spinner} {msg} [{bar:30}] {pos}/{len} hosts, {elapsed}",
@@ -42,31 +56,25 @@ impl Progress {
                 "{spinner} {msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}, {eta} left"
             }
         };
-        let bar = ProgressBar::new(total)
-            .with_style(
-                ProgressStyle::with_template(template)
-                    .expect("a valid template")
-                    .progress_chars("=> "),
-            )
-            .with_message(message.to_owned());
-        *slot = Some(bar.clone());
+        let bar = self.bars.add(
+            ProgressBar::new(total)
+                .with_style(
+                    ProgressStyle::with_template(template)
+                        .expect("a valid template")
+                        .progress_chars("=> "),
+                )
+                .with_message(message.to_owned()),
+        );
+        bar.enable_steady_tick(TICK);
         Shown {
             bar: Some(bar),
-            progress: self.clone(),
+            bars: Some(self.bars.clone()),
         }
     }
 
-    /// Runs `print` with the bar lifted off the screen, if one is shown.
+    /// Runs `print` with the bars lifted off the screen.
     pub(crate) fn around(&self, print: impl FnOnce()) {
-        let bar = self
-            .bar
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        match bar {
-            Some(bar) => bar.suspend(print),
-            None => print(),
-        }
+        self.bars.suspend(print);
     }
 }
 
@@ -75,7 +83,7 @@ impl Shown {
     pub(crate) fn none() -> Self {
         Self {
             bar: None,
-            progress: Progress::default(),
+            bars: None,
         }
     }
 
@@ -88,13 +96,9 @@ impl Shown {
 
 impl Drop for Shown {
     fn drop(&mut self) {
-        if let Some(bar) = self.bar.take() {
+        if let (Some(bar), Some(bars)) = (self.bar.take(), &self.bars) {
             bar.finish_and_clear();
-            *self
-                .progress
-                .bar
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner) = None;
+            bars.remove(&bar);
         }
     }
 }

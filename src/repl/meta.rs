@@ -221,8 +221,7 @@ fn help(session: &Session, name: &str) -> Result<()> {
         session.say(&listing::display(task));
         return Ok(());
     }
-    let text = api::reference(&session.engine, Some(name))
-        .ok_or_else(|| Error::UnknownApi { name: name.into() })?;
+    let text = api::reference_of(&session.engine, name)?;
     session.say(&text);
     Ok(())
 }

@@ -30,9 +30,69 @@ pub(crate) fn source(id: &str) -> Option<&'static str> {
         .map(|(_, text)| *text)
 }
 
+/// The text of an embedded module by its import name (`hosts` for `rfab/hosts`; earlier
+/// names too).
+pub(crate) fn text(name: &str) -> Option<&'static str> {
+    let name = ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == name)
+        .map_or(name, |(_, module)| *module);
+    MODULES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
+}
+
 /// Whether a module's source name says it came from the stdlib.
 pub(crate) fn is_stdlib(id: Option<&str>) -> bool {
     id.is_some_and(|id| id.starts_with(SOURCE_PREFIX))
+}
+
+/// The reference entries of the embedded modules, for `rfab --api`: each module's own docs
+/// (`//!`, its settings) under `rfab/NAME`, and each documented public function under
+/// `NAME::function`, as a fabfile importing it `as NAME` calls it.
+pub(crate) fn reference(engine: &Engine) -> Vec<(String, String)> {
+    let mut entries = Vec::new();
+    for (name, text) in MODULES {
+        let module_doc: Vec<&str> = text
+            .lines()
+            .map_while(|line| line.strip_prefix("//!"))
+            .map(|line| line.strip_prefix(' ').unwrap_or(line))
+            .collect();
+        entries.push((
+            format!("{IMPORT_PREFIX}{name}"),
+            format!(
+                "\n```\nimport \"{IMPORT_PREFIX}{name}\" as {name};\n```\n\n{}\n",
+                module_doc.join("\n")
+            ),
+        ));
+        // The stdlib compiles (a test says so); a module that would not has no entries.
+        let Ok(ast) = engine.compile(text) else {
+            continue;
+        };
+        for function in ast.iter_functions() {
+            if function.access == rhai::FnAccess::Private || function.comments.is_empty() {
+                continue;
+            }
+            let doc: Vec<&str> = function
+                .comments
+                .iter()
+                .flat_map(|comment| comment.lines())
+                .map(|line| line.trim_start().trim_start_matches("///"))
+                .map(|line| line.strip_prefix(' ').unwrap_or(line))
+                .collect();
+            let title = format!("{name}::{}", function.name);
+            entries.push((
+                title.clone(),
+                format!(
+                    "\n```\n{title}({})\n```\n\n{}\n",
+                    function.params.join(", "),
+                    doc.join("\n")
+                ),
+            ));
+        }
+    }
+    entries
 }
 
 #[derive(Debug, Default)]

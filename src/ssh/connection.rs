@@ -216,7 +216,7 @@ impl Connection {
         session.set_timeout(u32::try_from(options.connect_timeout.as_millis()).unwrap_or(u32::MAX));
         session.handshake().map_err(|e| Error::Handshake {
             place: format!("{}:{}", config.hostname, config.port),
-            message: e.to_string(),
+            message: handshake_failure(&e, options.connect_timeout),
         })?;
         Ok(Self {
             session,
@@ -436,5 +436,37 @@ impl jump::Hop for Connection {
 
     fn raw_fd(&self) -> std::os::fd::RawFd {
         Connection::raw_fd(self)
+    }
+}
+
+/// Why a handshake failed, in words, with what to do: libssh2's own message is terse
+/// ("Timed out waiting on socket") and its code (`Session(-9)`) means nothing to a user.
+fn handshake_failure(error: &ssh2::Error, limit: Duration) -> String {
+    // libssh2's error codes (libssh2.h).
+    const TIMEOUT: i32 = -9;
+    const KEX_FAILURE: i32 = -5;
+    const SOCKET_SEND: i32 = -7;
+    const SOCKET_DISCONNECT: i32 = -13;
+    const BANNER_RECV: i32 = -2;
+    const SOCKET_RECV: i32 = -43;
+    match error.code() {
+        ssh2::ErrorCode::Session(TIMEOUT) => format!(
+            "no SSH greeting within {}s (-t): something listens there but does not speak SSH, \
+             or answers too slowly; check the port, or raise -t",
+            limit.as_secs_f64()
+        ),
+        ssh2::ErrorCode::Session(KEX_FAILURE) => format!(
+            "no key exchange method in common with the server ({}); the server's sshd is too \
+             old or too strict for libssh2",
+            error.message()
+        ),
+        ssh2::ErrorCode::Session(SOCKET_SEND | SOCKET_DISCONNECT | BANNER_RECV | SOCKET_RECV) => {
+            format!(
+                "the server closed the connection before the handshake ended ({}): sshd may be \
+             refusing new connections (MaxStartups, a firewall), or the port is not sshd's",
+                error.message()
+            )
+        }
+        _ => error.message().to_owned(),
     }
 }

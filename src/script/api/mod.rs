@@ -25,7 +25,7 @@ use rhai::{Engine, exported_module};
 pub(crate) use command_result::CommandResult;
 #[cfg(test)]
 pub(crate) use load_balancer::load_balancer_api;
-pub(crate) use reference::{function_names, reference};
+pub(crate) use reference::{function_names, reference, reference_of};
 
 pub(crate) fn register(engine: &mut Engine) {
     engine.register_type_with_name::<crate::script::env::EnvView>("Env");

@@ -41,6 +41,11 @@ pub(crate) fn reference(engine: &Engine, name: Option<&str>) -> Option<String> {
             .or_default()
             .push(entry(function, &namespace));
     }
+    for (title, body) in crate::script::stdlib::reference(engine) {
+        if name.is_none_or(|n| n == title || title.ends_with(&format!("::{n}"))) {
+            entries.entry(title).or_default().push(body);
+        }
+    }
     if entries.is_empty() {
         return None;
     }
@@ -55,6 +60,23 @@ pub(crate) fn reference(engine: &Engine, name: Option<&str>) -> Option<String> {
         }
     }
     Some(out)
+}
+
+/// The reference for `name`, or an error with the nearest name `rfab --api` knows.
+pub(crate) fn reference_of(engine: &Engine, name: &str) -> crate::error::Result<String> {
+    reference(engine, Some(name)).ok_or_else(|| {
+        let mut known = function_names(engine);
+        known.extend(
+            crate::script::stdlib::reference(engine)
+                .into_iter()
+                .map(|(title, _)| title),
+        );
+        crate::error::Error::UnknownApi {
+            name: name.to_owned(),
+            suggestion: crate::suggestion::closest(name, known.iter().map(String::as_str))
+                .map(str::to_owned),
+        }
+    })
 }
 
 /// The names of the documented script functions, as scripts call them: `run`, `git::tags`.

@@ -115,11 +115,11 @@ fn put(
         .filter_map(|(f, _)| std::fs::metadata(f).ok())
         .map(|m| m.len())
         .sum();
-    let bar = if total >= BIG_TRANSFER && !context.runtime.dry_run() && !context.parallel {
+    let bar = if total >= BIG_TRANSFER && !context.runtime.dry_run() {
         context.runtime.output.progress(
             total,
             &Unit::Bytes,
-            &format!("put {}", local_path.display()),
+            &format!("[{}] put {}", target.host_string, local_path.display()),
         )
     } else {
         Shown::none()
