@@ -296,6 +296,16 @@ impl Output {
         write_line(&mut io::stdout().lock(), &format!("{text}\n"));
     }
 
+    /// `rfab check`'s findings as one event (text mode prints them with [`Output::say`]).
+    #[allow(clippy::unused_self)] // a method like the others, so every print goes through `Output`
+    pub(crate) fn check(&self, findings: &[serde_json::Value], errors: usize, warnings: usize) {
+        event::emit(
+            "check",
+            None,
+            json!({ "findings": findings, "errors": errors, "warnings": warnings }),
+        );
+    }
+
     /// The first event of a `--json` run (nothing in text): what was asked for. Never the
     /// command line as typed, which can hold a password.
     pub(crate) fn start(&self, tasks: &[String], command: Option<&str>, dry_run: bool) {
@@ -303,7 +313,7 @@ impl Output {
             event::emit(
                 "start",
                 None,
-                json!({ "schema": event::SCHEMA, "version": env!("CARGO_PKG_VERSION"),
+                json!({ "schema": event::SCHEMA, "version": concat!(env!("CARGO_PKG_VERSION"), env!("RFAB_COMMIT")),
                         "pid": std::process::id(), "tasks": tasks, "command": command,
                         "dry_run": dry_run }),
             );
