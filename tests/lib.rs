@@ -22,6 +22,7 @@ mod git;
 mod hosts;
 mod hotfix;
 mod init;
+mod json;
 mod jump;
 mod lb;
 mod lb_drivers;

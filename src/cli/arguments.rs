@@ -215,7 +215,7 @@ pub(crate) struct Arguments {
     #[arg(long, value_name = "LEVELS", help_heading = "Output")]
     pub(crate) show: Vec<String>,
 
-    /// Print one JSON object per event (task, command, output line, result, summary)
+    /// Print one JSON object per line for each event, from `start` to `end` (docs/json.md)
     #[arg(long, help_heading = "Output")]
     pub(crate) json: bool,
 

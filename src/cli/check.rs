@@ -1,5 +1,5 @@
 //! `rfab check`: the fabfile's findings, printed as compilers print them
-//! (`file:line:col: error: ...` and a hint), or as one JSON document under `--json`.
+//! (`file:line:col: error: ...` and a hint), or as one `check` event under `--json`.
 
 use serde_json::json;
 
@@ -25,7 +25,7 @@ pub(crate) fn builtin(fabfile: &Fabfile) -> Option<Builtin> {
             "file:line:col and a hint: calls to functions that exist nowhere, variables used where",
             "they are not defined, `execute()` of tasks that do not exist, tasks named like a",
             "built-in function, and `env` keys read but set nowhere. Exits 0 when clean, 1 with",
-            "findings, 2 when the fabfile cannot load; `--json` gives one JSON document.",
+            "findings, 2 when the fabfile cannot load; `--json` gives one `check` event.",
         ],
         usage: "rfab check",
     })
@@ -43,10 +43,7 @@ pub(crate) fn run(loaded: &Loaded, output: &Output, json: bool) -> Result<()> {
     let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
     if json {
         let list: Vec<_> = findings.iter().map(as_json).collect();
-        output.say(
-            &json!({ "event": "check", "findings": list, "errors": errors, "warnings": warnings })
-                .to_string(),
-        );
+        output.check(&list, errors, warnings);
     } else {
         for finding in &findings {
             output.say(&as_text(finding));

@@ -26,7 +26,7 @@ pub(crate) struct Config {
     pub(crate) task_words: Vec<String>,
     pub(crate) ssh: SshOptions,
     pub(crate) dry_run: bool,
-    /// `--json`: one JSON document or event per line.
+    /// `--json`: one JSON event per line (docs/json.md).
     pub(crate) json: bool,
     pub(crate) levels: Levels,
     pub(crate) user: Option<String>,
