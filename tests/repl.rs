@@ -411,6 +411,36 @@ fn help_shows_the_commands_tasks_and_script_functions() {
     }
 }
 
+/// `:help put` printed the reference's raw Markdown: code fences, `##` headings.
+#[test]
+fn help_for_a_function_is_rendered_for_the_terminal() {
+    let ran = Test::new()
+        .fabfile(FABFILE)
+        .args(&["repl"])
+        .stdin(":help put\n")
+        .run();
+    let help = ran
+        .stdout
+        .strip_prefix("rfab> :help put\n")
+        .unwrap_or_else(|| panic!("no echo in\n{}", ran.stdout));
+    assert!(
+        help.starts_with(
+            "put\n---\n\n    put(local: string, remote: string) -> array\n\nUpload a local file"
+        ),
+        "{help}"
+    );
+    assert!(
+        help.contains("\n    put(\"dist/app.tar.gz\", \"/srv/app/releases/\");\n"),
+        "{help}"
+    );
+    assert!(
+        !help
+            .lines()
+            .any(|line| line.contains("```") || line.starts_with('#')),
+        "{help}"
+    );
+}
+
 #[test]
 fn repl_must_come_last_and_a_task_named_repl_wins() {
     Test::new()

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use rhai::{Array, Dynamic, Map};
 
 use crate::error::{Error, Result};
+use crate::repl::markdown;
 use crate::repl::session::Session;
 use crate::script::api;
 use crate::script::listing;
@@ -223,7 +224,7 @@ fn help(session: &Session, name: &str) -> Result<()> {
     }
     let text = api::reference(&session.engine, Some(name))
         .ok_or_else(|| Error::UnknownApi { name: name.into() })?;
-    session.say(&text);
+    session.say(&markdown::render(&text));
     Ok(())
 }
 

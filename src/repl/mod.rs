@@ -19,6 +19,7 @@ mod helper;
 mod history;
 mod input;
 mod line;
+mod markdown;
 mod meta;
 mod script;
 mod session;
