@@ -1,11 +1,14 @@
 //! What rfab was asked to do, and handing it to the layer that does it.
 
+use std::path::PathBuf;
+
 use clap::CommandFactory;
 use clap_complete::Shell;
 
 use crate::cli::arguments::Arguments;
 use crate::cli::completions;
 use crate::cli::config::Config;
+use crate::cli::search;
 use crate::cli::setup::{self, Loaded};
 use crate::error::{Error, Result};
 use crate::output::Output;
@@ -93,14 +96,13 @@ impl Subcommand {
 /// `rfab TASK...`, `rfab -- COMMAND` and `rfab repl`: every task word checked against the
 /// fabfile before the first task runs, then the run or the REPL.
 fn run(config: &Config, output: &Output, invocations: &[Invocation]) -> Result<()> {
-    let adhoc_only = invocations.is_empty() && config.command.is_some();
     let Loaded {
         runtime,
         engine,
         fabfile,
         path,
         sources,
-    } = setup::load(config, output, adhoc_only)?;
+    } = setup::load_from(config, output, fabfile_path(config, invocations)?)?;
     let (invocations, interactive) = repl::requested(invocations, &fabfile)?;
     if invocations.is_empty() && config.command.is_none() && !interactive {
         let builtins: Vec<_> = repl::builtin(&fabfile).into_iter().collect();
@@ -115,7 +117,6 @@ fn run(config: &Config, output: &Output, invocations: &[Invocation]) -> Result<(
         .credentials
         .ask_up_front(config.ask_up_front.0, config.ask_up_front.1);
     if interactive {
-        let path = path.expect("`repl` is a task word, so a fabfile was loaded");
         let session = Session::new(runtime, engine, fabfile, path, sources);
         return repl::run(session, invocations, config.command.as_deref());
     }
@@ -125,6 +126,24 @@ fn run(config: &Config, output: &Output, invocations: &[Invocation]) -> Result<(
         fabfile: &fabfile,
     }
     .run_to_end(invocations, config.command.as_deref())
+}
+
+/// The fabfile a run needs: none for `rfab -H HOSTS -- COMMAND`, nor for `rfab -H HOSTS
+/// repl` where there is none (as `ansible-console` needs only an inventory); `rfab repl`
+/// with no fabfile and no hosts has nothing to work on, and says how to give it some.
+fn fabfile_path(config: &Config, invocations: &[Invocation]) -> Result<Option<PathBuf>> {
+    if invocations.is_empty() && config.command.is_some() {
+        return Ok(None);
+    }
+    let only_repl = matches!(invocations, [only] if only.word == repl::WORD);
+    match search::find(config.fabfile.as_deref(), &config.cwd) {
+        Ok(path) => Ok(Some(path)),
+        Err(Error::FabfileNotFound { .. }) if only_repl && !config.cli.hosts.is_empty() => Ok(None),
+        Err(Error::FabfileNotFound { searched }) if only_repl => {
+            Err(Error::ReplWithoutFabfile { searched })
+        }
+        Err(error) => Err(error),
+    }
 }
 
 #[cfg(test)]

@@ -151,7 +151,7 @@ fn select_hosts(session: &Session, argument: &str, command: &Command) -> Result<
         ),
     );
     env.set("roles", Dynamic::from_array(Array::new()));
-    show_hosts(session)
+    Ok(())
 }
 
 fn show_roles(session: &Session) {
