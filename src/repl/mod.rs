@@ -12,7 +12,9 @@
 //! first failure with its exit status, as `sh -e` would.
 //!
 //! `-H` and `-R` give the first selection (they are in `env.hosts`/`env.roles` already) but
-//! do not pin it, as they would on the command line: tasks, `:hosts` and `env` change it.
+//! do not pin it, as they would on the command line: tasks, `:hosts` and `env` change it,
+//! each new selection replacing the previous one (see `Session::settle`). With `-H` the
+//! session needs no fabfile.
 
 mod completion;
 mod helper;

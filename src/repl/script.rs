@@ -343,13 +343,35 @@ fn report(runtime: &Runtime, failures: &[(Option<String>, String)], total: usize
     }
 }
 
-/// A host's failure said for any host: messages name their host (`run() failed on
-/// `web1`: ...`), which the collapsed line names already.
+/// A host's failure said for any host: messages name their host in backticks (`run()
+/// failed on `web1`: ...`), which the collapsed line names already. Only the backticked
+/// name is replaced: a host `a` must leave the rest of the message alone.
 fn without_host(host: Option<&str>, message: &str) -> String {
     match host {
         Some(host) => message
             .replace(&format!(" on `{host}`"), "")
-            .replace(host, "HOST"),
+            .replace(&format!("`{host}`"), "`HOST`"),
         None => message.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_said_for_any_host_drops_only_the_host_s_name() {
+        assert_eq!(
+            without_host(
+                Some("a"),
+                "run() failed on `a`: `cat a` exited with status 1"
+            ),
+            "run() failed: `cat a` exited with status 1"
+        );
+        assert_eq!(
+            without_host(Some("a"), "cannot connect to `a`: refused; a hint"),
+            "cannot connect to `HOST`: refused; a hint"
+        );
+        assert_eq!(without_host(None, "boom `a`"), "boom `a`");
     }
 }
