@@ -62,6 +62,10 @@ pub(crate) fn check(ast: &AST, known: &Known) -> Result<()> {
             true
         });
     }
+    // `if is_def_var("x") { x }` reads a variable only where it exists.
+    let guarded = uses
+        .iter()
+        .any(|u| matches!(u, Use::Call(name, _) if name == "is_def_var"));
     let unknown = uses.into_iter().find(|name_use| match name_use {
         Use::Call(name, arguments) => {
             !(known.functions.contains(name.as_str())
@@ -71,7 +75,9 @@ pub(crate) fn check(ast: &AST, known: &Known) -> Result<()> {
                 || declared.contains(name)
                 || known.variables.contains(name.as_str()))
         }
-        Use::Read(name) => !(declared.contains(name) || known.variables.contains(name.as_str())),
+        Use::Read(name) => {
+            !(guarded || declared.contains(name) || known.variables.contains(name.as_str()))
+        }
     });
     let Some(Use::Call(name, _) | Use::Read(name)) = unknown else {
         return Ok(());
@@ -87,9 +93,19 @@ pub(crate) fn check(ast: &AST, known: &Known) -> Result<()> {
         .chain(&known.variables)
         .copied()
         .chain(declared.iter().map(String::as_str))
-        .filter(|candidate| *candidate != name);
-    let suggestion = suggestion::closest(&name, candidates).map(Into::into);
+        .filter(|candidate| *candidate != name && is_identifier(candidate));
+    // Any one- or two-letter name is a typo away from a dozen others (`f`, `E`, `PI`).
+    let suggestion = (name.chars().count() > 2)
+        .then(|| suggestion::closest(&name, candidates))
+        .flatten()
+        .map(Into::into);
     Err(Error::UnknownName { name, suggestion })
+}
+
+/// Whether `name` can be typed as a name (`!`, `+` and `get$len` are functions too).
+fn is_identifier(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_alphanumeric() || c == '_')
 }
 
 /// Notes what one node of the syntax tree declares or uses.
@@ -112,11 +128,7 @@ fn visit(node: Option<&ASTNode>, declared: &mut HashSet<String>, uses: &mut Vec<
         }
         Some(ASTNode::Stmt(Stmt::FnCall(call, ..)) | ASTNode::Expr(Expr::FnCall(call, ..))) => {
             let plain = call.namespace.is_empty() && !call.is_operator_call();
-            if plain
-                && call
-                    .name
-                    .starts_with(|c: char| c.is_alphabetic() || c == '_')
-            {
+            if plain && is_identifier(&call.name) {
                 uses.push(Use::Call(call.name.to_string(), call.args.len()));
             }
         }
@@ -201,6 +213,8 @@ mod tests {
             ("prnt".into(), Some("print".into()))
         );
         assert_eq!(unknown("if true { kept + nosuch }").0, "nosuch");
+        // No guess for a name too short to tell a typo.
+        assert_eq!(unknown("f(5)"), ("f".into(), None));
     }
 
     #[test]
@@ -222,6 +236,7 @@ mod tests {
             "`${kept} and ${1 + 1}`",
             "global::X",
             "kept.to_upper()",
+            "if is_def_var(\"maybe\") { maybe } else { 0 }",
             "let a = [1]; clear(a); a",
         ] {
             assert!(checked(text).is_ok(), "{text}: {:?}", checked(text));
