@@ -105,6 +105,12 @@ pub(crate) enum Error {
         suggestion: Option<String>,
     },
 
+    #[error("unknown task `{name}`{}\nhint: `:tasks` lists the tasks; `:reload` reads a changed fabfile", did_you_mean(.suggestion.as_deref()))]
+    UnknownTaskAtPrompt {
+        name: String,
+        suggestion: Option<String>,
+    },
+
     #[error(
         "`{name}` is a task, not a function: run it on a line of its own, as `{name}` or `{name}:ARGS`"
     )]
@@ -149,6 +155,7 @@ impl Error {
             | Self::ReplNotLast
             | Self::UnknownMeta { .. }
             | Self::UnknownName { .. }
+            | Self::UnknownTaskAtPrompt { .. }
             | Self::TaskInScript { .. }
             | Self::ReplWithoutFabfile { .. }
             | Self::NoFabfileToReload

@@ -578,7 +578,7 @@ fn an_unknown_name_stops_the_entry_before_it_runs_anywhere() {
             "deplyo:stable",
             "error: unknown task `deplyo`\n\
              hint: did you mean `deploy`?\n\
-             hint: `rfab --list` shows the tasks of this fabfile\n",
+             hint: `:tasks` lists the tasks; `:reload` reads a changed fabfile\n",
         ),
         (
             "status()",

@@ -128,7 +128,17 @@ impl Session {
     /// changes the selection names the prompt.
     pub(crate) fn run_invocations(&mut self, invocations: &[Invocation]) -> Result<()> {
         for invocation in invocations {
-            self.fabfile.task(&invocation.task)?.bind(invocation)?;
+            // The command line's hint (`rfab --list`) is no help at the prompt.
+            let task = self
+                .fabfile
+                .task(&invocation.task)
+                .map_err(|error| match error {
+                    Error::UnknownTask { name, suggestion } => {
+                        Error::UnknownTaskAtPrompt { name, suggestion }
+                    }
+                    other => other,
+                })?;
+            task.bind(invocation)?;
         }
         let executor = Executor {
             engine: &self.engine,
