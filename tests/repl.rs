@@ -467,14 +467,22 @@ fn an_entry_runs_on_its_hosts_in_parallel() {
     let fleet = Fleet::start(4);
     let hosts: Vec<String> = fleet.hosts.iter().map(crate::sshd::Host::string).collect();
     let long = "0".repeat(500);
+    // A rendezvous: each host's command waits (at most 20 s) until all four are inside.
+    // Run one after the other, the first would wait alone and end before the next began.
+    let inside = fleet.dir.path().join("inside");
+    std::fs::create_dir_all(&inside).expect("mkdir");
+    let entry = format!(
+        "run(\"echo began $(date +%s%N); touch {0}/$$; i=0; while [ $(ls {0} | wc -l) -lt 4 ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done; echo ended $(date +%s%N); printf '%0500d\\\\n' 0\"); env.host_string + \" slept\"\n",
+        inside.display()
+    );
     let ran = fleet
         .test()
         .fabfile(FABFILE)
         .args(&["-H", &fleet.host_list(), "repl"])
-        .stdin("run(\"echo began $(date +%s%N); sleep 1; echo ended $(date +%s%N); printf '%0500d\\\\n' 0\"); env.host_string + \" slept\"\n")
+        .stdin(&entry)
         .run();
     // Timed by the hosts' own clocks, not by a deadline on the run (which a loaded machine
-    // could miss): run one after the other, no host's sleep could overlap another's.
+    // could miss).
     let lines: Vec<&str> = ran.stdout.lines().collect();
     // Every host's sleep overlaps every other's: all began before any ended.
     let stamps = |word: &str| -> Vec<u128> {
@@ -522,8 +530,9 @@ fn an_entry_runs_on_at_most_z_hosts_at_once() {
     // The hosts share this machine's files: each counts who is inside with it.
     let inside = fleet.dir.path().join("inside");
     std::fs::create_dir_all(&inside).expect("mkdir");
+    // Each waits (at most 10 s) for a partner inside, then says how many are.
     let entry = format!(
-        "run(\"touch {0}/$$; sleep 0.5; echo together=$(ls {0} | wc -l); rm {0}/$$\"); ()\n",
+        "run(\"touch {0}/$$; i=0; while [ $(ls {0} | wc -l) -lt 2 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; echo together=$(ls {0} | wc -l); rm {0}/$$\"); ()\n",
         inside.display()
     );
     let ran = fleet
