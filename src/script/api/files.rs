@@ -19,10 +19,17 @@ use crate::script::env::truthy;
 use crate::ssh::quote::{quote, quote_path};
 
 /// The module's own entry in `rfab --api`.
-pub(crate) const DOC: &str = "Fabric's `contrib.files` on the current host: `files::exists`, \
-`files::is_link`, `files::first`, `files::contains`, `files::append`, `files::sed`, \
-`files::comment`, `files::uncomment`, `files::upload_template`. Each takes `use_sudo` in its \
-options to work as root through `sudo()`. The `sed` family runs GNU sed (`-r`, `-i`).";
+pub(crate) const DOC: &str = r#"Fabric's `contrib.files`, on the current host: `files::exists`, `files::is_link`,
+`files::first`, `files::contains`, `files::append`, `files::sed`, `files::comment`,
+`files::uncomment` and `files::upload_template`. Each takes `use_sudo` in its options to
+work as root through `sudo()`, and runs its change as one command. The `sed` family uses
+GNU sed (`-r`, `-i`).
+
+```rhai
+import "rfab/files" as files;
+files::append("/etc/environment", "APP_ENV=production", #{ use_sudo: true });
+files::upload_template("app.conf.j2", "/etc/app.conf", #{ use_jinja: true, context: #{ port: 80 } });
+```"#;
 
 #[export_module]
 pub(crate) mod files_api {
@@ -626,7 +633,11 @@ fn upload_template(
             )?),
         };
     let (dir, name) = template_place(&settings.lcwd, template, options);
-    let local = dir.join(&name);
+    let local = if dir == Path::new(".") {
+        PathBuf::from(&name)
+    } else {
+        dir.join(&name)
+    };
     let rendered = if flag(options, "use_jinja", false) {
         crate::script::template::jinja(&dir, &name, &values.unwrap_or_default())
     } else {
@@ -691,6 +702,9 @@ fn template_place(lcwd: &[String], template: &str, options: &Map) -> (PathBuf, S
         (true, Some(parent), Some(name)) => {
             (parent.to_path_buf(), name.to_string_lossy().into_owned())
         }
-        _ => (in_dir(lcwd, "."), template.to_owned()),
+        _ => match in_dir(lcwd, "") {
+            dir if dir.as_os_str().is_empty() => (PathBuf::from("."), template.to_owned()),
+            dir => (dir, template.to_owned()),
+        },
     }
 }

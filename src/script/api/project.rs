@@ -21,9 +21,14 @@ use crate::ssh::ssh_config::HostConfig;
 use crate::ssh::target::Target;
 
 /// The module's own entry in `rfab --api`.
-pub(crate) const DOC: &str = "Fabric's `contrib.project`: `project::rsync_project` (this \
-machine's rsync over OpenSSH's ssh, with rfab's SSH settings) and `project::upload_project` \
-(a tarball over rfab's own connection).";
+pub(crate) const DOC: &str = r#"Fabric's `contrib.project`: `project::rsync_project` (this machine's rsync over
+OpenSSH's ssh, with rfab's SSH settings for the host) and `project::upload_project` (a
+tarball over rfab's own connection, unpacked on the host).
+
+```rhai
+import "rfab/project" as project;
+project::rsync_project("/srv/app/", #{ local_dir: "dist/", delete: true });
+```"#;
 
 const RSYNC_OPTIONS: [&str; 7] = [
     "local_dir",
