@@ -424,3 +424,37 @@ fn files_and_put_text_work_as_root_through_sudo_with_its_password() {
     assert_eq!(mode(&dir.join("tpl")), 0o644);
     assert!(!ran.stderr.contains(SUDO_USER_PASSWORD));
 }
+
+#[test]
+fn files_functions_name_themselves_when_there_is_no_host_and_add_no_tasks() {
+    let test = Test::new().fabfile(
+        r#"
+        import "rfab/files" as files;
+        import "rfab/project" as project;
+        /// Edit.
+        fn t() { files::sed("/x", "a", "b"); }
+        "#,
+    );
+    let test = test.args(&["t"]).status(1).stderr_starts_with(
+        "Fatal error: sed() needs a host, and this task runs on none: give it hosts",
+    );
+    let listed = Test::new()
+        .fabfile(
+            r#"
+            import "rfab/files" as files;
+            import "rfab/project" as project;
+            /// Edit.
+            fn t() { files::sed("/x", "a", "b"); }
+            "#,
+        )
+        .args(&["--list"])
+        .run();
+    assert!(
+        listed
+            .stdout
+            .starts_with("Available commands:\n\n    t    Edit.\n\n"),
+        "{}",
+        listed.stdout
+    );
+    test.run();
+}

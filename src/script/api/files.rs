@@ -346,11 +346,13 @@ fn text(options: &Map, key: &str, default: &str) -> String {
 /// fail softly, changes print `step` and fail the task.
 fn remote(
     ctx: &NativeCallContext,
+    function: &str,
     line: &str,
     options: &Map,
     step: Option<String>,
     quiet: bool,
 ) -> Result<CommandResult, Box<EvalAltResult>> {
+    needs_host(&Context::of(ctx)?, function)?;
     let mut run_options = Map::new();
     if quiet {
         run_options.insert("quiet".into(), Dynamic::TRUE);
@@ -370,6 +372,7 @@ fn test(
     options: &Map,
 ) -> Result<bool, Box<EvalAltResult>> {
     check_options(function, options, &["use_sudo", "verbose"])?;
+    needs_host(&Context::of(ctx)?, function)?;
     let line = format!("test {test_flag} {}", quote_path(path));
     let verbose = flag(options, "verbose", false);
     let mut run_options = Map::new();
@@ -396,7 +399,14 @@ fn first(
         "i=0; for p in {}; do if test -e \"$p\"; then echo \"$i\"; exit 0; fi; i=$((i+1)); done; exit 1",
         words.join(" ")
     );
-    let result = remote(ctx, &line, options, None, !flag(options, "verbose", false))?;
+    let result = remote(
+        ctx,
+        "first",
+        &line,
+        options,
+        None,
+        !flag(options, "verbose", false),
+    )?;
     if !result.ok() || result.dry {
         return Ok(Dynamic::UNIT);
     }
@@ -436,7 +446,7 @@ fn contains(
     let line = format!("{grep} -e {} -- {}", quote(text), quote_path(path));
     let mut run_options = options.clone();
     run_options.retain(|k, _| k == "use_sudo");
-    Ok(remote(ctx, &line, &run_options, None, true)?.ok())
+    Ok(remote(ctx, "contains", &line, &run_options, None, true)?.ok())
 }
 
 fn append(
@@ -481,7 +491,7 @@ fn append(
         "append to {path} {count} line{} unless present",
         if count == 1 { "" } else { "s" }
     );
-    remote(ctx, &line, options, Some(step), false)?;
+    remote(ctx, "append", &line, options, Some(step), false)?;
     Ok(())
 }
 
@@ -551,7 +561,7 @@ fn sed(
         quote(&script),
         quote_path(path)
     );
-    remote(ctx, &line, options, None, false)
+    remote(ctx, function, &line, options, None, false)
 }
 
 /// `text` with the characters special to an extended regular expression escaped.
@@ -666,7 +676,7 @@ fn upload_template(
         dest = quote_path(&given),
         base = quote(&base),
     );
-    let placed = remote(ctx, &line, options, None, true)?;
+    let placed = remote(ctx, "upload_template", &line, options, None, true)?;
     if !placed.ok() {
         return Err(format!(
             "upload_template(): cannot back up `{given}` on `{}`: {}",
