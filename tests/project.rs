@@ -13,6 +13,7 @@ fn read(path: &Path) -> String {
 
 fn project(test: Test) -> Test {
     test.file("app/index.html", "<h1>it's</h1>\n")
+        .file("app/it s.css", "excluded\n")
         .file("app/css/app.css", "body {}\n")
         .file("app/cache/x.pyc", "junk\n")
         .file("app/notes.tmp", "junk\n")
@@ -30,8 +31,10 @@ fn rsync_project_sends_a_tree_with_excludes_and_delete() {
         fn t() {
             let r = project::rsync_project(env.remote + "/", #{
                 local_dir: "app", exclude: ["*.pyc", "*.tmp"], delete: true,
+                extra_opts: "--exclude='it s.css'",
             });
             print(r.ok);
+            project::rsync_project(env.remote + "/app/index.html", #{ local_dir: "back/", upload: false });
         }
         "#,
     ));
@@ -63,6 +66,14 @@ fn rsync_project_sends_a_tree_with_excludes_and_delete() {
     assert!(
         !remote.join("app/stale.html").exists(),
         "delete left a stale file"
+    );
+    assert!(
+        !remote.join("app/it s.css").exists(),
+        "extra_opts were not passed"
+    );
+    assert_eq!(
+        read(&ran.dir.path().join("back/index.html")),
+        "<h1>it's</h1>\n"
     );
 }
 
