@@ -30,6 +30,7 @@ mod local;
 mod output_safety;
 mod project;
 mod prompts;
+mod reboot;
 mod repl;
 mod rollout;
 mod signals;

@@ -18,6 +18,7 @@ mod local_fs;
 mod pattern;
 mod project;
 mod quote;
+mod reboot;
 mod reference;
 mod remote;
 mod scoped;
@@ -52,6 +53,7 @@ pub(crate) fn register(engine: &mut Engine) {
         exported_module!(time::time_api),
         exported_module!(local_fs::local_fs_api),
         exported_module!(data::data_api),
+        exported_module!(reboot::reboot_api),
     ] {
         engine.register_global_module(module.into());
     }

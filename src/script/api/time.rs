@@ -70,9 +70,13 @@ pub(crate) mod time_api {
     }
 }
 
-/// Waits `seconds`, a little at a time, so that Ctrl-C ends the wait.
+/// Waits `seconds` (an integer or a float).
 fn sleep(ctx: &NativeCallContext, seconds: &Dynamic) -> Result<(), Box<EvalAltResult>> {
-    let length = super::seconds("sleep()", seconds)?;
+    pause(ctx, super::seconds("sleep()", seconds)?)
+}
+
+/// Waits `length`, a little at a time, so that Ctrl-C ends the wait.
+pub(super) fn pause(ctx: &NativeCallContext, length: Duration) -> Result<(), Box<EvalAltResult>> {
     let end = Instant::now() + length;
     loop {
         if signals::interrupted() {
