@@ -64,6 +64,7 @@ fn exists_is_link_and_first_take_paths_with_quotes_and_spaces() {
             print(files::is_link(d + "/a \"file\""));
             print(files::first([d + "/missing", d + "/$link", d + "/a \"file\""]));
             print(files::first([d + "/nope"]) == ());
+            print(files::first([d + "/nope"], #{ verbose: true }) == ());
             print(files::exists("/root", #{ use_sudo: true }));
         }
         "#,
@@ -72,7 +73,7 @@ fn exists_is_link_and_first_take_paths_with_quotes_and_spaces() {
     assert_eq!(
         ran.stdout,
         format!(
-            "true\nfalse\ntrue\nfalse\n{}/$link\ntrue\ntrue\n",
+            "true\nfalse\ntrue\nfalse\n{}/$link\ntrue\ntrue\ntrue\n",
             dir.display()
         )
     );

@@ -131,6 +131,18 @@ mod tests {
     }
 
     #[test]
+    fn a_staged_file_is_its_owners_only_and_goes_when_dropped() {
+        let scratch = Scratch::default();
+        let file = scratch.file(b"secret").expect("file");
+        let path = file.path().to_owned();
+        let mode = std::fs::metadata(&path).expect("made").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        assert_eq!(std::fs::read(&path).expect("read"), b"secret");
+        drop(file);
+        assert!(!path.exists());
+    }
+
+    #[test]
     fn a_failed_build_leaves_no_file_and_the_next_one_gets_a_new_name() {
         let scratch = Scratch::default();
         let mut paths = Vec::new();

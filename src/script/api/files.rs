@@ -372,16 +372,24 @@ fn test(
     options: &Map,
 ) -> Result<bool, Box<EvalAltResult>> {
     check_options(function, options, &["use_sudo", "verbose"])?;
-    needs_host(&Context::of(ctx)?, function)?;
     let line = format!("test {test_flag} {}", quote_path(path));
-    let verbose = flag(options, "verbose", false);
+    Ok(probe(ctx, function, &line, options)?.ok())
+}
+
+/// Runs a check whose failure is an answer, not an error: quiet unless `verbose`.
+fn probe(
+    ctx: &NativeCallContext,
+    function: &str,
+    line: &str,
+    options: &Map,
+) -> Result<CommandResult, Box<EvalAltResult>> {
+    needs_host(&Context::of(ctx)?, function)?;
     let mut run_options = Map::new();
     run_options.insert("warn_only".into(), Dynamic::TRUE);
-    if !verbose {
+    if !flag(options, "verbose", false) {
         run_options.insert("quiet".into(), Dynamic::TRUE);
     }
-    let result = command(ctx, &line, &run_options, flag(options, "use_sudo", false))?;
-    Ok(result.ok())
+    command(ctx, line, &run_options, flag(options, "use_sudo", false))
 }
 
 fn first(
@@ -399,14 +407,7 @@ fn first(
         "i=0; for p in {}; do if test -e \"$p\"; then echo \"$i\"; exit 0; fi; i=$((i+1)); done; exit 1",
         words.join(" ")
     );
-    let result = remote(
-        ctx,
-        "first",
-        &line,
-        options,
-        None,
-        !flag(options, "verbose", false),
-    )?;
+    let result = probe(ctx, "first", &line, options)?;
     if !result.ok() || result.dry {
         return Ok(Dynamic::UNIT);
     }
