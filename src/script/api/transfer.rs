@@ -29,7 +29,8 @@ pub(crate) mod transfer_api {
     /// so nothing ever sees half a file. An upload that stops moving for `-T`, or whose host
     /// stops answering keepalives, fails. It keeps the local file's permission bits. A
     /// relative local path is taken from `lcd`, a relative remote one from `cd`; a remote
-    /// path ending in `/` is a directory to put the file into.
+    /// path ending in `/` is a directory to put the file into. To upload text or bytes
+    /// from memory (Fabric's `put(StringIO(...))`), use `put_text` or `put_blob`.
     ///
     /// ```rhai
     /// put("dist/app.tar.gz", "/srv/app/releases/");
