@@ -23,3 +23,4 @@ pub(crate) mod scoped;
 pub(crate) mod scratch;
 pub(crate) mod stdlib;
 pub(crate) mod task;
+pub(crate) mod template;
