@@ -288,7 +288,10 @@ fn a_node_lost_mid_rollout_stops_it_with_the_live_group_serving() {
     let stderr = String::from_utf8_lossy(&done.stderr);
     assert_eq!(done.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains(&format!("cannot connect to {}", fleet.nodes[3].host())),
+        stderr.contains(&format!(
+            "cannot connect to `web4` ({})",
+            fleet.nodes[3].host()
+        )),
         "{stderr}"
     );
     assert_eq!(
