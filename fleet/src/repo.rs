@@ -134,6 +134,18 @@ pub fn fix_the_bug(work: &Path) -> Result<(), String> {
     .map(drop)
 }
 
+/// The fix, committed in `work` (on the hotfix branch), with a mistake that fails the
+/// release's health check: an `UNHEALTHY` file at its root, which the fleet's app obeys
+/// (`/health` answers 500). For the demo's `--fail`.
+pub fn fix_the_bug_unhealthily(work: &Path) -> Result<(), String> {
+    write(work, "UNHEALTHY", "the health check fails\n")?;
+    run(Command::new("git")
+        .arg("-C")
+        .arg(work)
+        .args(["add", "UNHEALTHY"]))?;
+    fix_the_bug(work)
+}
+
 fn write(dir: &Path, path: &str, text: &str) -> Result<(), String> {
     let path = dir.join(path);
     std::fs::create_dir_all(path.parent().unwrap_or(dir))
