@@ -339,3 +339,44 @@ fn fetch(target: SocketAddr, path: &str) -> Result<Served, Failed> {
         by: head.lines().find_map(served_by),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Tally;
+
+    #[test]
+    fn since_counts_only_what_came_after_the_earlier_tally() {
+        let count = |pairs: &[(&str, u64)]| {
+            pairs
+                .iter()
+                .map(|(k, n)| ((*k).to_owned(), *n))
+                .collect::<std::collections::BTreeMap<_, _>>()
+        };
+        let before = Tally {
+            sent: 10,
+            failed: 1,
+            versions: count(&[("3.0.0", 9)]),
+            served_by: count(&[("web1", 5), ("web3", 4)]),
+            failures: vec!["first".into()],
+            failed_by: count(&[("none", 1)]),
+        };
+        let now = Tally {
+            sent: 25,
+            failed: 1,
+            versions: count(&[("3.0.0", 12), ("3.0.1", 12)]),
+            served_by: count(&[("web1", 5), ("web3", 19)]),
+            ..before.clone()
+        };
+        assert_eq!(
+            now.since(&before),
+            Tally {
+                sent: 15,
+                failed: 0,
+                versions: count(&[("3.0.0", 3), ("3.0.1", 12)]),
+                served_by: count(&[("web3", 15)]),
+                failures: Vec::new(),
+                failed_by: count(&[]),
+            }
+        );
+    }
+}
