@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use rfab_fleet::{Fleet, Load, Timeline, repo, timeline};
 
-use crate::{Failure, option, say, start};
+use crate::{Failure, USAGE, option, say, start};
 
 /// The watch after each switch: short, so the demo shows it without waiting 30 s for each;
 /// and a health check that gives up after 3 s (the fleet's app answers at once).
@@ -61,7 +61,16 @@ enum Action {
     Rollout(&'static [&'static str]),
 }
 
+/// The demo's flags; `--per-group` takes a number.
+const FLAGS: [&str; 4] = ["--rolling", "--fail", "--slow", "--verbose"];
+
 pub(crate) fn demo(args: &[String], interrupted: &AtomicBool) -> Result<(), Failure> {
+    let per_group_value = args.iter().position(|a| a == "--per-group").map(|i| i + 1);
+    if let Some((_, unknown)) = args.iter().enumerate().find(|(i, a)| {
+        !FLAGS.contains(&a.as_str()) && *a != "--per-group" && Some(*i) != per_group_value
+    }) {
+        return Err(format!("unknown option `{unknown}`\n{USAGE}").into());
+    }
     let choices = Choices {
         per_group: option(args, "--per-group", 2)?,
         rolling: args.iter().any(|a| a == "--rolling"),
