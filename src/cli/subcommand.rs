@@ -15,13 +15,13 @@ use crate::cli::setup::{self, Loaded};
 use crate::error::{Error, Result};
 use crate::output::Output;
 use crate::repl::{self, Session};
-use crate::script::api;
 use crate::script::engine;
 use crate::script::env::Env;
 use crate::script::executor::Executor;
 use crate::script::fabfile::Fabfile;
 use crate::script::invocation::{self, Invocation};
 use crate::script::listing::{self, Builtin};
+use crate::script::reference;
 use crate::signals;
 
 #[derive(Debug)]
@@ -70,8 +70,8 @@ impl Subcommand {
                 let runtime = setup::runtime(config, output, Env::default());
                 let engine = engine::build(&runtime, &config.cwd);
                 let text = match name {
-                    Some(name) => api::reference_of(&engine, name)?,
-                    None => api::reference(&engine, None).unwrap_or_default(),
+                    Some(name) => reference::reference_of(&engine, name)?,
+                    None => reference::reference(&engine, None).unwrap_or_default(),
                 };
                 output.say(text.trim_end());
             }

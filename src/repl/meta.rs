@@ -8,8 +8,8 @@ use rhai::{Array, Dynamic, Map};
 use crate::error::{Error, Result};
 use crate::repl::markdown;
 use crate::repl::session::Session;
-use crate::script::api;
 use crate::script::listing;
+use crate::script::reference;
 use crate::ssh::host_string::Host;
 use crate::suggestion;
 
@@ -222,7 +222,7 @@ fn help(session: &Session, name: &str) -> Result<()> {
         session.say(&listing::display(task));
         return Ok(());
     }
-    let text = api::reference_of(&session.engine, name)?;
+    let text = reference::reference_of(&session.engine, name)?;
     session.say(&markdown::render(&text));
     Ok(())
 }

@@ -10,7 +10,6 @@ use rhai::{Array, Dynamic, Engine};
 use crate::error::{Error, Result};
 use crate::repl::names;
 use crate::repl::script::{Names, Script};
-use crate::script::api;
 use crate::script::decorators::Tags;
 use crate::script::diagnostic::{Sources, display_path};
 use crate::script::executor::Executor;
@@ -18,6 +17,7 @@ use crate::script::fabfile::Fabfile;
 use crate::script::host_list::{self, Selection};
 use crate::script::invocation::Invocation;
 use crate::script::load;
+use crate::script::reference;
 use crate::script::runtime::Runtime;
 use crate::ssh::target::Target;
 
@@ -70,7 +70,7 @@ impl Session {
         path: Option<PathBuf>,
         sources: Sources,
     ) -> Self {
-        let api = api::function_names(&engine);
+        let api = reference::function_names(&engine);
         let names = names_of(&engine, &fabfile);
         Self {
             runtime,
@@ -230,7 +230,7 @@ impl Session {
             Some(&path),
             &Sources::new(self.sources.base.clone()),
         )?;
-        self.api = api::function_names(&engine);
+        self.api = reference::function_names(&engine);
         self.names = names_of(&engine, &fabfile);
         self.engine = engine;
         self.fabfile = fabfile;

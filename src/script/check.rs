@@ -300,10 +300,12 @@ fn check_call(
         return None;
     }
     let qualified = format!("{module}::{name}");
+    // rfab's modules written in Rust (`git::`, `files::`), imported or not.
+    if names.exists(&qualified) {
+        return None;
+    }
     let functions = match file.imports.get(module) {
         Some(functions) => functions,
-        // A static module of rfab's (`git::`, `lb::`).
-        None if names.exists(&qualified) => return None,
         None if names.modules.contains(module) => {
             let hint = names
                 .nearest(&qualified)

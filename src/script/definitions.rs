@@ -148,7 +148,7 @@ fn env_definitions() -> String {
 /// One file per stdlib module, as `module NAME;` (the name fabfiles import it as).
 fn stdlib_definitions(engine: &Engine) -> Vec<(String, String)> {
     let mut modules: Vec<(String, String)> = Vec::new();
-    for (title, body) in crate::script::stdlib::reference(engine) {
+    for (title, body) in crate::script::reference::stdlib_entries(engine) {
         let Some((module, function)) = title.split_once("::") else {
             continue;
         };

@@ -6,6 +6,8 @@
 use rhai::plugin::*;
 use rhai::{Array, EvalAltResult, Map};
 
+use crate::script::api::errors::BadArgument;
+
 #[export_module]
 pub(crate) mod data_api {
     use super::{Array, Map};
@@ -50,7 +52,7 @@ pub(crate) mod data_api {
 const DEFAULT: &str = "DEFAULT";
 
 /// Parses INI text: see `parse_ini`.
-fn ini(text: &str) -> Result<Map, String> {
+fn ini(text: &str) -> Result<Map, BadArgument> {
     let mut sections: Vec<(String, Vec<(String, String)>)> = vec![(DEFAULT.into(), Vec::new())];
     let mut last_key: Option<usize> = None;
     for (number, line) in text.lines().enumerate() {
@@ -88,7 +90,7 @@ fn ini(text: &str) -> Result<Map, String> {
             return Err(format!(
                 "parse_ini(): line {}: `{trimmed}` is not `key = value`, a `[section]` or a comment",
                 number + 1
-            ));
+            ).into());
         }
         let keys = &mut sections.last_mut().ok_or("parse_ini(): no section")?.1;
         if let Some(at) = keys.iter().position(|(k, _)| k == key) {
@@ -139,7 +141,7 @@ mod tests {
             r#"{"DEFAULT":{"region":"eu","top":"1"},"app":{"flags":"a\nb","region":"eu","top":"1","version":"3.0.1"},"db":{"empty":"","region":"us","top":"1"}}"#
         );
         assert_eq!(
-            ini("[a]\n= x\n").unwrap_err(),
+            ini("[a]\n= x\n").unwrap_err().to_string(),
             "parse_ini(): line 2: `= x` is not `key = value`, a `[section]` or a comment"
         );
     }

@@ -650,9 +650,9 @@ fn upload_template(
         dir.join(&name)
     };
     let rendered = if flag(options, "use_jinja", false) {
-        crate::script::template::jinja(&dir, &name, &values.unwrap_or_default())
+        crate::script::api::template::jinja(&dir, &name, &values.unwrap_or_default())
     } else {
-        crate::script::template::percent(&local, values.as_ref())
+        crate::script::api::template::percent(&local, values.as_ref())
     }
     .map_err(|e| format!("upload_template(): {e}"))?;
     let mode = match mode_option("upload_template", options)? {

@@ -19,9 +19,9 @@ mod pattern;
 mod project;
 mod quote;
 mod reboot;
-mod reference;
 mod remote;
 mod scoped;
+mod template;
 pub(crate) mod text;
 mod time;
 mod transfer;
@@ -33,7 +33,6 @@ use rhai::{Engine, exported_module};
 pub(crate) use command_result::CommandResult;
 #[cfg(test)]
 pub(crate) use load_balancer::load_balancer_api;
-pub(crate) use reference::{function_names, reference, reference_of};
 
 pub(crate) fn register(engine: &mut Engine) {
     engine.register_type_with_name::<crate::script::env::EnvView>("Env");
@@ -58,8 +57,9 @@ pub(crate) fn register(engine: &mut Engine) {
         engine.register_global_module(module.into());
     }
     for (name, _) in BUILTIN_MODULES {
-        if let Some(module) = builtin_module(name) {
-            engine.register_static_module(*name, module);
+        if let Some(mut module) = builtin_module(name) {
+            module.build_index();
+            engine.register_static_module(*name, module.into());
         }
     }
     engine.register_static_module("git", exported_module!(git::git_api).into());
@@ -79,17 +79,13 @@ pub(crate) fn register(engine: &mut Engine) {
 pub(crate) const BUILTIN_MODULES: &[(&str, &str)] =
     &[("files", files::DOC), ("project", project::DOC)];
 
-/// A stdlib module written in Rust, by name.
-pub(crate) fn builtin_module(name: &str) -> Option<rhai::Shared<rhai::Module>> {
-    let mut module = match name {
-        "files" => exported_module!(files::files_api),
-        "project" => exported_module!(project::project_api),
-        _ => return None,
-    };
-    // Marked as the stdlib's, so that a fabfile importing it gets no task namespace.
-    module.set_id(format!("{}{name}", crate::script::stdlib::SOURCE_PREFIX));
-    module.build_index();
-    Some(module.into())
+/// A stdlib module written in Rust, by name (the stdlib's resolver marks it as its own).
+pub(crate) fn builtin_module(name: &str) -> Option<rhai::Module> {
+    match name {
+        "files" => Some(exported_module!(files::files_api)),
+        "project" => Some(exported_module!(project::project_api)),
+        _ => None,
+    }
 }
 
 /// Rejects option keys a function does not know, naming the ones it does.

@@ -8,6 +8,8 @@ use std::fmt::Write as _;
 use rhai::plugin::*;
 use rhai::{Array, EvalAltResult, Map};
 
+use crate::script::api::errors::BadArgument;
+
 #[export_module]
 pub(crate) mod text_api {
     use super::{Array, Map};
@@ -184,7 +186,7 @@ fn convert(
     conversion: char,
     spec: &Spec,
     function: &str,
-) -> Result<String, String> {
+) -> Result<String, BadArgument> {
     #[allow(clippy::cast_precision_loss)] // Python's %f of an int is as lossy
     let float = || {
         value
@@ -252,7 +254,7 @@ fn convert(
             };
             (c.to_string(), false)
         }
-        other => return Err(format!("{function}: unknown conversion `{other}`")),
+        other => return Err(format!("{function}: unknown conversion `{other}`").into()),
     };
     Ok(spec.pad(text, numeric))
 }
@@ -273,7 +275,7 @@ fn python_exponent(value: f64, precision: usize) -> String {
 }
 
 /// Python's `format % args`.
-pub(crate) fn percent(format: &str, args: &Args) -> Result<String, String> {
+pub(crate) fn percent(format: &str, args: &Args) -> Result<String, BadArgument> {
     const FUNCTION: &str = "`%` formatting";
     let mut out = String::new();
     let mut next = 0;
@@ -323,9 +325,9 @@ pub(crate) fn percent(format: &str, args: &Args) -> Result<String, String> {
                 .cloned()
                 .ok_or_else(|| format!("{FUNCTION}: no key `{name}` in the map given"))?,
             (Some(name), Args::Positional(_)) => {
-                return Err(format!(
-                    "{FUNCTION}: `%({name})` needs a map of values, not an array"
-                ));
+                return Err(
+                    format!("{FUNCTION}: `%({name})` needs a map of values, not an array").into(),
+                );
             }
             (None, Args::Positional(list)) => {
                 let value = list.get(next).cloned().ok_or_else(|| {
@@ -347,7 +349,8 @@ pub(crate) fn percent(format: &str, args: &Args) -> Result<String, String> {
         return Err(format!(
             "{FUNCTION}: `{format}` uses {next} of the {} values given",
             list.len()
-        ));
+        )
+        .into());
     }
     Ok(out)
 }
@@ -361,7 +364,7 @@ fn digits(chars: &mut std::iter::Peekable<std::str::Chars>) -> Option<usize> {
 }
 
 /// Python's `format.format(*args)`; a map as the last argument gives the named fields.
-pub(crate) fn brace(format: &str, args: &[Dynamic]) -> Result<String, String> {
+pub(crate) fn brace(format: &str, args: &[Dynamic]) -> Result<String, BadArgument> {
     const FUNCTION: &str = "format()";
     let named = args.last().and_then(Dynamic::read_lock::<Map>);
     let mut out = String::new();
@@ -372,9 +375,9 @@ pub(crate) fn brace(format: &str, args: &[Dynamic]) -> Result<String, String> {
             '{' if chars.next_if_eq(&'{').is_some() => out.push('{'),
             '}' if chars.next_if_eq(&'}').is_some() => out.push('}'),
             '}' => {
-                return Err(format!(
-                    "{FUNCTION}: a single `}}` in `{format}`; write `}}}}`"
-                ));
+                return Err(
+                    format!("{FUNCTION}: a single `}}` in `{format}`; write `}}}}`").into(),
+                );
             }
             '{' => {
                 let field: String = chars.by_ref().take_while(|c| *c != '}').collect();
@@ -397,7 +400,7 @@ pub(crate) fn brace(format: &str, args: &[Dynamic]) -> Result<String, String> {
 }
 
 /// One `{...:how}` field: `[[fill]align][sign][0][width][.precision][type]`.
-fn brace_field(value: &Dynamic, how: &str) -> Result<String, String> {
+fn brace_field(value: &Dynamic, how: &str) -> Result<String, BadArgument> {
     let mut spec = Spec::default();
     let mut chars = how.chars().peekable();
     let first: Vec<char> = how.chars().take(2).collect();
@@ -437,7 +440,7 @@ fn brace_field(value: &Dynamic, how: &str) -> Result<String, String> {
         Some(c) => c,
     };
     if let Some(rest) = chars.next() {
-        return Err(format!("format(): cannot read `{how}` (at `{rest}`)"));
+        return Err(format!("format(): cannot read `{how}` (at `{rest}`)").into());
     }
     convert(value, conversion, &spec, "format()")
 }
@@ -471,11 +474,15 @@ mod tests {
             "1.500000e+00"
         );
         assert_eq!(
-            percent("%(missing)s", &Args::Named(&map)).unwrap_err(),
+            percent("%(missing)s", &Args::Named(&map))
+                .unwrap_err()
+                .to_string(),
             "`%` formatting: no key `missing` in the map given"
         );
         assert_eq!(
-            percent("%s %s", &Args::Positional(&[Dynamic::from_int(1)])).unwrap_err(),
+            percent("%s %s", &Args::Positional(&[Dynamic::from_int(1)]))
+                .unwrap_err()
+                .to_string(),
             "`%` formatting: `%s %s` needs more than the 1 values given"
         );
     }
@@ -498,7 +505,9 @@ mod tests {
             "web1-00042"
         );
         assert_eq!(
-            brace("{nope}", &[Dynamic::from_int(1)]).unwrap_err(),
+            brace("{nope}", &[Dynamic::from_int(1)])
+                .unwrap_err()
+                .to_string(),
             "format(): no value for `{nope}` in `{nope}`"
         );
     }
