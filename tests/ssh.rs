@@ -1122,3 +1122,19 @@ fn known_hosts_off_warns_once_per_host_and_loudly_for_a_changed_key() {
     assert_eq!(ran.stderr.matches(&changed).count(), 1, "{}", ran.stderr);
     assert_eq!(ran.stderr.matches(&unchecked).count(), 1, "{}", ran.stderr);
 }
+
+/// A failed ad-hoc command (`rfab -H HOST -- CMD`) pointed at ` --> <rfab>:1:18`, rfab's own
+/// generated code: the message stands alone.
+#[test]
+fn a_failed_adhoc_command_shows_no_generated_code() {
+    let fleet = Fleet::start(1);
+    let host = fleet.hosts[0].string();
+    fleet
+        .test()
+        .args(&["-H", &host, "--", "false"])
+        .status(1)
+        .stderr(&format!(
+            "[{host}] Fatal error: run() failed on `{host}`: `false` exited with status 1\n\nAborting.\n"
+        ))
+        .run();
+}
