@@ -50,6 +50,23 @@ pub(crate) enum Error {
         suggestion: Option<String>,
     },
 
+    #[error("cannot write the definition files to `{}`: {source}", .dir.display())]
+    Definitions {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error(
+        "rfab init would overwrite {files}\nhint: keep them, or run `rfab init:force=true` to write them again"
+    )]
+    InitExists { files: String },
+
+    #[error("cannot write `{}`: {source}", .path.display())]
+    InitWrite {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
     #[error("malformed task argument `{word}`: {message}")]
     InvocationSyntax { word: String, message: String },
 
@@ -91,6 +108,10 @@ pub(crate) enum Error {
     #[error("interrupted")]
     Interrupted,
 
+    /// `rfab check` found something; the findings are printed.
+    #[error("{errors} errors and {warnings} warnings")]
+    CheckFindings { errors: usize, warnings: usize },
+
     #[error(
         "`repl` starts the interactive prompt, so it comes after the tasks to run first\nusage: rfab [TASK[:ARGS]]... repl"
     )]
@@ -102,6 +123,31 @@ pub(crate) enum Error {
         suggestion: Option<String>,
     },
 
+    #[error("unknown function or task `{name}`{}\nhint: `:tasks` lists the tasks, `:help` the commands; `:reload` reads a changed fabfile", did_you_mean(.suggestion.as_deref()))]
+    UnknownName {
+        name: String,
+        suggestion: Option<String>,
+    },
+
+    #[error("unknown task `{name}`{}\nhint: `:tasks` lists the tasks; `:reload` reads a changed fabfile", did_you_mean(.suggestion.as_deref()))]
+    UnknownTaskAtPrompt {
+        name: String,
+        suggestion: Option<String>,
+    },
+
+    #[error(
+        "`{name}` is a task, not a function: run it on a line of its own, as `{name}` or `{name}:ARGS`"
+    )]
+    TaskInScript { name: String },
+
+    #[error("no fabfile found: looked for `fabfile.rhai` in {}\nhint: create one, point at it with `-f PATH`, or name hosts (`rfab -H HOST repl`) to open the prompt without one", searched_list(.searched))]
+    ReplWithoutFabfile { searched: Vec<PathBuf> },
+
+    #[error(
+        "no fabfile to reload: this session started without one\nhint: leave, and start `rfab repl` beside a `fabfile.rhai` or with `-f PATH`"
+    )]
+    NoFabfileToReload,
+
     #[error("{message}\nusage: {usage}")]
     MetaUsage {
         message: String,
@@ -111,9 +157,13 @@ pub(crate) enum Error {
     #[error("cannot read from the terminal: {message}")]
     Terminal { message: String },
 
-    /// `rfab port` could not convert, write, or load the port.
+    /// `rfab port` could not read, convert or write the fabfile.
     #[error("{message}")]
     Port { message: String },
+
+    /// `rfab -f MAIN --list` refused the port.
+    #[error("the port does not load yet: {said}\nhint: finish the lines it points at, then check with `rfab -f {} --list`", .main.display())]
+    PortDoesNotLoad { main: PathBuf, said: String },
 }
 
 impl Error {
@@ -127,6 +177,7 @@ impl Error {
             | Self::Tag { .. }
             | Self::UnknownTask { .. }
             | Self::UnknownApi { .. }
+            | Self::InitExists { .. }
             | Self::Arity { .. }
             | Self::TaskArgument { .. }
             | Self::InvocationSyntax { .. }
@@ -136,6 +187,11 @@ impl Error {
             | Self::NoTask
             | Self::ReplNotLast
             | Self::UnknownMeta { .. }
+            | Self::UnknownName { .. }
+            | Self::UnknownTaskAtPrompt { .. }
+            | Self::TaskInScript { .. }
+            | Self::ReplWithoutFabfile { .. }
+            | Self::NoFabfileToReload
             | Self::MetaUsage { .. } => 2,
             Self::Interrupted => 130,
             _ => 1,
@@ -144,7 +200,7 @@ impl Error {
 
     /// Whether the message is already on the terminal (a task failure prints itself).
     pub(crate) fn is_reported(&self) -> bool {
-        matches!(self, Self::TaskFailed(_))
+        matches!(self, Self::TaskFailed(_) | Self::CheckFindings { .. })
     }
 }
 

@@ -1,5 +1,7 @@
 //! The fabfiles users read first: the root `fabfile.rhai` and the README's example.
 
+use std::fmt::Write as _;
+
 use crate::test::Test;
 
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fabfile.rhai");
@@ -100,23 +102,24 @@ fn root_fabfile_takes_another_inventory() {
 }
 
 /// The Fabric port of `examples/fabric/`, run as a team would: from the Django project's
-/// own repository, against two production hosts named in an ssh_config, each with its own
+/// own repository, against two production hosts named in an `ssh_config`, each with its own
 /// `/srv`. It builds a virtualenv, clones the code, runs the migrations and collectstatic
 /// inside the virtualenv, renders the settings from a Jinja template and reloads the app;
 /// a second deploy fetches instead of cloning.
 #[test]
 fn the_fabric_port_deploys_a_django_site() {
     let fleet = crate::sshd::Fleet::start_with_own_srv(2);
-    let aliases: String = ["web1.example.com", "web2.example.com"]
+    let mut aliases = String::new();
+    for (name, host) in ["web1.example.com", "web2.example.com"]
         .iter()
         .zip(&fleet.hosts)
-        .map(|(name, host)| {
-            format!(
-                "Host {name}\n  HostName {}\n  Port {}\n",
-                host.address, host.port
-            )
-        })
-        .collect();
+    {
+        let _ = write!(
+            aliases,
+            "Host {name}\n  HostName {}\n  Port {}\n",
+            host.address, host.port
+        );
+    }
     let config = std::fs::read_to_string(fleet.ssh_config()).expect("ssh_config");
     std::fs::write(fleet.ssh_config(), aliases + &config).expect("ssh_config");
     let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fabric");

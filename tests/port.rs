@@ -143,7 +143,7 @@ fn port_of_a_python2_fabfile_runs_the_same_commands_on_sshd_hosts() {
 }
 
 #[test]
-#[ignore = "needs rfab/files, rfab/project and the @task, @name, @defaults tags (issue #13 and the habits branch)"]
+#[ignore = "needs the @task, @name, @defaults tags (the habits branch)"]
 fn port_converts_a_python3_new_style_fabfile_with_contrib_and_helpers() {
     // expected/list.txt is written by the first run after the merge (RFAB_BLESS=1).
     let ran = port("newstyle_py3", ".", 0);
@@ -312,7 +312,7 @@ fn port_stays_a_task_word_when_its_argument_is_no_fabfile() {
 }
 
 #[test]
-#[ignore = "needs rfab/files and the @task, @defaults tags (issue #13 and the habits branch)"]
+#[ignore = "needs the @task, @defaults tags (the habits branch)"]
 fn port_converts_a_python2_new_style_rails_fabfile() {
     port("rails_py2", "fabfile.py", 0);
 }

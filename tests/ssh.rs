@@ -517,11 +517,7 @@ fn json_events_for_machines() {
         .fabfile(r#"fn t() { run("echo hi; exit 3", #{ warn_only: true }); puts("said"); }"#)
         .args(&["--json", "-H", &host, "t"])
         .run();
-    let events: Vec<serde_json::Value> = ran
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l:?}: {e}")))
-        .collect();
+    let events = crate::json::check(&ran.stdout, 0);
     let kinds: Vec<&str> = events
         .iter()
         .map(|e| e["event"].as_str().expect("an event name"))
@@ -529,17 +525,28 @@ fn json_events_for_machines() {
     assert_eq!(
         kinds,
         [
-            "task", "command", "output", "result", "warning", "message", "task_end", "summary",
-            "status", "status"
+            "start",
+            "task",
+            "command",
+            "output",
+            "result",
+            "warning",
+            "message",
+            "task_end",
+            "summary",
+            "done",
+            "disconnect",
+            "end"
         ],
         "{}",
         ran.stdout
     );
-    assert_eq!(events[1]["command"], "echo hi; exit 3");
-    assert_eq!(events[2]["line"], "hi");
-    assert_eq!(events[3]["code"], 3);
-    assert_eq!(events[6]["status"], "ok");
-    assert_eq!(events[7]["hosts"][0]["host"], host.as_str());
+    assert_eq!(events[2]["command"], "echo hi; exit 3");
+    assert_eq!(events[3]["line"], "hi");
+    assert_eq!(events[4]["code"], 3);
+    assert_eq!(events[7]["status"], "ok");
+    assert_eq!(events[8]["hosts"][0]["host"], host.as_str());
+    assert_eq!(events[10]["host"], host.as_str());
     assert_eq!(ran.stderr, "");
 }
 
@@ -680,6 +687,64 @@ fn without_an_ssh_binary_rfab_reads_the_config_itself() {
             "Warning: `{}` has Match blocks, which rfab reads only through OpenSSH's `ssh -G`; \
              they are left out here: install openssh-client for exact answers\n",
             fleet.ssh_config().display()
+        ))
+        .run();
+}
+
+/// Writes `Host web` (`HostName`, `Port`, `User root`) above the fleet's config.
+fn alias_web(fleet: &Fleet, address: &str, port: u16) {
+    let config = std::fs::read_to_string(fleet.ssh_config()).expect("config");
+    std::fs::write(
+        fleet.ssh_config(),
+        format!("Host web\n  HostName {address}\n  Port {port}\n  User root\n{config}"),
+    )
+    .expect("config");
+}
+
+#[test]
+fn an_ssh_config_alias_is_the_name_every_line_shows() {
+    // Regression (issue #12): the host's name as written, not `user@address:port`; its key
+    // is checked under the address and port the config gives it, as OpenSSH does.
+    let fleet = Fleet::start(1);
+    let host = &fleet.hosts[0];
+    alias_web(&fleet, &host.address, host.port);
+    fleet
+        .test()
+        .fabfile(
+            r#"fn t() { run("echo hi"); puts(`${env.host_string} ${env.host} ${env.address}`); }"#,
+        )
+        .args(&["-H", "web", "t"])
+        .mask_times()
+        .stdout(&format!(
+            "
+            [web] Executing task 't'
+            [web] run: echo hi
+            [web] out: hi
+            [web] web web {address}
+
+            Summary:
+                web  ok  TIME  t
+
+            Done.
+            Disconnecting from web... done.
+            ",
+            address = host.address
+        ))
+        .stderr("")
+        .run();
+    // Nothing listens on the port the alias names now: the error names both.
+    let closed = TcpListener::bind((host.address.as_str(), 0)).expect("a port");
+    let port = closed.local_addr().expect("bound").port();
+    drop(closed);
+    alias_web(&fleet, &host.address, port);
+    fleet
+        .test()
+        .fabfile(r#"fn t() { run("true"); }"#)
+        .args(&["-H", "web", "t"])
+        .status(1)
+        .stderr_starts_with(&format!(
+            "[web] Fatal error: cannot connect to `web` ({}:{port}): Connection refused",
+            host.address
         ))
         .run();
 }
@@ -1056,4 +1121,20 @@ fn known_hosts_off_warns_once_per_host_and_loudly_for_a_changed_key() {
     );
     assert_eq!(ran.stderr.matches(&changed).count(), 1, "{}", ran.stderr);
     assert_eq!(ran.stderr.matches(&unchecked).count(), 1, "{}", ran.stderr);
+}
+
+/// A failed ad-hoc command (`rfab -H HOST -- CMD`) pointed at ` --> <rfab>:1:18`, rfab's own
+/// generated code: the message stands alone.
+#[test]
+fn a_failed_adhoc_command_shows_no_generated_code() {
+    let fleet = Fleet::start(1);
+    let host = fleet.hosts[0].string();
+    fleet
+        .test()
+        .args(&["-H", &host, "--", "false"])
+        .status(1)
+        .stderr(&format!(
+            "[{host}] Fatal error: run() failed on `{host}`: `false` exited with status 1\n\nAborting.\n"
+        ))
+        .run();
 }

@@ -6,25 +6,30 @@ use clap::CommandFactory;
 use clap_complete::Shell;
 
 use crate::cli::arguments::Arguments;
+use crate::cli::check;
 use crate::cli::completions;
 use crate::cli::config::Config;
+use crate::cli::init;
+use crate::cli::search;
 use crate::cli::setup::{self, Loaded};
 use crate::error::{Error, Result};
 use crate::output::Output;
 use crate::port;
 use crate::repl::{self, Session};
-use crate::script::api;
 use crate::script::engine;
 use crate::script::env::Env;
 use crate::script::executor::Executor;
+use crate::script::fabfile::Fabfile;
 use crate::script::invocation::{self, Invocation};
-use crate::script::listing;
+use crate::script::listing::{self, Builtin};
+use crate::script::reference;
 use crate::signals;
 
 #[derive(Debug)]
 pub(crate) enum Subcommand {
     Completions(Shell),
     Api(Option<String>),
+    Definitions(PathBuf),
     List,
     Shortlist,
     Display(String),
@@ -58,6 +63,8 @@ impl Subcommand {
             Self::Completions(shell)
         } else if let Some(name) = &arguments.api {
             Self::Api((!name.is_empty()).then(|| name.clone()))
+        } else if let Some(dir) = &arguments.definitions {
+            Self::Definitions(dir.clone())
         } else if arguments.list {
             Self::List
         } else if arguments.shortlist {
@@ -84,14 +91,30 @@ impl Subcommand {
                 let runtime = setup::runtime(config, output, Env::default());
                 let engine = engine::build(&runtime, &config.cwd);
                 let text = match name {
-                    Some(name) => api::reference_of(&engine, name)?,
-                    None => api::reference(&engine, None).unwrap_or_default(),
+                    Some(name) => reference::reference_of(&engine, name)?,
+                    None => reference::reference(&engine, None).unwrap_or_default(),
                 };
                 output.say(text.trim_end());
             }
+            Self::Definitions(dir) => {
+                let runtime = setup::runtime(config, output, Env::default());
+                let engine = engine::build(&runtime, &config.cwd);
+                let written =
+                    crate::script::definitions::write(&engine, dir).map_err(|source| {
+                        Error::Definitions {
+                            dir: dir.clone(),
+                            source,
+                        }
+                    })?;
+                output.say(&format!(
+                    "wrote {} definition files to {}: point the Rhai language server at it",
+                    written.len(),
+                    dir.display()
+                ));
+            }
             Self::List => {
                 let fabfile = setup::load(config, output, false)?.fabfile;
-                let builtins: Vec<_> = repl::builtin(&fabfile).into_iter().collect();
+                let builtins = builtins(&fabfile);
                 output.say(listing::list(&fabfile, &builtins).trim_end());
             }
             Self::Shortlist => {
@@ -101,9 +124,9 @@ impl Subcommand {
             }
             Self::Display(name) => {
                 let fabfile = setup::load(config, output, false)?.fabfile;
-                let text = match repl::builtin(&fabfile) {
-                    Some(builtin) if builtin.name == name => listing::display_builtin(&builtin),
-                    _ => listing::display(fabfile.task(name)?),
+                let text = match builtins(&fabfile).into_iter().find(|b| b.name == name) {
+                    Some(builtin) => listing::display_builtin(&builtin),
+                    None => listing::display(fabfile.task(name)?),
                 };
                 output.say(text.trim_end());
             }
@@ -117,6 +140,15 @@ impl Subcommand {
         }
         Ok(())
     }
+}
+
+/// rfab's own commands that this fabfile's tasks leave free, for `--list` and `-d`.
+fn builtins(fabfile: &Fabfile) -> Vec<Builtin> {
+    repl::builtin(fabfile)
+        .into_iter()
+        .chain(check::builtin(fabfile))
+        .chain(fabfile.task(init::WORD).is_err().then_some(init::BUILTIN))
+        .collect()
 }
 
 /// `rfab port PATH` is the converter when PATH is a Python file or a directory holding a
@@ -134,44 +166,63 @@ fn port_path(tasks: &[String]) -> Option<PathBuf> {
 /// Converts, writes (unless `check`), prints the report, and fails when the port does not
 /// load with `rfab -f OUT --list`.
 fn port(output: &Output, path: &Path, out: Option<&Path>, force: bool, check: bool) -> Result<()> {
-    let ported = port::convert(path, out).map_err(|message| Error::Port { message })?;
+    let ported = port::convert(path, out)?;
     if !check {
-        port::write(&ported, force).map_err(|message| Error::Port { message })?;
+        port::write(&ported, force)?;
     }
     output.say(ported.report.render().trim_end());
-    let loaded = if check {
-        port::loads_in_memory(&ported)
+    if check {
+        port::loads_in_memory(&ported)?;
     } else {
-        port::loads(&ported.main)
-    };
-    let main = ported.main.display();
-    match loaded {
-        Ok(()) => {
-            output.say(&format!("the port loads: rfab -f {main} --list"));
-            Ok(())
-        }
-        Err(said) => Err(Error::Port {
-            message: format!(
-                "the port does not load yet: {said}\nhint: finish the lines it points at, then check with `rfab -f {main} --list`"
-            ),
-        }),
+        port::loads(&ported.main)?;
     }
+    output.say(&format!(
+        "the port loads: rfab -f {} --list",
+        ported.main.display()
+    ));
+    Ok(())
 }
 
 /// `rfab TASK...`, `rfab -- COMMAND` and `rfab repl`: every task word checked against the
 /// fabfile before the first task runs, then the run or the REPL.
 fn run(config: &Config, output: &Output, invocations: &[Invocation]) -> Result<()> {
-    let adhoc_only = invocations.is_empty() && config.command.is_some();
+    // `rfab init`, unless a fabfile here has a task of that name.
+    if let [only] = invocations
+        && only.task == init::WORD
+    {
+        let own = search::find(config.fabfile.as_deref(), &config.cwd).is_ok()
+            && setup::load(config, output, false)
+                .is_ok_and(|loaded| loaded.fabfile.task(init::WORD).is_ok());
+        if !own {
+            if !only.args.is_empty() {
+                return Err(Error::TaskArgument {
+                    task: init::WORD.into(),
+                    message: "it takes KEY=VALUE arguments only".into(),
+                    usage: init::BUILTIN.usage.into(),
+                });
+            }
+            return init::run(&config.cwd, only, output);
+        }
+    }
+    let loaded = setup::load_from(config, output, fabfile_path(config, invocations)?)?;
+    // `rfab check`, unless the fabfile has a task of that name.
+    if let [only] = invocations
+        && only.task == check::WORD
+        && only.args.is_empty()
+        && loaded.fabfile.task(check::WORD).is_err()
+    {
+        return check::run(&loaded, output, config.json);
+    }
     let Loaded {
         runtime,
         engine,
         fabfile,
         path,
         sources,
-    } = setup::load(config, output, adhoc_only)?;
+    } = loaded;
     let (invocations, interactive) = repl::requested(invocations, &fabfile)?;
     if invocations.is_empty() && config.command.is_none() && !interactive {
-        let builtins: Vec<_> = repl::builtin(&fabfile).into_iter().collect();
+        let builtins = builtins(&fabfile);
         output.say(listing::list(&fabfile, &builtins).trim_end());
         return Err(Error::NoTask);
     }
@@ -183,7 +234,6 @@ fn run(config: &Config, output: &Output, invocations: &[Invocation]) -> Result<(
         .credentials
         .ask_up_front(config.ask_up_front.0, config.ask_up_front.1);
     if interactive {
-        let path = path.expect("`repl` is a task word, so a fabfile was loaded");
         let session = Session::new(runtime, engine, fabfile, path, sources);
         return repl::run(session, invocations, config.command.as_deref());
     }
@@ -193,6 +243,24 @@ fn run(config: &Config, output: &Output, invocations: &[Invocation]) -> Result<(
         fabfile: &fabfile,
     }
     .run_to_end(invocations, config.command.as_deref())
+}
+
+/// The fabfile a run needs: none for `rfab -H HOSTS -- COMMAND`, nor for `rfab -H HOSTS
+/// repl` where there is none (as `ansible-console` needs only an inventory); `rfab repl`
+/// with no fabfile and no hosts has nothing to work on, and says how to give it some.
+fn fabfile_path(config: &Config, invocations: &[Invocation]) -> Result<Option<PathBuf>> {
+    if invocations.is_empty() && config.command.is_some() {
+        return Ok(None);
+    }
+    let only_repl = matches!(invocations, [only] if only.word == repl::WORD);
+    match search::find(config.fabfile.as_deref(), &config.cwd) {
+        Ok(path) => Ok(Some(path)),
+        Err(Error::FabfileNotFound { .. }) if only_repl && !config.cli.hosts.is_empty() => Ok(None),
+        Err(Error::FabfileNotFound { searched }) if only_repl => {
+            Err(Error::ReplWithoutFabfile { searched })
+        }
+        Err(error) => Err(error),
+    }
 }
 
 #[cfg(test)]

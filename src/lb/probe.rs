@@ -7,6 +7,20 @@ use std::time::Duration;
 
 use crate::lb::Error;
 
+/// Why one probe counts as a failed request.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum Failed {
+    #[error("{host}: {why}")]
+    Resolve { host: String, why: String },
+    #[error("{step}: {why}")]
+    Io { step: &'static str, why: String },
+    /// An answer, but not 2xx or 3xx: its status line.
+    #[error("{0}")]
+    Status(String),
+    #[error("no answer")]
+    NoAnswer,
+}
+
 /// How long one probe may take, connecting and answering.
 const LIMIT: Duration = Duration::from_secs(2);
 
@@ -64,31 +78,38 @@ impl Probe {
     }
 
     /// Requests the page once: whether it was served (a 2xx or 3xx answer), or why not.
-    pub(crate) fn get(&self) -> Result<(), String> {
+    pub(crate) fn get(&self) -> Result<(), Failed> {
+        let io = |step| {
+            move |e: std::io::Error| Failed::Io {
+                step,
+                why: e.to_string(),
+            }
+        };
         let host = self.host.trim_start_matches('[').trim_end_matches(']');
+        let resolve = |why: String| Failed::Resolve {
+            host: self.host.clone(),
+            why,
+        };
         let address = (host, self.port)
             .to_socket_addrs()
-            .map_err(|e| format!("{}: {e}", self.host))?
+            .map_err(|e| resolve(e.to_string()))?
             .next()
-            .ok_or_else(|| format!("{}: no address", self.host))?;
-        let mut stream =
-            TcpStream::connect_timeout(&address, LIMIT).map_err(|e| format!("connect: {e}"))?;
+            .ok_or_else(|| resolve("no address".to_owned()))?;
+        let mut stream = TcpStream::connect_timeout(&address, LIMIT).map_err(io("connect"))?;
         stream
             .set_read_timeout(Some(LIMIT))
             .and_then(|()| stream.set_write_timeout(Some(LIMIT)))
-            .map_err(|e| e.to_string())?;
+            .map_err(io("connect"))?;
         // One write: `write!` would send the request in pieces.
         let request = format!(
             "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: rfab-watch\r\nConnection: close\r\n\r\n",
             self.path, self.authority
         );
-        stream
-            .write_all(request.as_bytes())
-            .map_err(|e| format!("send: {e}"))?;
+        stream.write_all(request.as_bytes()).map_err(io("send"))?;
         let mut answer = Vec::new();
         let mut buffer = [0_u8; 512];
         while !answer.windows(2).any(|w| w == b"\r\n") && answer.len() < 4096 {
-            let n = stream.read(&mut buffer).map_err(|e| format!("read: {e}"))?;
+            let n = stream.read(&mut buffer).map_err(io("read"))?;
             if n == 0 {
                 break;
             }
@@ -98,8 +119,8 @@ impl Probe {
         let status = status.lines().next().unwrap_or_default();
         match status.split_whitespace().nth(1) {
             Some(code) if code.starts_with('2') || code.starts_with('3') => Ok(()),
-            Some(_) => Err(status.to_owned()),
-            None => Err("no answer".to_owned()),
+            Some(_) => Err(Failed::Status(status.to_owned())),
+            None => Err(Failed::NoAnswer),
         }
     }
 }
@@ -145,7 +166,10 @@ mod tests {
         });
         let probe = Probe::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
         assert_eq!(probe.get(), Ok(()));
-        assert_eq!(probe.get(), Err("HTTP/1.1 500 Oops".to_owned()));
+        assert_eq!(
+            probe.get(),
+            Err(Failed::Status("HTTP/1.1 500 Oops".to_owned()))
+        );
         server.join().unwrap();
     }
 }

@@ -23,6 +23,7 @@ use std::process::Command;
 use rustpython_parser::Parse;
 use rustpython_parser::ast::{self, Stmt};
 
+use crate::error::{Error, Result};
 use crate::port::convert::{Converter, ModuleNames};
 pub(crate) use crate::port::report::Report;
 
@@ -47,7 +48,7 @@ struct Source {
 
 /// Converts the fabfile at `path` (a `.py` file, a `fabfile/` package or a directory
 /// holding `fabfile.py`), writing nothing.
-pub(crate) fn convert(path: &Path, out: Option<&Path>) -> Result<Ported, String> {
+pub(crate) fn convert(path: &Path, out: Option<&Path>) -> Result<Ported> {
     let (entry, default_out) = entry_point(path)?;
     let main = out.map_or(default_out, Path::to_path_buf);
     let out_dir = main.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -103,7 +104,7 @@ pub(crate) fn convert(path: &Path, out: Option<&Path>) -> Result<Ported, String>
 }
 
 /// The Python file to start from, and where its port goes by default.
-fn entry_point(path: &Path) -> Result<(PathBuf, PathBuf), String> {
+fn entry_point(path: &Path) -> Result<(PathBuf, PathBuf)> {
     if path.is_dir() {
         let init = path.join("__init__.py");
         if init.is_file() {
@@ -120,19 +121,19 @@ fn entry_point(path: &Path) -> Result<(PathBuf, PathBuf), String> {
         if fabfile.is_file() {
             return Ok((fabfile, path.join("fabfile.rhai")));
         }
-        return Err(format!(
+        return Err(fail(format!(
             "`{}` holds neither `__init__.py` nor `fabfile.py`\nhint: give the fabfile: rfab port path/to/fabfile.py",
             path.display()
-        ));
+        )));
     }
     if path.extension().is_some_and(|e| e == "py") && path.is_file() {
         let beside = path.parent().unwrap_or(Path::new("")).join("fabfile.rhai");
         return Ok((path.to_path_buf(), beside));
     }
-    Err(format!(
+    Err(fail(format!(
         "`{}` is not a Python fabfile\nhint: give a `fabfile.py` or a `fabfile/` package",
         path.display()
-    ))
+    )))
 }
 
 /// Reads and parses `path`, then the local modules it imports, dependencies first.
@@ -141,21 +142,21 @@ fn discover(
     namespace: Option<String>,
     module_dir: &Path,
     sources: &mut Vec<Source>,
-) -> Result<(), String> {
+) -> Result<()> {
     let original = std::fs::read_to_string(path).map_err(|e| {
-        format!(
+        fail(format!(
             "cannot read `{}`: {e}\nhint: check the path",
             path.display()
-        )
+        ))
     })?;
     let modern = python2::modernize(&original);
     let suite = ast::Suite::parse(&modern, &path.to_string_lossy()).map_err(|e| {
         let line = modern[..usize::from(e.offset).min(modern.len())].matches('\n').count() + 1;
-        format!(
+        fail(format!(
             "cannot parse `{}` line {line}: {}\nhint: rfab port reads Python 2 and 3 fabfiles; fix the syntax there first",
             path.display(),
             e.error
-        )
+        ))
     })?;
     let placeholder = sources.len();
     sources.push(Source {
@@ -210,6 +211,11 @@ fn imported_names(suite: &[Stmt]) -> Vec<String> {
     names
 }
 
+/// What went wrong, for the one error type the CLI reports.
+fn fail(message: String) -> Error {
+    Error::Port { message }
+}
+
 /// Whether any function carries Fabric's `@task` (Fabric's new-style tasks).
 fn uses_task_decorator(suite: &[Stmt]) -> bool {
     suite.iter().any(|stmt| match stmt {
@@ -242,28 +248,28 @@ fn imports_module(suite: &[Stmt], namespace: &str) -> bool {
 }
 
 /// Writes the port's files; none when any exists and `force` is not given.
-pub(crate) fn write(ported: &Ported, force: bool) -> Result<(), String> {
+pub(crate) fn write(ported: &Ported, force: bool) -> Result<()> {
     if !force && let Some((path, _)) = ported.files.iter().find(|(p, _)| p.exists()) {
-        return Err(format!(
+        return Err(fail(format!(
             "`{}` exists, and rfab port never overwrites a file\nhint: pass --force to replace it, or -o OUT to write elsewhere",
             path.display()
-        ));
+        )));
     }
     for (path, text) in &ported.files {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot make `{}`: {e}", dir.display()))?;
+                .map_err(|e| fail(format!("cannot make `{}`: {e}", dir.display())))?;
         }
         std::fs::write(path, text)
-            .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+            .map_err(|e| fail(format!("cannot write `{}`: {e}", path.display())))?;
     }
     Ok(())
 }
 
 /// Whether `rfab -f MAIN --list` accepts the port: `Err` holds what it said.
-pub(crate) fn loads(main: &Path) -> Result<(), String> {
+pub(crate) fn loads(main: &Path) -> Result<()> {
     let exe = std::env::current_exe()
-        .map_err(|e| format!("cannot find rfab itself to check the port: {e}"))?;
+        .map_err(|e| fail(format!("cannot find rfab itself to check the port: {e}")))?;
     let output = Command::new(exe)
         .arg("-f")
         .arg(main)
@@ -272,20 +278,24 @@ pub(crate) fn loads(main: &Path) -> Result<(), String> {
         .arg("never")
         .env_remove("RFAB_FABFILE")
         .output()
-        .map_err(|e| format!("cannot run rfab to check the port: {e}"))?;
+        .map_err(|e| fail(format!("cannot run rfab to check the port: {e}")))?;
     if output.status.success() {
         Ok(())
     } else {
-        Err(String::from_utf8_lossy(&output.stderr)
-            .trim_end()
-            .to_owned())
+        Err(Error::PortDoesNotLoad {
+            main: main.to_path_buf(),
+            said: String::from_utf8_lossy(&output.stderr)
+                .trim_end()
+                .to_owned(),
+        })
     }
 }
 
 /// The port in a private temporary directory, to check that it loads without writing
 /// beside the fabfile (`--check`).
-pub(crate) fn loads_in_memory(ported: &Ported) -> Result<(), String> {
-    let dir = tempfile::tempdir().map_err(|e| format!("cannot make a temporary directory: {e}"))?;
+pub(crate) fn loads_in_memory(ported: &Ported) -> Result<()> {
+    let dir =
+        tempfile::tempdir().map_err(|e| fail(format!("cannot make a temporary directory: {e}")))?;
     let mut main = dir.path().join("fabfile.rhai");
     for (path, text) in &ported.files {
         let name = path
@@ -296,9 +306,16 @@ pub(crate) fn loads_in_memory(ported: &Ported) -> Result<(), String> {
             main.clone_from(&target);
         }
         std::fs::write(&target, text)
-            .map_err(|e| format!("cannot write `{}`: {e}", target.display()))?;
+            .map_err(|e| fail(format!("cannot write `{}`: {e}", target.display())))?;
     }
-    loads(&main)
+    // The hint names the file the user will have, not the temporary one.
+    loads(&main).map_err(|error| match error {
+        Error::PortDoesNotLoad { said, .. } => Error::PortDoesNotLoad {
+            main: ported.main.clone(),
+            said,
+        },
+        other => other,
+    })
 }
 
 #[cfg(test)]

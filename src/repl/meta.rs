@@ -6,9 +6,10 @@ use std::fmt::Write as _;
 use rhai::{Array, Dynamic, Map};
 
 use crate::error::{Error, Result};
+use crate::repl::markdown;
 use crate::repl::session::Session;
-use crate::script::api;
 use crate::script::listing;
+use crate::script::reference;
 use crate::ssh::host_string::Host;
 use crate::suggestion;
 
@@ -150,7 +151,7 @@ fn select_hosts(session: &Session, argument: &str, command: &Command) -> Result<
         ),
     );
     env.set("roles", Dynamic::from_array(Array::new()));
-    show_hosts(session)
+    Ok(())
 }
 
 fn show_roles(session: &Session) {
@@ -221,8 +222,8 @@ fn help(session: &Session, name: &str) -> Result<()> {
         session.say(&listing::display(task));
         return Ok(());
     }
-    let text = api::reference_of(&session.engine, name)?;
-    session.say(&text);
+    let text = reference::reference_of(&session.engine, name)?;
+    session.say(&markdown::render(&text));
     Ok(())
 }
 

@@ -165,6 +165,11 @@ impl Context {
             env: self.runtime.env.clone(),
             task: self.task.clone(),
             target: self.target.clone(),
+            // Only a host's `env.address` needs it.
+            ssh_config: self
+                .target
+                .as_ref()
+                .and_then(|_| self.runtime.ssh.ssh_config.clone()),
         }
     }
 }

@@ -131,7 +131,12 @@ impl Sources {
                         position = chain[index].2;
                         shown_at = Some(index);
                     }
-                    let gutter = self.locate(&mut out, &source, position);
+                    // rfab's generated code (the ad-hoc command's task) is no place to show.
+                    let gutter = if source == ENTRY_SOURCE {
+                        " ".to_owned()
+                    } else {
+                        self.locate(&mut out, &source, position)
+                    };
                     for (index, (what, source, pos)) in chain.iter().enumerate().rev() {
                         if source == ENTRY_SOURCE
                             || pos.is_none()

@@ -37,6 +37,7 @@ pub(crate) fn build(runtime: &Arc<Runtime>, base: &Path) -> Engine {
                 env: env.clone(),
                 task: None,
                 target: None,
+                ssh_config: None,
             },
         };
         Ok(Some(Dynamic::from(view).into_shared()))
@@ -57,7 +58,7 @@ pub(crate) fn build(runtime: &Arc<Runtime>, base: &Path) -> Engine {
     });
 
     let mut resolvers = ModuleResolversCollection::new();
-    resolvers.push(Stdlib::default());
+    resolvers.push(Stdlib::new(crate::script::api::builtin_module));
     resolvers.push(FileModuleResolver::new_with_path(base));
     engine.set_module_resolver(resolvers);
 

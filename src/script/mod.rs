@@ -2,8 +2,10 @@
 
 pub(crate) mod abort;
 pub(crate) mod api;
+pub(crate) mod check;
 pub(crate) mod context;
 pub(crate) mod decorators;
+pub(crate) mod definitions;
 pub(crate) mod diagnostic;
 pub(crate) mod engine;
 pub(crate) mod env;
@@ -16,6 +18,7 @@ pub(crate) mod listing;
 pub(crate) mod load;
 pub(crate) mod methods;
 pub(crate) mod pool;
+pub(crate) mod reference;
 pub(crate) mod runtime;
 pub(crate) mod scoped;
 pub(crate) mod scratch;

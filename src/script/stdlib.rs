@@ -9,7 +9,7 @@ use std::sync::{PoisonError, RwLock};
 use rhai::{Engine, EvalAltResult, Module, ModuleResolver, Position, Scope, Shared};
 
 /// The import prefix of the embedded modules.
-const IMPORT_PREFIX: &str = "rfab/";
+pub(crate) const IMPORT_PREFIX: &str = "rfab/";
 /// The source name of an embedded module, as errors show it.
 pub(crate) const SOURCE_PREFIX: &str = "<stdlib>/";
 
@@ -30,61 +30,43 @@ pub(crate) fn source(id: &str) -> Option<&'static str> {
         .map(|(_, text)| *text)
 }
 
+/// The text of an embedded module by its import name (`hosts` for `rfab/hosts`; earlier
+/// names too).
+pub(crate) fn text(name: &str) -> Option<&'static str> {
+    let name = ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == name)
+        .map_or(name, |(_, module)| *module);
+    MODULES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
+}
+
 /// Whether a module's source name says it came from the stdlib.
 pub(crate) fn is_stdlib(id: Option<&str>) -> bool {
     id.is_some_and(|id| id.starts_with(SOURCE_PREFIX))
 }
 
-/// The reference entries of the embedded modules, for `rfab --api`: each module's own docs
-/// (`//!`, its settings) under `rfab/NAME`, and each documented public function under
-/// `NAME::function`, as a fabfile importing it `as NAME` calls it.
-pub(crate) fn reference(engine: &Engine) -> Vec<(String, String)> {
-    let mut entries = Vec::new();
-    for (name, text) in MODULES {
-        let module_doc: Vec<&str> = text
-            .lines()
-            .map_while(|line| line.strip_prefix("//!"))
-            .map(|line| line.strip_prefix(' ').unwrap_or(line))
-            .collect();
-        entries.push((
-            format!("{IMPORT_PREFIX}{name}"),
-            format!(
-                "\n```\nimport \"{IMPORT_PREFIX}{name}\" as {name};\n```\n\n{}\n",
-                module_doc.join("\n")
-            ),
-        ));
-        // The stdlib compiles (a test says so); a module that would not has no entries.
-        let Ok(ast) = engine.compile(text) else {
-            continue;
-        };
-        for function in ast.iter_functions() {
-            if function.access == rhai::FnAccess::Private || function.comments.is_empty() {
-                continue;
-            }
-            let doc: Vec<&str> = function
-                .comments
-                .iter()
-                .flat_map(|comment| comment.lines())
-                .map(|line| line.trim_start().trim_start_matches("///"))
-                .map(|line| line.strip_prefix(' ').unwrap_or(line))
-                .collect();
-            let title = format!("{name}::{}", function.name);
-            entries.push((
-                title.clone(),
-                format!(
-                    "\n```\n{title}({})\n```\n\n{}\n",
-                    function.params.join(", "),
-                    doc.join("\n")
-                ),
-            ));
-        }
-    }
-    entries
+/// The embedded modules written in Rhai: name and text.
+pub(crate) fn modules() -> &'static [(&'static str, &'static str)] {
+    MODULES
 }
 
-#[derive(Debug, Default)]
+/// Resolves `import "rfab/NAME"`: the modules written in Rhai here, and those written in
+/// Rust that `builtin` gives (the script API's `files`, `project`).
 pub(crate) struct Stdlib {
     cache: RwLock<HashMap<&'static str, Shared<Module>>>,
+    builtin: fn(&str) -> Option<Module>,
+}
+
+impl Stdlib {
+    pub(crate) fn new(builtin: fn(&str) -> Option<Module>) -> Self {
+        Self {
+            cache: RwLock::default(),
+            builtin,
+        }
+    }
 }
 
 impl ModuleResolver for Stdlib {
@@ -101,6 +83,12 @@ impl ModuleResolver for Stdlib {
             .iter()
             .find(|(alias, _)| *alias == name)
             .map_or(name, |(_, module)| *module);
+        if let Some(mut module) = (self.builtin)(name) {
+            // Marked as the stdlib's, so that a fabfile importing it gets no task namespace.
+            module.set_id(format!("{SOURCE_PREFIX}{name}"));
+            module.build_index();
+            return Ok(module.into());
+        }
         let (name, text) = *MODULES
             .iter()
             .find(|(n, _)| *n == name)

@@ -16,7 +16,26 @@ macro_rules! by_message {
     )*};
 }
 
+/// A script function's argument it cannot work with (a format string, INI text, a
+/// template); the message names the function and what it needs.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct BadArgument(pub(crate) String);
+
+impl From<String> for BadArgument {
+    fn from(message: String) -> Self {
+        Self(message)
+    }
+}
+
+impl From<&str> for BadArgument {
+    fn from(message: &str) -> Self {
+        Self(message.to_owned())
+    }
+}
+
 by_message!(
+    BadArgument,
     crate::git::Error,
     crate::script::scratch::Error,
     crate::script::api::BadSeconds,

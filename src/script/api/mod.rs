@@ -5,17 +5,25 @@
 
 mod command_result;
 mod console;
+mod data;
 mod env;
 pub(crate) mod errors;
 mod execute;
+mod files;
 mod git;
 mod lb;
 mod load_balancer;
 mod local;
+mod local_fs;
+mod pattern;
+mod project;
 mod quote;
-mod reference;
+mod reboot;
 mod remote;
 mod scoped;
+mod template;
+pub(crate) mod text;
+mod time;
 mod transfer;
 
 use std::time::Duration;
@@ -25,7 +33,6 @@ use rhai::{Engine, exported_module};
 pub(crate) use command_result::CommandResult;
 #[cfg(test)]
 pub(crate) use load_balancer::load_balancer_api;
-pub(crate) use reference::{function_names, reference, reference_of};
 
 pub(crate) fn register(engine: &mut Engine) {
     engine.register_type_with_name::<crate::script::env::EnvView>("Env");
@@ -40,8 +47,20 @@ pub(crate) fn register(engine: &mut Engine) {
         exported_module!(remote::remote_api),
         exported_module!(scoped::scoped_api),
         exported_module!(transfer::transfer_api),
+        exported_module!(text::text_api),
+        exported_module!(pattern::pattern_api),
+        exported_module!(time::time_api),
+        exported_module!(local_fs::local_fs_api),
+        exported_module!(data::data_api),
+        exported_module!(reboot::reboot_api),
     ] {
         engine.register_global_module(module.into());
+    }
+    for (name, _) in BUILTIN_MODULES {
+        if let Some(mut module) = builtin_module(name) {
+            module.build_index();
+            engine.register_static_module(*name, module.into());
+        }
     }
     engine.register_static_module("git", exported_module!(git::git_api).into());
     engine.register_type_with_name::<crate::lb::LoadBalancer>("LoadBalancer");
@@ -53,6 +72,20 @@ pub(crate) fn register(engine: &mut Engine) {
     // is a bug in rfab, not in a script.
     crate::script::methods::register(engine, "lb", &lb, "LoadBalancer")
         .expect("the load balancer's methods compile");
+}
+
+/// The stdlib modules written in Rust, with their own docs: `import "rfab/files" as files;`
+/// gives the same module as the engine's `files::`.
+pub(crate) const BUILTIN_MODULES: &[(&str, &str)] =
+    &[("files", files::DOC), ("project", project::DOC)];
+
+/// A stdlib module written in Rust, by name (the stdlib's resolver marks it as its own).
+pub(crate) fn builtin_module(name: &str) -> Option<rhai::Module> {
+    match name {
+        "files" => Some(exported_module!(files::files_api)),
+        "project" => Some(exported_module!(project::project_api)),
+        _ => None,
+    }
 }
 
 /// Rejects option keys a function does not know, naming the ones it does.

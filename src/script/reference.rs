@@ -1,10 +1,13 @@
-//! The script API reference, generated from the `///` docs of the registered functions.
+//! The script reference (`rfab --api`): generated from the `///` docs of the registered
+//! functions and of the stdlib modules.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use rhai::Engine;
 use serde_json::Value;
+
+use crate::script::stdlib;
 
 /// The reference as Markdown: every entry, or those named `name`.
 pub(crate) fn reference(engine: &Engine, name: Option<&str>) -> Option<String> {
@@ -27,6 +30,23 @@ pub(crate) fn reference(engine: &Engine, name: Option<&str>) -> Option<String> {
             );
         }
     }
+    // Rhai orders overloads by name and arity; those with the same arity (`sleep(int)`,
+    // `sleep(float)`) come in hash order. By their parameter types, the page is the same
+    // from one run to the next.
+    functions.sort_by_cached_key(|(namespace, function)| {
+        let types: Vec<&str> = function["params"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| p["type"].as_str().unwrap_or_default())
+            .collect();
+        (
+            namespace.clone(),
+            function["name"].as_str().unwrap_or_default().to_owned(),
+            types.len(),
+            types.join(","),
+        )
+    });
     for (namespace, function) in functions {
         let Some(title) = title(function).map(|t| qualified(&namespace, function, &t)) else {
             continue;
@@ -41,7 +61,7 @@ pub(crate) fn reference(engine: &Engine, name: Option<&str>) -> Option<String> {
             .or_default()
             .push(entry(function, &namespace));
     }
-    for (title, body) in crate::script::stdlib::reference(engine) {
+    for (title, body) in stdlib_entries(engine) {
         if name.is_none_or(|n| n == title || title.ends_with(&format!("::{n}"))) {
             entries.entry(title).or_default().push(body);
         }
@@ -66,11 +86,7 @@ pub(crate) fn reference(engine: &Engine, name: Option<&str>) -> Option<String> {
 pub(crate) fn reference_of(engine: &Engine, name: &str) -> crate::error::Result<String> {
     reference(engine, Some(name)).ok_or_else(|| {
         let mut known = function_names(engine);
-        known.extend(
-            crate::script::stdlib::reference(engine)
-                .into_iter()
-                .map(|(title, _)| title),
-        );
+        known.extend(stdlib_entries(engine).into_iter().map(|(title, _)| title));
         crate::error::Error::UnknownApi {
             name: name.to_owned(),
             suggestion: crate::suggestion::closest(name, known.iter().map(String::as_str))
@@ -240,4 +256,61 @@ fn entry(function: &Value, namespace: &str) -> String {
         })
         .collect();
     format!("\n```\n{signature}\n```\n\n{}\n", doc.join("\n"))
+}
+
+/// The reference entries of the embedded modules, for `rfab --api`: each module's own docs
+/// (`//!`, its settings) under `rfab/NAME`, and each documented public function under
+/// `NAME::function`, as a fabfile importing it `as NAME` calls it.
+pub(crate) fn stdlib_entries(engine: &Engine) -> Vec<(String, String)> {
+    let mut entries = Vec::new();
+    for (name, doc) in crate::script::api::BUILTIN_MODULES {
+        entries.push((
+            format!("{}{name}", stdlib::IMPORT_PREFIX),
+            format!(
+                "\n```\nimport \"{}{name}\" as {name};\n```\n\n{doc}\n",
+                stdlib::IMPORT_PREFIX
+            ),
+        ));
+    }
+    for (name, text) in stdlib::modules() {
+        let module_doc: Vec<&str> = text
+            .lines()
+            .map_while(|line| line.strip_prefix("//!"))
+            .map(|line| line.strip_prefix(' ').unwrap_or(line))
+            .collect();
+        entries.push((
+            format!("{}{name}", stdlib::IMPORT_PREFIX),
+            format!(
+                "\n```\nimport \"{}{name}\" as {name};\n```\n\n{}\n",
+                stdlib::IMPORT_PREFIX,
+                module_doc.join("\n")
+            ),
+        ));
+        // The stdlib compiles (a test says so); a module that would not has no entries.
+        let Ok(ast) = engine.compile(text) else {
+            continue;
+        };
+        for function in ast.iter_functions() {
+            if function.access == rhai::FnAccess::Private || function.comments.is_empty() {
+                continue;
+            }
+            let doc: Vec<&str> = function
+                .comments
+                .iter()
+                .flat_map(|comment| comment.lines())
+                .map(|line| line.trim_start().trim_start_matches("///"))
+                .map(|line| line.strip_prefix(' ').unwrap_or(line))
+                .collect();
+            let title = format!("{name}::{}", function.name);
+            entries.push((
+                title.clone(),
+                format!(
+                    "\n```\n{title}({})\n```\n\n{}\n",
+                    function.params.join(", "),
+                    doc.join("\n")
+                ),
+            ));
+        }
+    }
+    entries
 }
