@@ -170,10 +170,25 @@ impl Converter<'_> {
                 tags.push(format!("@name({task})"));
             }
             tags.extend(decorators.tags.iter().cloned());
+            // `@defaults` fills trailing parameters: only those after the last default it
+            // cannot hold.
+            let after = info
+                .params
+                .iter()
+                .zip(&f.args.args)
+                .rposition(|((_, d), a)| {
+                    a.default.is_some() && !d.as_deref().is_some_and(is_tag_literal)
+                })
+                .map_or(0, |i| i + 1);
             let defaults: Vec<String> = info
                 .params
                 .iter()
-                .filter_map(|(p, d)| d.as_ref().map(|d| format!("{} = {d}", rhai_name(p))))
+                .skip(after)
+                .filter_map(|(p, d)| {
+                    d.as_ref()
+                        .filter(|d| is_tag_literal(d))
+                        .map(|d| format!("{} = {d}", rhai_name(p)))
+                })
                 .collect();
             if !defaults.is_empty() {
                 tags.push(format!("@defaults({})", defaults.join(", ")));
@@ -181,12 +196,13 @@ impl Converter<'_> {
         } else if self.is_module && !f.name.starts_with('_') {
             tags.push("@helper".to_owned());
         }
-        let missing_default = f.args.args.iter().any(|a| a.default.is_some())
-            && info
-                .params
-                .iter()
-                .zip(&f.args.args)
-                .any(|((_, d), a)| a.default.is_some() && d.is_none());
+        // `@defaults` takes strings, whole numbers and booleans; `None` and other values
+        // stay for a person, as does any default that is not a literal.
+        let missing_default = info.params.iter().zip(&f.args.args).any(|((_, d), a)| {
+            a.default.is_some()
+                && (d.is_none()
+                    || (info.task.is_some() && !d.as_deref().is_some_and(is_tag_literal)))
+        });
         let line = self.line_of(usize::from(
             rustpython_parser::ast::Ranged::range(stmt).start(),
         ));
@@ -200,12 +216,12 @@ impl Converter<'_> {
         }
         if missing_default {
             self.emit(format!(
-                "// TODO(port): line {line}: a default value that is not a literal"
+                "// TODO(port): line {line}: a default value `@defaults` cannot hold (a string, a whole number, true or false)"
             ));
             self.report.todos.push(crate::port::report::Todo {
                 line,
                 python: format!("def {}", f.name),
-                reason: "a default value that is not a literal".into(),
+                reason: "a default value `@defaults` cannot hold (a string, a whole number, true or false)".into(),
             });
         }
         if takes_block && docs.is_empty() {
@@ -392,4 +408,13 @@ pub(crate) fn takes_block(
         body = &body[1..];
     }
     decorators.context_manager || returns_context(body, is_context)
+}
+
+/// Whether a converted default is a value `@defaults(...)` reads back as written.
+fn is_tag_literal(value: &str) -> bool {
+    let string = value.len() >= 2
+        && value.starts_with('"')
+        && value.ends_with('"')
+        && !value[1..value.len() - 1].contains(['"', '\\']);
+    string || value == "true" || value == "false" || value.parse::<i64>().is_ok()
 }

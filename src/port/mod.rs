@@ -376,4 +376,25 @@ mod tests {
                 .contains("// TODO(port): line 5: class B:\n")
         );
     }
+
+    #[test]
+    fn a_default_that_defaults_cannot_hold_stays_a_todo_and_keeps_defaults_trailing() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let fabfile = dir.path().join("fabfile.py");
+        std::fs::write(
+            &fabfile,
+            "def deploy(ref, site=None, n=3, mode='fast'):\n    pass\n",
+        )
+        .expect("write");
+        let ported = convert(&fabfile, None).expect("converts");
+        let text = &ported.files[0].1;
+        assert!(
+            text.contains("// TODO(port): line 1: a default value `@defaults` cannot hold"),
+            "{text}"
+        );
+        assert!(
+            text.contains("/// @defaults(n = 3, mode = \"fast\")\nfn deploy(ref, site, n, mode) {"),
+            "{text}"
+        );
+    }
 }
