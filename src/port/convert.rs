@@ -5,7 +5,6 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use rustpython_parser::ast::{self, Constant, Expr, Ranged, Stmt};
 
-use crate::port::expression::constant;
 use crate::port::names::{self, rhai_name};
 use crate::port::report::{FileReport, Todo};
 
@@ -278,15 +277,13 @@ impl<'s> Converter<'s> {
                     .iter()
                     .map(|a| {
                         let default = a.default.as_ref().and_then(|d| match d.as_ref() {
-                            Expr::Constant(c) => constant(&c.value).ok(),
+                            Expr::Constant(c) => Self::literal(&c.value),
                             _ => None,
                         });
                         (a.def.arg.to_string(), default)
                     })
                     .collect();
-                let context = crate::port::function::takes_block(f, &decorators, |n| {
-                    crate::port::function::CONTEXT_MANAGERS.contains(&n)
-                });
+                let context = Self::takes_block(f, &decorators);
                 let info = FnInfo {
                     rhai: rhai_name(name),
                     task,

@@ -10,6 +10,11 @@ use crate::port::template::{self, Piece, Slot};
 pub(crate) type Converted = Result<String, Unsupported>;
 
 impl Converter<'_> {
+    /// A Python literal as Rhai writes it, if it has a Rhai form (a parameter's default).
+    pub(crate) fn literal(value: &Constant) -> Option<String> {
+        constant(value).ok()
+    }
+
     pub(crate) fn expr(&mut self, expr: &Expr) -> Converted {
         match expr {
             Expr::Constant(c) => match self.source_text(c.range) {

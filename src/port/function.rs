@@ -38,6 +38,12 @@ pub(crate) const CONTEXT_MANAGERS: &[&str] = &[
 ];
 
 impl Converter<'_> {
+    /// Whether the function takes the block of a `with` as its last argument: a
+    /// `@contextmanager`, or one returning Fabric's context managers.
+    pub(crate) fn takes_block(f: &ast::StmtFunctionDef, decorators: &Decorators) -> bool {
+        takes_block(f, decorators, |n| CONTEXT_MANAGERS.contains(&n))
+    }
+
     pub(crate) fn decorators(&self, f: &ast::StmtFunctionDef) -> Decorators {
         let mut out = Decorators::default();
         for decorator in &f.decorator_list {
