@@ -204,7 +204,7 @@ fn unknown_tag_points_at_it() {
         .stderr(
             "
             error: fabfile.rhai:2:5: in the docs of `deploy`: unknown tag `@paralel` (did you mean `@parallel`?)
-            hint: tags are @hosts(a, b), @roles(r), @runs_once, @parallel, @parallel(pool = N), @serial
+            hint: tags are @hosts(a, b), @roles(r), @runs_once, @parallel, @parallel(pool = N), @serial, @task, @name(n), @defaults(p = \"v\"), @helper
             ",
         )
         .run();

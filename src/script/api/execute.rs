@@ -98,7 +98,7 @@ fn execute(
         .fabfile()
         .ok_or("execute() runs tasks, so it cannot be called while the fabfile loads")?;
     let task = fabfile.task(name)?;
-    let overload = task.overload(args.len())?;
+    let (overload, args) = task.bind_args(args)?;
     let executor = Executor {
         engine: ctx.engine(),
         runtime,
