@@ -165,6 +165,7 @@ impl Context {
             env: self.runtime.env.clone(),
             task: self.task.clone(),
             target: self.target.clone(),
+            overrides: self.settings().overrides,
         }
     }
 }

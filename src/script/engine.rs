@@ -37,6 +37,7 @@ pub(crate) fn build(runtime: &Arc<Runtime>, base: &Path) -> Engine {
                 env: env.clone(),
                 task: None,
                 target: None,
+                overrides: rhai::Map::new(),
             },
         };
         Ok(Some(Dynamic::from(view).into_shared()))

@@ -91,12 +91,20 @@ pub(crate) struct EnvView {
     /// The running task, shown as `env.command` as in Fabric.
     pub(crate) task: Option<Arc<str>>,
     pub(crate) target: Option<Arc<Target>>,
+    /// The keys of the `settings(#{...}, ...)` in force, read before everything else, as
+    /// Fabric's `settings()` changed `env` for its block.
+    pub(crate) overrides: Map,
 }
 
 impl EnvView {
     pub(crate) fn get(&self, key: &str) -> Dynamic {
         if let (Some(task), "command") = (&self.task, key) {
             return task.as_ref().into();
+        }
+        if let Some(value) = self.overrides.get(key)
+            && !HOST_KEYS.contains(&key)
+        {
+            return value.clone();
         }
         if let Some(target) = &self.target {
             match key {
@@ -128,6 +136,11 @@ impl EnvView {
             map.extend(target.settings.clone());
             for key in HOST_KEYS {
                 map.insert(key.into(), self.get(key));
+            }
+        }
+        for (key, value) in &self.overrides {
+            if !HOST_KEYS.contains(&key.as_str()) {
+                map.insert(key.clone(), value.clone());
             }
         }
         map

@@ -13,6 +13,8 @@ use rhai::{CallFnOptions, Dynamic, Engine, EvalAltResult, Scope};
 
 use crate::error::{Error, Result};
 use crate::script::abort;
+use crate::script::context::Context;
+use crate::script::decorators::Tags;
 use crate::script::diagnostic::ENTRY_SOURCE;
 use crate::script::fabfile::Fabfile;
 use crate::script::host_list::{self, Selection};
@@ -101,51 +103,73 @@ impl Executor<'_> {
     }
 
     /// Runs `task` on its host list and returns each host's result. Serially it stops
-    /// after the first host that fails; in parallel every host runs.
+    /// after the first host that fails; in parallel every host runs. Called by `execute()`,
+    /// the hosts start with the `caller`'s scoped settings (`hide`, `settings`, `cd`, ...),
+    /// as in Fabric, where they are global.
     pub(crate) fn execute(
         &self,
         task: &Task,
         overload: &Overload,
         args: Vec<Dynamic>,
         own: &Selection,
-        caller: Option<&Arc<Target>>,
+        caller: Option<&Context>,
+    ) -> Result<Vec<HostResult>> {
+        let entry = self.entry(task, args.len());
+        self.on_hosts(
+            task.name.as_str().into(),
+            &overload.tags,
+            own,
+            caller,
+            |context| {
+                let options = CallFnOptions::new()
+                    .eval_ast(false)
+                    .with_tag(context.clone());
+                self.engine.call_fn_with_options::<Dynamic>(
+                    options,
+                    &mut Scope::new(),
+                    &entry,
+                    "__entry",
+                    args.clone(),
+                )
+            },
+        )
+    }
+
+    /// Runs `work` once per host of the host list of `own`, `tags`, `-H`/`-R` and `env`
+    /// (once locally when it is empty), as the task `name`.
+    pub(crate) fn on_hosts(
+        &self,
+        name: Arc<str>,
+        tags: &Tags,
+        own: &Selection,
+        caller: Option<&Context>,
+        work: impl Fn(&Context) -> pool::Outcome + Sync,
     ) -> Result<Vec<HostResult>> {
         // A task run by `execute()` on its caller's own host is that same target, role
         // settings (user, port, ...) included.
-        let mut targets: Vec<Option<Arc<Target>>> =
-            host_list::resolve(own, &overload.tags, self.runtime)?
-                .into_iter()
-                .map(|t| match caller {
-                    Some(caller) if caller.host_string == t.host_string => Some(caller.clone()),
-                    _ => Some(Arc::new(t)),
-                })
-                .collect();
+        let caller_target = caller.and_then(|c| c.target.as_ref());
+        let mut targets: Vec<Option<Arc<Target>>> = host_list::resolve(own, tags, self.runtime)?
+            .into_iter()
+            .map(|t| match caller_target {
+                Some(caller) if caller.host_string == t.host_string => Some(caller.clone()),
+                _ => Some(Arc::new(t)),
+            })
+            .collect();
         if targets.is_empty() {
             targets.push(None);
         }
-        if overload.tags.runs_once {
+        if tags.runs_once {
             targets.truncate(1);
         }
-        let entry = self.entry(task, args.len());
         let pool = Pool {
             runtime: self.runtime,
-            task: Some(task.name.as_str().into()),
-            width: pool::width(&overload.tags, &self.runtime.ssh, targets.len()),
-            once: overload.tags.runs_once,
+            task: Some(name),
+            width: pool::width(tags, &self.runtime.ssh, targets.len()),
+            once: tags.runs_once,
         };
+        let settings = caller.map(Context::settings);
         let turns = targets.into_iter().map(|t| Turn::new(t, ())).collect();
-        let turns = pool.run(turns, |context, ()| {
-            let options = CallFnOptions::new()
-                .eval_ast(false)
-                .with_tag(context.clone());
-            self.engine.call_fn_with_options::<Dynamic>(
-                options,
-                &mut Scope::new(),
-                &entry,
-                "__entry",
-                args.clone(),
-            )
-        });
+        let turns = pool.run_with(turns, settings.as_ref(), |context, ()| work(context));
         if signals::interrupted() {
             return Err(Error::Interrupted);
         }
