@@ -29,6 +29,7 @@ mod output_safety;
 mod prompts;
 mod repl;
 mod rollout;
+mod settings;
 mod signals;
 mod ssh;
 mod stalls;

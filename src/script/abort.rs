@@ -66,7 +66,11 @@ pub(crate) fn run_on_abort(context: &Context, target: &Target, commands: &[Undo]
         let (command, what) = (&undo.command, undo.what());
         let connection = match context.runtime.connections.get(
             target,
-            &context.runtime.ssh,
+            // Already read for the task's own connection: a bad value failed it there.
+            &context
+                .runtime
+                .ssh_options()
+                .unwrap_or_else(|_| context.runtime.ssh.clone()),
             &context.runtime.credentials,
             output,
             !context.parallel,

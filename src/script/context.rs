@@ -12,6 +12,7 @@ use crate::output::{Level, Levels};
 use crate::script::env::{EnvView, truthy};
 use crate::script::runtime::Runtime;
 use crate::script::scoped::ScopedSettings;
+use crate::ssh::options::SshOptions;
 use crate::ssh::target::Target;
 
 /// The call tag: who is calling, on which host, under which scoped settings.
@@ -160,12 +161,22 @@ impl Context {
         self.option(options, key).is_some_and(|v| truthy(&v))
     }
 
+    /// How to reach hosts: the command line's options and env's connection keys.
+    pub(crate) fn ssh(&self) -> std::result::Result<SshOptions, Box<EvalAltResult>> {
+        self.runtime.ssh_options().map_err(|e| e.to_string().into())
+    }
+
     pub(crate) fn env(&self) -> EnvView {
+        let settings = self.settings();
         EnvView {
             env: self.runtime.env.clone(),
             task: self.task.clone(),
-            target: self.target.clone(),
-            overrides: self.settings().overrides,
+            target: settings.target.or_else(|| self.target.clone()),
+            overrides: settings.overrides,
+            ssh_config: self
+                .runtime
+                .ssh_options()
+                .map_or_else(|_| self.runtime.ssh.ssh_config.clone(), |o| o.ssh_config),
         }
     }
 }

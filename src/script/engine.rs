@@ -38,6 +38,7 @@ pub(crate) fn build(runtime: &Arc<Runtime>, base: &Path) -> Engine {
                 task: None,
                 target: None,
                 overrides: rhai::Map::new(),
+                ssh_config: None,
             },
         };
         Ok(Some(Dynamic::from(view).into_shared()))

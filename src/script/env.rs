@@ -45,11 +45,6 @@ impl Env {
     pub(crate) fn strings(&self, key: &str) -> Result<Vec<String>> {
         strings(key, self.get(key).unwrap_or(Dynamic::UNIT))
     }
-
-    /// A flag such as `env.warn_only`: true, or a `--set` string that is not "" or "false".
-    pub(crate) fn flag(&self, key: &str) -> bool {
-        self.get(key).is_some_and(|v| truthy(&v))
-    }
 }
 
 /// Interprets a script value as a list of strings, naming `key` when it is not one.
@@ -94,6 +89,8 @@ pub(crate) struct EnvView {
     /// The keys of the `settings(#{...}, ...)` in force, read before everything else, as
     /// Fabric's `settings()` changed `env` for its block.
     pub(crate) overrides: Map,
+    /// The SSH config that gives `env.user` and `env.port` where rfab's settings do not.
+    pub(crate) ssh_config: Option<std::path::PathBuf>,
 }
 
 impl EnvView {
@@ -110,8 +107,11 @@ impl EnvView {
             match key {
                 "host_string" => return target.host_string.as_str().into(),
                 "host" => return target.host.name.as_str().into(),
-                "user" => return target.user.as_str().into(),
-                "port" => return Dynamic::from_int(i64::from(target.port)),
+                "user" => return target.login(self.ssh_config.as_deref()).0.into(),
+                "port" => {
+                    let port = target.login(self.ssh_config.as_deref()).1;
+                    return Dynamic::from_int(i64::from(port));
+                }
                 _ => {}
             }
             if let Some(value) = target.settings.get(key) {

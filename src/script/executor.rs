@@ -21,6 +21,7 @@ use crate::script::host_list::{self, Selection};
 use crate::script::invocation::Invocation;
 use crate::script::pool::{self, Pool, Turn};
 use crate::script::runtime::Runtime;
+use crate::script::scoped::ScopedSettings;
 use crate::script::task::{Overload, Task};
 use crate::signals;
 use crate::ssh::target::Target;
@@ -91,9 +92,11 @@ impl Executor<'_> {
         own: &Selection,
     ) -> Result<()> {
         let mut failure = None;
-        for (target, result) in self.execute(task, overload, args, own, None)? {
+        let results = self.execute(task, overload, args, own, None)?;
+        let skip_bad_hosts = self.runtime.ssh_options()?.skip_bad_hosts;
+        for (target, result) in results {
             let Err(error) = result else { continue };
-            if self.runtime.ssh.skip_bad_hosts && abort::unreachable_message(&error).is_some() {
+            if skip_bad_hosts && abort::unreachable_message(&error).is_some() {
                 continue;
             }
             let reported = self.report(target.as_deref(), &error);
@@ -164,10 +167,15 @@ impl Executor<'_> {
         let pool = Pool {
             runtime: self.runtime,
             task: Some(name),
-            width: pool::width(tags, &self.runtime.ssh, targets.len()),
+            width: pool::width(tags, &self.runtime.ssh_options()?, targets.len()),
             once: tags.runs_once,
         };
-        let settings = caller.map(Context::settings);
+        // The hosts are `execute()`'s own: a `settings(#{ host_string })` around it does
+        // not redirect them.
+        let settings = caller.map(|c| ScopedSettings {
+            target: None,
+            ..c.settings()
+        });
         let turns = targets.into_iter().map(|t| Turn::new(t, ())).collect();
         let turns = pool.run_with(turns, settings.as_ref(), |context, ()| work(context));
         if signals::interrupted() {

@@ -19,5 +19,6 @@ pub(crate) mod pool;
 pub(crate) mod runtime;
 pub(crate) mod scoped;
 pub(crate) mod scratch;
+pub(crate) mod ssh_env;
 pub(crate) mod stdlib;
 pub(crate) mod task;

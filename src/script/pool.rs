@@ -144,7 +144,12 @@ impl Pool<'_> {
     /// Under `--skip-bad-hosts`, whether `error` is a host that could not be reached, to be
     /// passed over rather than failing the run.
     pub(crate) fn skips(&self, error: &EvalAltResult) -> bool {
-        self.runtime.ssh.skip_bad_hosts && unreachable_message(error).is_some()
+        // Read for the width of this pool already: a bad value failed the task there.
+        let skip = self
+            .runtime
+            .ssh_options()
+            .map_or(self.runtime.ssh.skip_bad_hosts, |o| o.skip_bad_hosts);
+        skip && unreachable_message(error).is_some()
     }
 
     /// Runs one turn and records how it went; says whether it failed, so that hosts run one

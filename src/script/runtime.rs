@@ -72,6 +72,12 @@ impl Runtime {
             .clear();
     }
 
+    /// How to reach hosts: the command line's options, with those it left at their default
+    /// taken from `env` (`env.gateway`, `env.forward_agent`, ...), read when they are used.
+    pub(crate) fn ssh_options(&self) -> crate::error::Result<SshOptions> {
+        crate::script::ssh_env::options(&self.ssh, &self.env)
+    }
+
     /// The fabfile, once loaded.
     pub(crate) fn fabfile(&self) -> Option<Arc<Fabfile>> {
         self.fabfile

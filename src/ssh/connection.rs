@@ -52,6 +52,9 @@ pub(crate) struct Connection {
     pub(crate) added_key: Option<std::path::PathBuf>,
     /// What the user should hear about this connection (how its config was read).
     pub(crate) warnings: Vec<String>,
+    /// The user and port logged in as, after the SSH config had its say: for the closing
+    /// `Disconnecting from user@host:port` line.
+    pub(crate) login: (String, u16),
     /// `-A`: the agent channels to serve. After `session`, so it is dropped after it.
     pub(crate) forwarding: Option<Box<Forwarding>>,
     /// Seconds between keepalives; `None` (`--keepalive 0`) never gives up on a silent host.
@@ -76,6 +79,7 @@ impl Connection {
         may_ask: bool,
     ) -> Result<Self, Error> {
         let mut config = HostConfig::resolve(target, options.ssh_config.as_deref());
+        target.learn_login(&config.user, config.port);
         config
             .identity_files
             .splice(0..0, target.key_files.iter().cloned());
@@ -223,6 +227,7 @@ impl Connection {
             transport,
             added_key: None,
             warnings: Vec::new(),
+            login: (config.user.clone(), config.port),
             forwarding: None,
             keepalive: None,
             connect_timeout: options.connect_timeout,

@@ -40,17 +40,21 @@ impl Connections {
         if let Some(connection) = self.lock().get(&key) {
             return Ok(connection.clone());
         }
+        // A key named outright that is not there is a mistake the login failure, if any,
+        // would not show: the other keys are tried and may well let rfab in.
+        for key in target.key_files.iter().filter(|k| !k.exists()) {
+            self.warn_once(
+                output,
+                &format!(
+                    "key_filename `{}` does not exist; trying the other keys",
+                    key.display()
+                ),
+            );
+        }
         // Connect without holding the map: other hosts connect at the same time.
         let connection = Connection::open(target, options, credentials, may_ask)?;
         for warning in &connection.warnings {
-            if self
-                .warned
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .insert(warning.clone())
-            {
-                output.warning(None, warning);
-            }
+            self.warn_once(output, warning);
         }
         if let Some(file) = &connection.added_key {
             output.warning(
@@ -60,6 +64,17 @@ impl Connections {
         }
         let connection = Arc::new(Mutex::new(connection));
         Ok(self.lock().entry(key).or_insert(connection).clone())
+    }
+
+    fn warn_once(&self, output: &Output, warning: &str) {
+        if self
+            .warned
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(warning.to_owned())
+        {
+            output.warning(None, warning);
+        }
     }
 
     /// Drops the connection to `target` after it broke, so that the next use reconnects.
@@ -77,6 +92,11 @@ impl Connections {
         open.sort_by(|a, b| a.0.cmp(&b.0));
         for (key, connection) in open {
             let connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
+            // The user and port the SSH config chose, where rfab's settings named none.
+            let host = key.split_once('@').map_or(key.as_str(), |(_, rest)| rest);
+            let host = host.rsplit_once(':').map_or(host, |(host, _)| host);
+            let (user, port) = &connection.login;
+            let key = format!("{user}@{host}:{port}");
             // Without waiting: a host that stopped answering must not hold up the exit.
             connection.session.set_blocking(false);
             let _ = connection.session.disconnect(None, "rfab is done", None);

@@ -178,7 +178,7 @@ fn ask(
     text: &str,
     hint: Option<&str>,
 ) -> Result<Option<String>, Box<EvalAltResult>> {
-    if context.runtime.env.flag("abort_on_prompts") {
+    if context.flag(&Map::new(), "abort_on_prompts") {
         return Ok(None);
     }
     let terminal = std::io::stdin().is_terminal();
@@ -203,7 +203,7 @@ fn ask(
 }
 
 fn cannot_ask(context: &Context, text: &str, key: Option<&str>) -> String {
-    let why = if context.runtime.env.flag("abort_on_prompts") {
+    let why = if context.flag(&Map::new(), "abort_on_prompts") {
         "--abort-on-prompts is set"
     } else if std::io::stdin().is_terminal() {
         "the terminal closed"

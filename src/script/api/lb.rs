@@ -254,11 +254,14 @@ impl LbHost {
         work: impl FnOnce(&Connection) -> Result<T, crate::lb::Error>,
     ) -> Result<T, crate::lb::Error> {
         let runtime = &self.runtime;
+        let ssh = runtime
+            .ssh_options()
+            .map_err(|e| crate::lb::Error::Balancer(e.to_string()))?;
         let connection = runtime
             .connections
             .get(
                 &self.target,
-                &runtime.ssh,
+                &ssh,
                 &runtime.credentials,
                 &runtime.output,
                 false,

@@ -224,7 +224,7 @@ pub(super) fn command(
             password: &ask,
         }),
         pty: context.flag(options, "pty"),
-        forward_agent: context.runtime.ssh.forward_agent,
+        forward_agent: context.ssh()?.forward_agent,
         ignore_interrupt: false,
         output_limit,
     };
@@ -371,7 +371,9 @@ pub(super) fn needs_host(
     context: &Context,
     function: &str,
 ) -> Result<Arc<Target>, Box<EvalAltResult>> {
-    context.target.clone().ok_or_else(|| {
+    // `settings(#{ user: .. })` sends remote work elsewhere for its closure.
+    let scoped = context.settings().target;
+    scoped.or_else(|| context.target.clone()).ok_or_else(|| {
         format!(
             "{function}() needs a host, and this task runs on none: give it hosts \
              (-H, `env.hosts`, `env.roles`, @hosts, or TASK:hosts=a;b), or use local()"
@@ -389,7 +391,7 @@ pub(super) fn connect(
         .connections
         .get(
             target,
-            &runtime.ssh,
+            &context.ssh()?,
             &runtime.credentials,
             &runtime.output,
             !context.parallel,
@@ -402,13 +404,18 @@ pub(super) fn connect(
         })
 }
 
-/// How long a command may run: its `timeout` option, `with()`, or `-T`.
+/// How long a command may run: its `timeout` option, `settings()`'s `command_timeout`, `-T`,
+/// or `env.command_timeout` (`env.timeout` is Fabric's connect timeout).
 fn command_timeout(
     context: &Context,
     options: &Map,
     name: &str,
 ) -> Result<Option<Duration>, Box<EvalAltResult>> {
-    match context.option(options, "timeout") {
+    let given = options
+        .get("timeout")
+        .cloned()
+        .or_else(|| context.settings().get("command_timeout"));
+    match given {
         Some(t) => match seconds(&format!("{name}(): `timeout`"), &t)? {
             // A command given no time at all would only ever time out.
             Duration::ZERO => {
@@ -416,7 +423,7 @@ fn command_timeout(
             }
             limit => Ok(Some(limit)),
         },
-        None => Ok(context.runtime.ssh.command_timeout),
+        None => Ok(context.ssh()?.command_timeout),
     }
 }
 
