@@ -50,6 +50,23 @@ pub(crate) enum Error {
         suggestion: Option<String>,
     },
 
+    #[error("cannot write the definition files to `{}`: {source}", .dir.display())]
+    Definitions {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error(
+        "rfab init would overwrite {files}\nhint: keep them, or run `rfab init:force=true` to write them again"
+    )]
+    InitExists { files: String },
+
+    #[error("cannot write `{}`: {source}", .path.display())]
+    InitWrite {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
     #[error("malformed task argument `{word}`: {message}")]
     InvocationSyntax { word: String, message: String },
 
@@ -91,6 +108,10 @@ pub(crate) enum Error {
     #[error("interrupted")]
     Interrupted,
 
+    /// `rfab check` found something; the findings are printed.
+    #[error("{errors} errors and {warnings} warnings")]
+    CheckFindings { errors: usize, warnings: usize },
+
     #[error(
         "`repl` starts the interactive prompt, so it comes after the tasks to run first\nusage: rfab [TASK[:ARGS]]... repl"
     )]
@@ -123,6 +144,7 @@ impl Error {
             | Self::Tag { .. }
             | Self::UnknownTask { .. }
             | Self::UnknownApi { .. }
+            | Self::InitExists { .. }
             | Self::Arity { .. }
             | Self::TaskArgument { .. }
             | Self::InvocationSyntax { .. }
@@ -140,7 +162,7 @@ impl Error {
 
     /// Whether the message is already on the terminal (a task failure prints itself).
     pub(crate) fn is_reported(&self) -> bool {
-        matches!(self, Self::TaskFailed(_))
+        matches!(self, Self::TaskFailed(_) | Self::CheckFindings { .. })
     }
 }
 

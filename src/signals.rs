@@ -7,8 +7,9 @@
 //! Signals belong to the process, so the state is process-wide. Scripts see it through the
 //! engine's progress hook, long-running native functions (`local`, SSH reads) poll it.
 
-use std::sync::Once;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Once, OnceLock, mpsc};
+use std::time::Duration;
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 /// Ctrl-C presses since the last `reset`.
@@ -16,6 +17,11 @@ static PRESSES: AtomicUsize = AtomicUsize::new(0);
 /// How many cleanups (`on_abort` runs) are under way.
 static CLEANING: AtomicUsize = AtomicUsize::new(0);
 static INSTALL: Once = Once::new();
+/// What to say before exiting at once (`--json`'s `end`), if anything.
+static LAST_WORDS: OnceLock<Box<dyn Fn() + Send + Sync>> = OnceLock::new();
+/// How long the last words may take: a reader that stopped reading stdout must not keep
+/// rfab from exiting.
+const LAST_WORDS_WAIT: Duration = Duration::from_millis(500);
 
 /// Installs the handler once per process; later calls do nothing.
 pub(crate) fn install() {
@@ -35,12 +41,29 @@ pub(crate) fn install() {
                         "\nExiting before the cleanup finished: hosts may be left locked or on a release that was never checked; \
                          the `status` task shows them, `deploy.unlock` puts back what was live"
                     );
-                    std::process::exit(130);
+                    exit_now();
                 }
-                _ => std::process::exit(130),
+                _ => exit_now(),
             }
         });
     });
+}
+
+/// Sets what to say when a Ctrl-C exits at once; once per process.
+pub(crate) fn last_words(say: impl Fn() + Send + Sync + 'static) {
+    let _ = LAST_WORDS.set(Box::new(say));
+}
+
+fn exit_now() -> ! {
+    if let Some(say) = LAST_WORDS.get() {
+        let (said, waited) = mpsc::channel();
+        std::thread::spawn(move || {
+            say();
+            let _ = said.send(());
+        });
+        let _ = waited.recv_timeout(LAST_WORDS_WAIT);
+    }
+    std::process::exit(130)
 }
 
 /// Whether Ctrl-C (or SIGTERM, SIGHUP) has been received.

@@ -6,7 +6,11 @@ use crate::test::Test;
 fn version() {
     Test::new()
         .args(&["--version"])
-        .stdout(&format!("rfab {}\n", env!("CARGO_PKG_VERSION")))
+        // The commit it was built from, when built from a git checkout.
+        .stdout_regex(&format!(
+            "rfab {}( \\([0-9a-f]{{12}}\\))?\n",
+            regex::escape(env!("CARGO_PKG_VERSION"))
+        ))
         .run();
 }
 
@@ -75,6 +79,8 @@ fn no_task_lists_the_tasks_and_fails() {
             Built-in commands:
 
                 repl     Open a prompt that runs tasks and script lines on the selected hosts.
+                check    Check the fabfile for mistakes without running anything.
+                init     Start a project: write a fabfile and an inventory for two load-balancer groups.
             ",
         )
         .stderr(

@@ -202,10 +202,11 @@ fn escape_sequences_in_printed_results_and_json_never_reach_the_terminal() {
         .fabfile(fabfile)
         .args(&["--json", "-H", &host, "t"])
         .stdout_regex(
-            r#".*\n\{"event":"message","host":null,"text":"\\u001b\]0;pwned\\u0007\\u001b\[2Jhello\\u009bJ"\}\n.*"#,
+            r#".*\n\{"event":"message","host":"[^"]+","task":"t","text":"\\u001b\]0;pwned\\u0007\\u001b\[2Jhello\\u009bJ","ts":"[^"]+"\}\n.*"#,
         )
         .run();
     assert!(!ran.stdout.contains('\u{9b}'), "{:?}", ran.stdout);
+    crate::json::check(&ran.stdout, 0);
 }
 
 #[test]

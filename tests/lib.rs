@@ -8,6 +8,7 @@ mod test;
 
 mod api;
 mod authentication;
+mod check;
 mod cli;
 mod command_safety;
 mod completions;
@@ -20,6 +21,8 @@ mod execute;
 mod git;
 mod hosts;
 mod hotfix;
+mod init;
+mod json;
 mod jump;
 mod lb;
 mod lb_drivers;

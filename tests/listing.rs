@@ -67,6 +67,8 @@ fn list_groups_and_aligns() {
             Built-in commands:
 
                 repl               Open a prompt that runs tasks and script lines on the selected hosts.
+                check              Check the fabfile for mistakes without running anything.
+                init               Start a project: write a fabfile and an inventory for two load-balancer groups.
             ",
         )
         .run();
@@ -97,6 +99,8 @@ fn list_shows_the_first_sentence_and_cuts_at_a_word() {
             Built-in commands:
 
                 repl       Open a prompt that runs tasks and script lines on the selected hosts.
+                check      Check the fabfile for mistakes without running anything.
+                init       Start a project: write a fabfile and an inventory for two load-balancer groups.
             ",
         )
         .run();

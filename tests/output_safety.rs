@@ -140,6 +140,9 @@ pub(crate) fn spoofed(
         ))
         .args(&args)
         .run();
+    if json {
+        crate::json::check(&ran.stdout, 0);
+    }
     let all = format!("{}{}", ran.stdout, ran.stderr);
     assert!(!all.contains(password), "{all}");
     assert!(all.contains("got=[]"), "{all}");

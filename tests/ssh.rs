@@ -517,11 +517,7 @@ fn json_events_for_machines() {
         .fabfile(r#"fn t() { run("echo hi; exit 3", #{ warn_only: true }); puts("said"); }"#)
         .args(&["--json", "-H", &host, "t"])
         .run();
-    let events: Vec<serde_json::Value> = ran
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l:?}: {e}")))
-        .collect();
+    let events = crate::json::check(&ran.stdout, 0);
     let kinds: Vec<&str> = events
         .iter()
         .map(|e| e["event"].as_str().expect("an event name"))
@@ -529,17 +525,28 @@ fn json_events_for_machines() {
     assert_eq!(
         kinds,
         [
-            "task", "command", "output", "result", "warning", "message", "task_end", "summary",
-            "status", "status"
+            "start",
+            "task",
+            "command",
+            "output",
+            "result",
+            "warning",
+            "message",
+            "task_end",
+            "summary",
+            "done",
+            "disconnect",
+            "end"
         ],
         "{}",
         ran.stdout
     );
-    assert_eq!(events[1]["command"], "echo hi; exit 3");
-    assert_eq!(events[2]["line"], "hi");
-    assert_eq!(events[3]["code"], 3);
-    assert_eq!(events[6]["status"], "ok");
-    assert_eq!(events[7]["hosts"][0]["host"], host.as_str());
+    assert_eq!(events[2]["command"], "echo hi; exit 3");
+    assert_eq!(events[3]["line"], "hi");
+    assert_eq!(events[4]["code"], 3);
+    assert_eq!(events[7]["status"], "ok");
+    assert_eq!(events[8]["hosts"][0]["host"], host.as_str());
+    assert_eq!(events[10]["host"], host.as_str());
     assert_eq!(ran.stderr, "");
 }
 

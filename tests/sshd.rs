@@ -23,6 +23,8 @@ pub(crate) struct Host {
     pub(crate) address: String,
     pub(crate) port: u16,
     pub(crate) pid: u32,
+    /// The directory the host sees as `/srv` (in its own mount namespace), if it has one.
+    pub(crate) srv: Option<PathBuf>,
     sshd: Sshd,
 }
 
@@ -63,6 +65,16 @@ impl Fleet {
     /// Starts `n` hosts that accept the fleet's client key for root, and writes a HOME
     /// whose `.ssh` holds that key and a `known_hosts` file naming every host.
     pub(crate) fn start(n: usize) -> Self {
+        Self::start_hosts(n, false)
+    }
+
+    /// `start`, each host with its own `/srv` (a private mount namespace), as real servers
+    /// have: for fabfiles that write under fixed paths such as `/srv/mysite`.
+    pub(crate) fn start_with_own_srv(n: usize) -> Self {
+        Self::start_hosts(n, true)
+    }
+
+    fn start_hosts(n: usize, own_srv: bool) -> Self {
         assert!(
             Path::new(SSHD).exists(),
             "the tests need sshd: apt-get install openssh-server (bin/test does)"
@@ -82,7 +94,7 @@ impl Fleet {
             hosts: Vec::new(),
         };
         for _ in 0..n {
-            let host = fleet.start_host();
+            let host = fleet.start_host(own_srv);
             fleet.hosts.push(host);
         }
         let known: Vec<String> = fleet.hosts.iter().map(Host::known_hosts_line).collect();
@@ -134,11 +146,15 @@ impl Fleet {
             .join(",")
     }
 
-    fn start_host(&self) -> Host {
+    fn start_host(&self, own_srv: bool) -> Host {
         let n = NEXT_HOST.fetch_add(1, Ordering::SeqCst);
         let address = format!("127.77.{}.{}", n / 250, n % 250 + 1);
         let port = free_port(&address);
         let dir = self.dir.path().join(format!("host{n}"));
+        let srv = own_srv.then(|| dir.join("srv"));
+        if let Some(srv) = &srv {
+            std::fs::create_dir_all(srv).expect("the host's /srv");
+        }
         let sshd = Sshd::start(
             &format!("host{n}"),
             &address,
@@ -148,7 +164,7 @@ impl Fleet {
                 authorized_keys: &self.dir.path().join("authorized_keys"),
                 host_keys: &["ed25519", "ecdsa"],
                 passwords: true,
-                srv: None,
+                srv: srv.as_deref(),
             },
         )
         .unwrap_or_else(|e| panic!("{e}"));
@@ -156,6 +172,7 @@ impl Fleet {
             address,
             port,
             pid: sshd.pid(),
+            srv,
             sshd,
         }
     }

@@ -252,10 +252,7 @@ fn the_watch_reports_as_json_events() {
         &["--json", "--set", "watch=2", "prod", "proxy.all"],
         0,
     );
-    let events: Vec<serde_json::Value> = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("a JSON line"))
-        .collect();
+    let events = crate::json::check(&stdout, 0);
     let watch = events
         .iter()
         .find(|e| e["event"] == "watch")

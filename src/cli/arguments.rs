@@ -46,6 +46,11 @@ pub(crate) struct Arguments {
     #[arg(long, value_name = "NAME", num_args = 0..=1, default_missing_value = "")]
     pub(crate) api: Option<String>,
 
+    /// Write Rhai definition files for rfab's API, stdlib and env keys into DIR, for
+    /// editors (the Rhai language server)
+    #[arg(long, value_name = "DIR")]
+    pub(crate) definitions: Option<PathBuf>,
+
     /// Set env keys: `key=value` sets a string, `key` sets true, `key=` sets ""
     #[arg(long, value_name = "KEY=VALUE,...")]
     pub(crate) set: Vec<String>,
@@ -210,7 +215,7 @@ pub(crate) struct Arguments {
     #[arg(long, value_name = "LEVELS", help_heading = "Output")]
     pub(crate) show: Vec<String>,
 
-    /// Print one JSON object per event (task, command, output line, result, summary)
+    /// Print one JSON object per line for each event, from `start` to `end` (docs/json.md)
     #[arg(long, help_heading = "Output")]
     pub(crate) json: bool,
 

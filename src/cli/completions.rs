@@ -124,7 +124,7 @@ fn value_of(arg: &Arg) -> Value {
         .map(|names| names.iter().map(clap::builder::Str::as_str).collect())
         .unwrap_or_default();
     match names.first().copied() {
-        Some("PATH" | "KEY" | "FILE") => Value::Path,
+        Some("PATH" | "KEY" | "FILE" | "DIR") => Value::Path,
         Some("TASK") => Value::Task,
         _ => Value::Free,
     }

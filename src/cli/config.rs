@@ -13,6 +13,7 @@ use crate::script::runtime::CliHosts;
 use crate::ssh::host_string::Host;
 use crate::ssh::options::SshOptions;
 
+#[allow(clippy::struct_excessive_bools)] // each bool is a flag of the command line
 #[derive(Debug)]
 pub(crate) struct Config {
     pub(crate) fabfile: Option<PathBuf>,
@@ -25,6 +26,8 @@ pub(crate) struct Config {
     pub(crate) task_words: Vec<String>,
     pub(crate) ssh: SshOptions,
     pub(crate) dry_run: bool,
+    /// `--json`: one JSON event per line (docs/json.md).
+    pub(crate) json: bool,
     pub(crate) levels: Levels,
     pub(crate) user: Option<String>,
     pub(crate) port: Option<u16>,
@@ -96,6 +99,7 @@ impl Config {
             task_words: arguments.tasks,
             ssh,
             dry_run: arguments.dry_run,
+            json: arguments.json,
             levels,
             user: arguments.user,
             port: arguments.port,

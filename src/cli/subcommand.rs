@@ -1,11 +1,16 @@
 //! What rfab was asked to do, and handing it to the layer that does it.
 
+use std::path::PathBuf;
+
 use clap::CommandFactory;
 use clap_complete::Shell;
 
 use crate::cli::arguments::Arguments;
+use crate::cli::check;
 use crate::cli::completions;
 use crate::cli::config::Config;
+use crate::cli::init;
+use crate::cli::search;
 use crate::cli::setup::{self, Loaded};
 use crate::error::{Error, Result};
 use crate::output::Output;
@@ -14,14 +19,16 @@ use crate::script::api;
 use crate::script::engine;
 use crate::script::env::Env;
 use crate::script::executor::Executor;
+use crate::script::fabfile::Fabfile;
 use crate::script::invocation::{self, Invocation};
-use crate::script::listing;
+use crate::script::listing::{self, Builtin};
 use crate::signals;
 
 #[derive(Debug)]
 pub(crate) enum Subcommand {
     Completions(Shell),
     Api(Option<String>),
+    Definitions(PathBuf),
     List,
     Shortlist,
     Display(String),
@@ -35,6 +42,8 @@ impl Subcommand {
             Self::Completions(shell)
         } else if let Some(name) = &arguments.api {
             Self::Api((!name.is_empty()).then(|| name.clone()))
+        } else if let Some(dir) = &arguments.definitions {
+            Self::Definitions(dir.clone())
         } else if arguments.list {
             Self::List
         } else if arguments.shortlist {
@@ -66,9 +75,25 @@ impl Subcommand {
                 };
                 output.say(text.trim_end());
             }
+            Self::Definitions(dir) => {
+                let runtime = setup::runtime(config, output, Env::default());
+                let engine = engine::build(&runtime, &config.cwd);
+                let written =
+                    crate::script::definitions::write(&engine, dir).map_err(|source| {
+                        Error::Definitions {
+                            dir: dir.clone(),
+                            source,
+                        }
+                    })?;
+                output.say(&format!(
+                    "wrote {} definition files to {}: point the Rhai language server at it",
+                    written.len(),
+                    dir.display()
+                ));
+            }
             Self::List => {
                 let fabfile = setup::load(config, output, false)?.fabfile;
-                let builtins: Vec<_> = repl::builtin(&fabfile).into_iter().collect();
+                let builtins = builtins(&fabfile);
                 output.say(listing::list(&fabfile, &builtins).trim_end());
             }
             Self::Shortlist => {
@@ -78,9 +103,9 @@ impl Subcommand {
             }
             Self::Display(name) => {
                 let fabfile = setup::load(config, output, false)?.fabfile;
-                let text = match repl::builtin(&fabfile) {
-                    Some(builtin) if builtin.name == name => listing::display_builtin(&builtin),
-                    _ => listing::display(fabfile.task(name)?),
+                let text = match builtins(&fabfile).into_iter().find(|b| b.name == name) {
+                    Some(builtin) => listing::display_builtin(&builtin),
+                    None => listing::display(fabfile.task(name)?),
                 };
                 output.say(text.trim_end());
             }
@@ -90,20 +115,56 @@ impl Subcommand {
     }
 }
 
+/// rfab's own commands that this fabfile's tasks leave free, for `--list` and `-d`.
+fn builtins(fabfile: &Fabfile) -> Vec<Builtin> {
+    repl::builtin(fabfile)
+        .into_iter()
+        .chain(check::builtin(fabfile))
+        .chain(fabfile.task(init::WORD).is_err().then_some(init::BUILTIN))
+        .collect()
+}
+
 /// `rfab TASK...`, `rfab -- COMMAND` and `rfab repl`: every task word checked against the
 /// fabfile before the first task runs, then the run or the REPL.
 fn run(config: &Config, output: &Output, invocations: &[Invocation]) -> Result<()> {
     let adhoc_only = invocations.is_empty() && config.command.is_some();
+    // `rfab init`, unless a fabfile here has a task of that name.
+    if let [only] = invocations
+        && only.task == init::WORD
+    {
+        let own = search::find(config.fabfile.as_deref(), &config.cwd).is_ok()
+            && setup::load(config, output, false)
+                .is_ok_and(|loaded| loaded.fabfile.task(init::WORD).is_ok());
+        if !own {
+            if !only.args.is_empty() {
+                return Err(Error::TaskArgument {
+                    task: init::WORD.into(),
+                    message: "it takes KEY=VALUE arguments only".into(),
+                    usage: init::BUILTIN.usage.into(),
+                });
+            }
+            return init::run(&config.cwd, only, output);
+        }
+    }
+    let loaded = setup::load(config, output, adhoc_only)?;
+    // `rfab check`, unless the fabfile has a task of that name.
+    if let [only] = invocations
+        && only.task == check::WORD
+        && only.args.is_empty()
+        && loaded.fabfile.task(check::WORD).is_err()
+    {
+        return check::run(&loaded, output, config.json);
+    }
     let Loaded {
         runtime,
         engine,
         fabfile,
         path,
         sources,
-    } = setup::load(config, output, adhoc_only)?;
+    } = loaded;
     let (invocations, interactive) = repl::requested(invocations, &fabfile)?;
     if invocations.is_empty() && config.command.is_none() && !interactive {
-        let builtins: Vec<_> = repl::builtin(&fabfile).into_iter().collect();
+        let builtins = builtins(&fabfile);
         output.say(listing::list(&fabfile, &builtins).trim_end());
         return Err(Error::NoTask);
     }

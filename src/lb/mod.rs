@@ -55,9 +55,10 @@ pub(crate) struct Switch {
 const POLL: Duration = Duration::from_millis(100);
 
 impl LoadBalancer {
-    /// Every server of the backend with the group it is in, and whether it is a canary.
+    /// Every server of the backend with the group it is in, and whether it is a canary; in
+    /// a dry run, as the run's operations so far would have left them.
     pub(crate) fn status(&self) -> Result<Vec<(Option<String>, Server, bool)>, Error> {
-        let servers = self.driver.servers()?;
+        let servers = self.servers()?;
         let canaries = self.canaries(&servers);
         Ok(servers
             .into_iter()
@@ -330,7 +331,13 @@ impl LoadBalancer {
     /// The backend's servers as the load balancer reports them, with the dry run's
     /// planned states over them.
     fn servers(&self) -> Result<Vec<Server>, Error> {
-        let mut servers = self.driver.servers()?;
+        let mut servers = match self.driver.servers() {
+            Ok(servers) => servers,
+            // A dry run changes nothing, so it may plan without the balancer (a fleet not
+            // built yet, placeholders): from every server live, marked as not asked.
+            Err(Error::Balancer(_)) if self.dry_run => self.not_asked(),
+            Err(error) => return Err(error),
+        };
         let planned = self.planned.lock().unwrap_or_else(PoisonError::into_inner);
         for server in &mut servers {
             if let Some(state) = planned.get(&self.plan_key(&server.name)) {
@@ -344,6 +351,21 @@ impl LoadBalancer {
             }
         }
         Ok(servers)
+    }
+
+    /// Every server of the groups, live, its status saying the balancer was not asked.
+    fn not_asked(&self) -> Vec<Server> {
+        self.groups
+            .values()
+            .flatten()
+            .map(|name| Server {
+                name: name.clone(),
+                status: "UP (not asked: dry run)".to_owned(),
+                rotation: Rotation::Live,
+                sessions: 0,
+                check: String::new(),
+            })
+            .collect()
     }
 
     fn plan(&self, servers: &[&str], state: State) {

@@ -425,7 +425,7 @@ impl Tick {
                         "rate": ratio(t.errors, t.requests) })
             })
             .collect();
-        json!({ "event": "watch", "seconds": self.elapsed.as_secs_f64(),
+        json!({ "seconds": self.elapsed.as_secs_f64(),
                 "window": self.window.as_secs_f64(), "traffic": traffic })
     }
 }
@@ -441,7 +441,7 @@ impl Verdict {
     }
 
     pub(crate) fn json(&self) -> serde_json::Value {
-        json!({ "event": "watch_end", "passed": self.passed, "servers": self.servers,
+        json!({ "passed": self.passed, "servers": self.servers,
                 "requests": self.requests, "errors": self.errors,
                 "rate": ratio(self.errors, self.requests), "text": self.text })
     }

@@ -5,6 +5,7 @@
 //! Each line is written with one `write_all` under the stream's lock, so lines from
 //! parallel hosts never mix mid-line.
 
+pub(crate) mod event;
 pub(crate) mod lines;
 pub(crate) mod printable;
 pub(crate) mod progress;
@@ -178,7 +179,7 @@ impl Output {
     /// `[host] Executing task 'name'`
     pub(crate) fn executing(&self, host: &str, task: &str) {
         if self.json {
-            return emit(&json!({ "event": "task", "host": host, "task": task }));
+            return event::emit("task", Some(host), json!({}));
         }
         self.host_line(Some(host), "", &format!("Executing task '{task}'"));
     }
@@ -200,8 +201,10 @@ impl Output {
         debug: bool,
     ) {
         if self.json {
-            return emit(
-                &json!({ "event": "command", "host": host, "kind": kind, "command": command, "step": step }),
+            return event::emit(
+                "command",
+                Some(host),
+                json!({ "kind": kind, "command": command, "step": step }),
             );
         }
         if let Some(step) = step {
@@ -224,8 +227,10 @@ impl Output {
     pub(crate) fn line(&self, host: &str, is_stderr: bool, line: &str, raw: bool) {
         let stream = if is_stderr { "err" } else { "out" };
         if self.json {
-            return emit(
-                &json!({ "event": "output", "host": host, "stream": stream, "line": line }),
+            return event::emit(
+                "output",
+                Some(host),
+                json!({ "stream": stream, "line": line }),
             );
         }
         if raw {
@@ -235,20 +240,26 @@ impl Output {
         }
     }
 
-    /// How a command ended; only machines are told separately.
-    pub(crate) fn result(&self, host: &str, command: &str, code: i64) {
+    /// How a command ended (`dry`: it never ran, under `--dry-run`); only machines are told
+    /// separately.
+    pub(crate) fn result(&self, host: &str, command: &str, code: i64, dry: bool) {
         if self.json {
-            emit(
-                &json!({ "event": "result", "host": host, "command": command, "code": code, "ok": code == 0 }),
+            event::emit(
+                "result",
+                Some(host),
+                json!({ "command": command, "code": code, "ok": code == 0, "dry": dry }),
             );
         }
     }
 
-    /// How a task ended on a host; only machines are told separately (people get the summary).
-    pub(crate) fn task_end(&self, host: &str, task: &str, status: &str, seconds: f64) {
+    /// How the thread's task ended on `host`; only machines are told separately (people get
+    /// the summary).
+    pub(crate) fn task_end(&self, host: &str, status: &str, seconds: f64) {
         if self.json {
-            emit(
-                &json!({ "event": "task_end", "host": host, "task": task, "status": status, "seconds": seconds }),
+            event::emit(
+                "task_end",
+                Some(host),
+                json!({ "status": status, "seconds": seconds }),
             );
         }
     }
@@ -256,7 +267,7 @@ impl Output {
     /// What a script prints (`puts`, `print`), `[host]`-prefixed when on a host.
     pub(crate) fn user(&self, host: Option<&str>, text: &str) {
         if self.json {
-            return emit(&json!({ "event": "message", "host": host, "text": text }));
+            return event::emit("message", host, json!({ "text": text }));
         }
         // `print(run(cmd).stdout)` is how fabfiles show a host's output: it loses its escape
         // sequences as the output itself does, unless `--show raw`.
@@ -267,33 +278,82 @@ impl Output {
         }
     }
 
-    /// What a load balancer's watch sees: `[lb] TEXT`, or `event` as it is under `--json`.
-    pub(crate) fn lb_event(&self, text: &str, event: &serde_json::Value) {
+    /// What a load balancer's watch sees: `[lb] TEXT`, or event `name` with `fields` under
+    /// `--json`.
+    pub(crate) fn lb_event(&self, text: &str, name: &str, fields: serde_json::Value) {
         if self.json {
-            return emit(event);
+            return event::emit(name, Some("lb"), fields);
         }
         self.host_line(Some("lb"), "", text);
     }
 
-    /// A plain line on stdout, for what was asked for outright (`--list`, `--api`).
-    #[allow(clippy::unused_self)] // a method like the others, so every print goes through `Output`
+    /// A plain line on stdout, for what was asked for outright (`--list`, `--api`); a `text`
+    /// event under `--json`, so that every line stays an event.
     pub(crate) fn say(&self, text: &str) {
+        if self.json {
+            return event::emit("text", None, json!({ "text": text }));
+        }
         write_line(&mut io::stdout().lock(), &format!("{text}\n"));
     }
 
-    /// A status line (`Done.`, `Disconnecting ...`), unless `status` is hidden.
-    pub(crate) fn status(&self, text: &str) {
+    /// `rfab check`'s findings as one event (text mode prints them with [`Output::say`]).
+    #[allow(clippy::unused_self)] // a method like the others, so every print goes through `Output`
+    pub(crate) fn check(&self, findings: &[serde_json::Value], errors: usize, warnings: usize) {
+        event::emit(
+            "check",
+            None,
+            json!({ "findings": findings, "errors": errors, "warnings": warnings }),
+        );
+    }
+
+    /// The first event of a `--json` run (nothing in text): what was asked for. Never the
+    /// command line as typed, which can hold a password.
+    pub(crate) fn start(&self, tasks: &[String], command: Option<&str>, dry_run: bool) {
         if self.json {
-            return emit(&json!({ "event": "status", "text": text.trim() }));
+            event::emit(
+                "start",
+                None,
+                json!({ "schema": event::SCHEMA, "version": concat!(env!("CARGO_PKG_VERSION"), env!("RFAB_COMMIT")),
+                        "pid": std::process::id(), "tasks": tasks, "command": command,
+                        "dry_run": dry_run }),
+            );
         }
+    }
+
+    /// The last event of a `--json` run (nothing in text): the process's exit status and
+    /// the error that decided it, as text mode says it on stderr.
+    pub(crate) fn end(&self, exit: i32, error: Option<&str>) {
+        if self.json {
+            event::emit("end", None, json!({ "exit": exit, "error": error }));
+        }
+    }
+
+    /// `Done.` after a run where every task succeeded, unless `status` is hidden.
+    pub(crate) fn done(&self) {
+        if self.json {
+            return event::emit("done", None, json!({}));
+        }
+        self.status("\nDone.");
+    }
+
+    /// `Disconnecting from HOST... done.`, unless `status` is hidden.
+    pub(crate) fn disconnected(&self, host: &str) {
+        if self.json {
+            return event::emit("disconnect", Some(host), json!({}));
+        }
+        self.status(&format!("Disconnecting from {host}... done."));
+    }
+
+    /// A status line, unless `status` is hidden.
+    fn status(&self, text: &str) {
         if self.levels.shows(Level::Status) {
-            self.say(text);
+            write_line(&mut io::stdout().lock(), &format!("{text}\n"));
         }
     }
 
     /// The end-of-run table: host, outcome, seconds, tasks and why a host failed; then how
-    /// many hosts ended each way.
-    pub(crate) fn summary(&self, rows: &[summary::Row]) {
+    /// many hosts ended each way. `dry`: the run was a dry run.
+    pub(crate) fn summary(&self, rows: &[summary::Row], dry: bool) {
         if self.json {
             let hosts: Vec<_> = rows
                 .iter()
@@ -307,7 +367,7 @@ impl Output {
                     })
                 })
                 .collect();
-            return emit(&json!({ "event": "summary", "hosts": hosts }));
+            return event::emit("summary", None, json!({ "hosts": hosts, "dry": dry }));
         }
         let width = rows
             .iter()
@@ -350,7 +410,7 @@ impl Output {
     /// `Warning: message` on stderr.
     pub(crate) fn warning(&self, host: Option<&str>, message: &str) {
         if self.json {
-            return emit(&json!({ "event": "warning", "host": host, "message": message }));
+            return event::emit("warning", host, json!({ "message": message }));
         }
         let label = paint(self.stderr_color, WARNING, "Warning:");
         // Messages may quote a host's output (a command's stderr).
@@ -363,7 +423,7 @@ impl Output {
     /// `Fatal error: message`, then Fabric's `Aborting.`, on stderr.
     pub(crate) fn fatal(&self, host: Option<&str>, message: &str) {
         if self.json {
-            return emit(&json!({ "event": "error", "host": host, "message": message }));
+            return event::emit("error", host, json!({ "message": message }));
         }
         let label = paint(self.stderr_color, ERROR, "Fatal error:");
         let message = printable_lines(message);
@@ -372,8 +432,12 @@ impl Output {
             .around(|| write_line(&mut io::stderr().lock(), &text));
     }
 
-    /// `error: message` on stderr, for a command line that cannot run.
+    /// `error: message` on stderr, for a command line that cannot run; an `error` event on
+    /// stdout under `--json`.
     pub(crate) fn error(&self, message: &str) {
+        if self.json {
+            return event::emit("error", None, json!({ "message": message }));
+        }
         let label = paint(self.stderr_color, ERROR, "error:");
         write_line(&mut io::stderr().lock(), &format!("{label} {message}\n"));
     }
@@ -403,21 +467,6 @@ impl Output {
     }
 }
 
-/// One JSON event on a line of its own. JSON leaves C1 control characters (U+0080 to
-/// U+009F) as they are, and a terminal reading them acts on them: they are escaped too.
-fn emit(event: &serde_json::Value) {
-    let mut line = String::new();
-    for c in event.to_string().chars() {
-        if ('\u{80}'..='\u{9f}').contains(&c) {
-            let _ = write!(line, "\\u{:04x}", u32::from(c));
-        } else {
-            line.push(c);
-        }
-    }
-    line.push('\n');
-    write_line(&mut io::stdout().lock(), &line);
-}
-
 fn prefix(host: Option<&str>) -> String {
     host.map(|h| format!("[{h}] ")).unwrap_or_default()
 }
@@ -430,7 +479,7 @@ fn paint(color: bool, style: Style, text: &str) -> String {
     }
 }
 
-fn write_line(stream: &mut impl Write, line: &str) {
+pub(super) fn write_line(stream: &mut impl Write, line: &str) {
     // A closed pipe (`rfab --list | head`) is not an error worth reporting.
     let _ = stream
         .write_all(line.as_bytes())

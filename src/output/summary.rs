@@ -122,11 +122,11 @@ impl Summary {
         }
     }
 
-    /// Prints the table, if any task ran on a host.
-    pub(crate) fn print(&self, output: &Output) {
+    /// Prints the table, if any task ran on a host (`dry`: the run was a dry run).
+    pub(crate) fn print(&self, output: &Output, dry: bool) {
         let rows = self.rows.lock().unwrap_or_else(PoisonError::into_inner);
         if !rows.is_empty() {
-            output.summary(&rows);
+            output.summary(&rows, dry);
         }
     }
 }

@@ -107,7 +107,9 @@ pub(crate) fn run_on_abort(context: &Context, target: &Target, commands: &[Undo]
                 output.line(host, is_err, text, raw);
             }
         };
-        match command::run(&connection, &request, &mut each) {
+        let ran = command::run(&connection, &request, &mut each)
+            .inspect(|done| output.result(host, command, done.code, false));
+        match ran {
             Ok(done) if done.code == 0 => {}
             Ok(done) => output.warning(
                 Some(host),

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use rhai::{CallFnOptions, Dynamic, Engine, EvalAltResult, Scope};
 
 use crate::error::{Error, Result};
+use crate::output::event;
 use crate::script::abort;
 use crate::script::context::Context;
 use crate::script::decorators::Tags;
@@ -49,9 +50,9 @@ impl Executor<'_> {
             .and_then(|()| command.map_or(Ok(()), |command| self.run_command(command)));
         // The run's output, with the levels of --hide/--show.
         let output = &self.runtime.output;
-        self.runtime.summary.print(output);
+        self.runtime.summary.print(output, self.runtime.dry_run());
         if result.is_ok() {
-            output.status("\nDone.");
+            output.done();
         }
         self.runtime.connections.close_all(output);
         result
@@ -99,7 +100,7 @@ impl Executor<'_> {
             if skip_bad_hosts && abort::unreachable_message(&error).is_some() {
                 continue;
             }
-            let reported = self.report(target.as_deref(), &error);
+            let reported = self.report(task, target.as_deref(), &error);
             failure.get_or_insert(reported);
         }
         failure.map_or(Ok(()), Err)
@@ -204,13 +205,14 @@ impl Executor<'_> {
     }
 
     /// Prints a task's failure as Fabric does and turns it into the run's error.
-    fn report(&self, target: Option<&Target>, error: &EvalAltResult) -> Error {
+    fn report(&self, task: &Task, target: Option<&Target>, error: &EvalAltResult) -> Error {
         if matches!(error.unwrap_inner(), EvalAltResult::ErrorTerminated(..)) {
             return Error::Interrupted;
         }
         let host = target.map(|t| t.host_string.as_str());
         let message = abort::message(error)
             .unwrap_or_else(|| self.fabfile.sources.eval_error(error, ENTRY_SOURCE));
+        let _here = event::enter(Some(task.name.as_str().into()), host);
         self.runtime.output.fatal(host, &message);
         Error::TaskFailed(message)
     }

@@ -2,8 +2,10 @@
 
 pub(crate) mod abort;
 pub(crate) mod api;
+pub(crate) mod check;
 pub(crate) mod context;
 pub(crate) mod decorators;
+pub(crate) mod definitions;
 pub(crate) mod diagnostic;
 pub(crate) mod engine;
 pub(crate) mod env;

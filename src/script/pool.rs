@@ -13,9 +13,9 @@ use std::time::Instant;
 
 use rhai::{Dynamic, EvalAltResult};
 
-use crate::output::Level;
 use crate::output::progress::Unit;
 use crate::output::summary;
+use crate::output::{Level, event};
 use crate::script::abort::{message, run_on_abort, stranded, unreachable_message};
 use crate::script::context::Context;
 use crate::script::decorators::Tags;
@@ -161,6 +161,11 @@ impl Pool<'_> {
         work: &impl Fn(&Context, &mut S) -> Outcome,
         parallel: bool,
     ) -> bool {
+        // Whatever is said on this thread until the turn ends is said of this task and host.
+        let _here = event::enter(
+            self.task.clone(),
+            turn.target.as_deref().map(|t| t.host_string.as_str()),
+        );
         let outcome = self.call(
             turn.target.clone(),
             &mut turn.state,
@@ -230,7 +235,7 @@ impl Pool<'_> {
             let seconds = started.elapsed().as_secs_f64();
             self.runtime
                 .output
-                .task_end(&target.host_string, task, outcome.label(), seconds);
+                .task_end(&target.host_string, outcome.label(), seconds);
             let reason = match &result {
                 Err(error) if outcome == summary::Outcome::Failed => Some(self.reason(error)),
                 _ => None,

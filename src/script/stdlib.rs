@@ -30,6 +30,19 @@ pub(crate) fn source(id: &str) -> Option<&'static str> {
         .map(|(_, text)| *text)
 }
 
+/// The text of an embedded module by its import name (`hosts` for `rfab/hosts`; earlier
+/// names too).
+pub(crate) fn text(name: &str) -> Option<&'static str> {
+    let name = ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == name)
+        .map_or(name, |(_, module)| *module);
+    MODULES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
+}
+
 /// Whether a module's source name says it came from the stdlib.
 pub(crate) fn is_stdlib(id: Option<&str>) -> bool {
     id.is_some_and(|id| id.starts_with(SOURCE_PREFIX))

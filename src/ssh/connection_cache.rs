@@ -100,7 +100,7 @@ impl Connections {
             // Without waiting: a host that stopped answering must not hold up the exit.
             connection.session.set_blocking(false);
             let _ = connection.session.disconnect(None, "rfab is done", None);
-            output.status(&format!("Disconnecting from {key}... done."));
+            output.disconnected(&key);
         }
     }
 

@@ -24,7 +24,7 @@ _rfab() {
     done
     [[ "$cur" == : || "$prev" == : ]] && return
     case "$prev" in
-        -f|--fabfile|-i|--ssh-config-path) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        -f|--fabfile|--definitions|-i|--ssh-config-path) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         -d|--display) COMPREPLY=($(compgen -W "$(_rfab_tasks)" -- "$cur")); return ;;
         --color) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
         --completions) COMPREPLY=($(compgen -W "bash elvish fish powershell zsh" -- "$cur")); return ;;
@@ -32,7 +32,7 @@ _rfab() {
         --api|--set|-H|--hosts|-R|--roles|-x|--exclude-hosts|-u|--user|--port|-p|--password|--sudo-password|-t|--timeout|-T|--command-timeout|-n|--connection-attempts|--keepalive|-g|--gateway|-s|--shell|-z|--pool-size|--hide|--show) return ;;
     esac
     if [[ "$cur" == -* ]]; then
-        COMPREPLY=($(compgen -W "-f --fabfile -l --list --shortlist -d --display --api --set -H --hosts -R --roles -x --exclude-hosts -w --warn-only --abort-on-prompts --color --completions -u --user --port -i -p --password -I --initial-password-prompt --sudo-password --initial-sudo-password-prompt -A --forward-agent -t --timeout -T --command-timeout -n --connection-attempts --keepalive -g --gateway --ssh-config-path --known-hosts -s --shell -P --parallel -z --pool-size --skip-bad-hosts --dry-run --hide --show --json" -- "$cur"))
+        COMPREPLY=($(compgen -W "-f --fabfile -l --list --shortlist -d --display --api --definitions --set -H --hosts -R --roles -x --exclude-hosts -w --warn-only --abort-on-prompts --color --completions -u --user --port -i -p --password -I --initial-password-prompt --sudo-password --initial-sudo-password-prompt -A --forward-agent -t --timeout -T --command-timeout -n --connection-attempts --keepalive -g --gateway --ssh-config-path --known-hosts -s --shell -P --parallel -z --pool-size --skip-bad-hosts --dry-run --hide --show --json" -- "$cur"))
     else
         COMPREPLY=($(compgen -W "$(_rfab_tasks)" -- "$cur"))
     fi

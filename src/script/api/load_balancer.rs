@@ -79,11 +79,12 @@ struct Watching(Output);
 
 impl Observer for Watching {
     fn tick(&self, tick: &Tick) {
-        self.0.lb_event(&tick.text(), &tick.json());
+        self.0.lb_event(&tick.text(), "watch", tick.json());
     }
 
     fn verdict(&self, verdict: &Verdict) {
-        self.0.lb_event(&verdict.text(), &verdict.json());
+        self.0
+            .lb_event(&verdict.text(), "watch_end", verdict.json());
     }
 
     fn warning(&self, text: &str) {

@@ -85,10 +85,15 @@ fn run(
         .ok_or_else(|| format!("local(): cannot parse shell `{shell}`"))?;
     argv.push(context.settings().wrap_local(command));
 
-    if !quiet && context.shows(Level::Running) {
+    // `--json` tells how a command ended only when it told that the command ran.
+    let announced = !quiet && context.shows(Level::Running);
+    if announced {
         output.command("localhost", "local", command);
     }
     if context.runtime.dry_run() {
+        if announced {
+            output.result("localhost", command, 0, true);
+        }
         return Ok(CommandResult {
             command: command.into(),
             dry: true,
@@ -114,7 +119,9 @@ fn run(
     let code = status
         .code()
         .map_or_else(|| 128 + i64::from(status.signal().unwrap_or(0)), i64::from);
-    output.result("localhost", command, code);
+    if announced {
+        output.result("localhost", command, code, false);
+    }
     if cut && !quiet && context.shows(Level::Warnings) {
         output.warning(context.host(), &super::remote::cut_warning(command, limit));
     }

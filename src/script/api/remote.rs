@@ -186,17 +186,14 @@ pub(super) fn command(
     let target = needs_host(&context, name)?;
     let quiet = context.flag(options, "quiet");
     let warn_only = quiet || context.flag(options, "warn_only");
-    if !quiet && context.shows(Level::Running) {
-        let step = options.get("step").map(ToString::to_string);
-        context.runtime.output.command_step(
-            &target.host_string,
-            name,
-            command,
-            step.as_deref(),
-            context.shows(Level::Debug),
-        );
-    }
+    let announced = announce(&context, &target, name, command, options, quiet);
     if context.runtime.dry_run() {
+        if announced {
+            context
+                .runtime
+                .output
+                .result(&target.host_string, command, 0, true);
+        }
         return Ok(CommandResult {
             command: command.into(),
             dry: true,
@@ -241,7 +238,9 @@ pub(super) fn command(
     };
     let completed = command::run(&connection, &request, &mut each)
         .map_err(|failure| Box::new(failed(ctx, &context, &target, name, command, failure)))?;
-    output.result(&target.host_string, command, completed.code);
+    if announced {
+        output.result(&target.host_string, command, completed.code, false);
+    }
     if completed.cut && !quiet && context.shows(Level::Warnings) {
         output.warning(
             Some(&target.host_string),
@@ -275,6 +274,30 @@ pub(super) fn command(
         return Ok(result);
     }
     Err(message.into())
+}
+
+/// `[host] run: COMMAND` (or its step), unless quiet or `running` is hidden; says whether it
+/// was said, for `--json` tells how a command ended only when it told that the command ran.
+fn announce(
+    context: &Context,
+    target: &Target,
+    name: &str,
+    command: &str,
+    options: &Map,
+    quiet: bool,
+) -> bool {
+    let announced = !quiet && context.shows(Level::Running);
+    if announced {
+        let step = options.get("step").map(ToString::to_string);
+        context.runtime.output.command_step(
+            &target.host_string,
+            name,
+            command,
+            step.as_deref(),
+            context.shows(Level::Debug),
+        );
+    }
+    announced
 }
 
 /// `/bin/bash -l -c '<cd, prefixes> && COMMAND'`; for `sudo`, `sudo -S -p PROMPT [-u USER]
