@@ -43,9 +43,6 @@ pub(crate) fn unreachable_message(error: &EvalAltResult) -> Option<String> {
     }
 }
 
-/// Runs the `on_abort` commands of a failed or interrupted task on its host, even after
-/// Ctrl-C; a command that fails is a warning. A broken connection is replaced by a fresh
-/// one once (the host may be back); what still cannot run is recorded as lost.
 /// How to reach the host for its undo. Already read for the task's own connection: a bad
 /// `env` value failed it there, so the command line's options do here.
 fn undo_options(context: &Context) -> crate::ssh::options::SshOptions {
@@ -55,6 +52,9 @@ fn undo_options(context: &Context) -> crate::ssh::options::SshOptions {
         .unwrap_or_else(|_| context.runtime.ssh.clone())
 }
 
+/// Runs the `on_abort` commands of a failed or interrupted task on its host, even after
+/// Ctrl-C; a command that fails is a warning. A broken connection is replaced by a fresh
+/// one once (the host may be back); what still cannot run is recorded as lost.
 pub(crate) fn run_on_abort(context: &Context, target: &Target, commands: &[Undo]) {
     // A dry run changed nothing, and neither did a task that never reached its host: there
     // is nothing to clean up.
