@@ -161,6 +161,7 @@ fn scoped_settings_hold_for_what_execute_runs() {
             r#"
             fn t() {
                 hide("running,user", || execute("u", [], #{ host: "w1" }));
+                env.stage = "prod";
                 settings(#{ stage: "qa" }, || execute(Fn("stage_of"), [], #{ host: "w2" }));
             }
             fn u() { puts("hidden"); }

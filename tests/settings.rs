@@ -92,8 +92,14 @@ fn settings_refuses_what_it_cannot_change_and_checks_its_values() {
         .stderr_starts_with("Fatal error: settings(): `user`, `port` and `key_filename` change the host this task runs on, and it runs on none: give `host_string` too, or give the task hosts\n")
         .run();
     Test::new()
+        .fabfile(r#"fn t() { settings(#{ colour: "red" }, || 1); }"#)
+        .args(&["t"])
+        .status(1)
+        .stderr_starts_with("Fatal error: settings(): rfab does not know `colour`, so it would change nothing; it knows `host_string`, `user`, `port`, `key_filename`, `warn_only`, `quiet`, `shell`, `sudo_user`, `use_sudo`, `pty`, `command_timeout`, `output_limit`, `abort_on_prompts`, `path`, `path_behavior`, and the keys already in `env` (set `env.colour` first to give it a value for the run)\n")
+        .run();
+    Test::new()
         .fabfile(
-            r#"fn t() { settings(#{ host_string: "deploy@web9:2200", stage: "qa" }, || puts(`${env.host_string} ${env.user} ${env.port} ${env.stage}`)); }"#,
+            r#"env.stage = "prod"; fn t() { settings(#{ host_string: "deploy@web9:2200", stage: "qa" }, || puts(`${env.host_string} ${env.user} ${env.port} ${env.stage}`)); }"#,
         )
         .args(&["t", "--dry-run"])
         .stdout("deploy@web9:2200 deploy 2200 qa\n\nDone.\n")

@@ -214,6 +214,7 @@ impl ScopedSettings {
             .iter()
             .map(|(k, v)| format!("export {k}={}", quote(v)))
             .collect();
+        parts.extend(self.path());
         if let Some(dir) = join_dirs(&self.cwd) {
             parts.push(format!("cd {}", quote_path(&dir)));
         }
@@ -231,6 +232,38 @@ impl ScopedSettings {
         local.wrap(command)
     }
 }
+
+impl ScopedSettings {
+    /// Fabric's `path`: `settings(#{ path: "/opt/bin" })` adds to `$PATH`, after it
+    /// (`path_behavior: "append"`, the default), before it (`"prepend"`) or instead of it
+    /// (`"replace"`).
+    fn path(&self) -> Option<String> {
+        let path = self.get("path").filter(|p| !p.is_unit())?.to_string();
+        let behavior = self
+            .get("path_behavior")
+            .map_or_else(|| "append".to_owned(), |b| b.to_string());
+        Some(match behavior.as_str() {
+            "prepend" => format!("export PATH={}:\"$PATH\"", quote(&path)),
+            "replace" => format!("export PATH={}", quote(&path)),
+            _ => format!("export PATH=\"$PATH\":{}", quote(&path)),
+        })
+    }
+}
+
+/// The keys `settings()` honours beside [`TARGET_KEYS`] and the keys already in `env`.
+pub(crate) const SCOPED_KEYS: [&str; 11] = [
+    "warn_only",
+    "quiet",
+    "shell",
+    "sudo_user",
+    "use_sudo",
+    "pty",
+    "command_timeout",
+    "output_limit",
+    "abort_on_prompts",
+    "path",
+    "path_behavior",
+];
 
 /// `cd a` then `cd b` is `a/b`; an absolute or `~` path starts over.
 fn join_dirs(dirs: &[String]) -> Option<String> {
@@ -261,5 +294,12 @@ mod tests {
         settings.prefixes.clear();
         settings.shell_env.clear();
         assert_eq!(settings.wrap("pwd"), "cd ~/'my app' && pwd");
+        settings.cwd.clear();
+        settings.overrides.insert("path".into(), "/opt/bin".into());
+        assert_eq!(settings.wrap("x"), "export PATH=\"$PATH\":'/opt/bin' && x");
+        settings
+            .overrides
+            .insert("path_behavior".into(), "prepend".into());
+        assert_eq!(settings.wrap("x"), "export PATH='/opt/bin':\"$PATH\" && x");
     }
 }

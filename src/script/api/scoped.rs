@@ -8,7 +8,7 @@ use rhai::plugin::*;
 use rhai::{EvalAltResult, FnPtr, Map, NativeCallContext};
 
 use crate::script::context::Context;
-use crate::script::scoped::{REFUSED_KEYS, ScopedSettings, TARGET_KEYS, target_for};
+use crate::script::scoped::{REFUSED_KEYS, SCOPED_KEYS, ScopedSettings, TARGET_KEYS, target_for};
 
 /// Runs `body` with the scoped settings changed by `change`, then puts them back.
 fn scoped(
@@ -37,8 +37,8 @@ fn levels_of(ctx: &NativeCallContext, settings: &ScopedSettings) -> crate::outpu
 #[export_module]
 pub(crate) mod scoped_api {
     use super::{
-        Context, FnPtr, Map, NativeCallContext, REFUSED_KEYS, TARGET_KEYS, levels_of, scoped,
-        target_for,
+        Context, FnPtr, Map, NativeCallContext, REFUSED_KEYS, SCOPED_KEYS, TARGET_KEYS, levels_of,
+        scoped, target_for,
     };
 
     /// Run the closure with remote commands (and relative `put`/`get` paths) in `path`;
@@ -120,7 +120,8 @@ pub(crate) mod scoped_api {
 
     /// Fabric's `settings`: run the closure with these keys in `env`, read before it by
     /// every option (`warn_only`, `shell`, `sudo_user`, `command_timeout`, `pty`,
-    /// `abort_on_prompts`, and your own keys). `user`, `host_string`, `port` and
+    /// `abort_on_prompts`, `path` with `path_behavior`, and keys the fabfile put in `env`;
+    /// any other key is an error, as it would change nothing). `user`, `host_string`, `port` and
     /// `key_filename` send remote work to that user and host, over a connection of its
     /// own that later uses share. Keys that hold for a whole run or connection (`hosts`,
     /// `gateway`, `timeout`, ...) are refused, with what to do instead.
@@ -142,6 +143,23 @@ pub(crate) mod scoped_api {
             if let Some((_, instead)) = REFUSED_KEYS.iter().find(|(k, _)| *k == key.as_str()) {
                 return Err(format!(
                     "settings(): `{key}` cannot change for part of a task: {instead}"
+                )
+                .into());
+            }
+            let known = TARGET_KEYS.contains(&key.as_str())
+                || SCOPED_KEYS.contains(&key.as_str())
+                || context.runtime.env.get(key).is_some();
+            if !known {
+                return Err(format!(
+                    "settings(): rfab does not know `{key}`, so it would change nothing; \
+                     it knows {}, and the keys already in `env` (set `env.{key}` first to \
+                     give it a value for the run)",
+                    TARGET_KEYS
+                        .iter()
+                        .chain(SCOPED_KEYS.iter())
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )
                 .into());
             }
