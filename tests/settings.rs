@@ -205,3 +205,13 @@ fn a_missing_key_filename_is_warned_about() {
         "Warning: key_filename `/nonexistent/id_deploy` does not exist; trying the other keys\n"
     );
 }
+
+/// The migration guide promises Fabric's `env.cwd` and `env.lcwd`: what `cd`/`lcd` set.
+#[test]
+fn env_cwd_is_what_cd_set() {
+    Test::new()
+        .fabfile(r#"fn t() { print(`[${env.cwd}]`); cd("/srv", || cd("app", || lcd("build", || print(`${env.cwd} ${env.lcwd}`)))); }"#)
+        .args(&["t"])
+        .stdout("[]\n/srv/app build\n\nDone.\n")
+        .run();
+}

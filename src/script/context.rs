@@ -11,7 +11,7 @@ use rhai::{Dynamic, EvalAltResult, Map, NativeCallContext};
 use crate::output::{Level, Levels};
 use crate::script::env::{EnvView, truthy};
 use crate::script::runtime::Runtime;
-use crate::script::scoped::ScopedSettings;
+use crate::script::scoped::{ScopedSettings, join_dirs};
 use crate::ssh::options::SshOptions;
 use crate::ssh::target::Target;
 
@@ -168,7 +168,12 @@ impl Context {
 
     pub(crate) fn env(&self) -> EnvView {
         let settings = self.settings();
+        let dirs = (
+            join_dirs(&settings.cwd).unwrap_or_default(),
+            join_dirs(&settings.lcwd).unwrap_or_default(),
+        );
         EnvView {
+            dirs,
             env: self.runtime.env.clone(),
             task: self.task.clone(),
             target: settings.target.or_else(|| self.target.clone()),

@@ -39,6 +39,7 @@ pub(crate) fn build(runtime: &Arc<Runtime>, base: &Path) -> Engine {
                 target: None,
                 overrides: rhai::Map::new(),
                 ssh_config: None,
+                dirs: (String::new(), String::new()),
             },
         };
         Ok(Some(Dynamic::from(view).into_shared()))

@@ -91,6 +91,9 @@ pub(crate) struct EnvView {
     pub(crate) overrides: Map,
     /// The SSH config that gives `env.user` and `env.port` where rfab's settings do not.
     pub(crate) ssh_config: Option<std::path::PathBuf>,
+    /// `env.cwd` and `env.lcwd`: the directories of the `cd` and `lcd` in force, as in
+    /// Fabric (`""` outside any).
+    pub(crate) dirs: (String, String),
 }
 
 impl EnvView {
@@ -102,6 +105,11 @@ impl EnvView {
             && !HOST_KEYS.contains(&key)
         {
             return value.clone();
+        }
+        match key {
+            "cwd" => return self.dirs.0.as_str().into(),
+            "lcwd" => return self.dirs.1.as_str().into(),
+            _ => {}
         }
         if let Some(target) = &self.target {
             match key {

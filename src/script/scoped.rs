@@ -266,7 +266,7 @@ pub(crate) const SCOPED_KEYS: [&str; 11] = [
 ];
 
 /// `cd a` then `cd b` is `a/b`; an absolute or `~` path starts over.
-fn join_dirs(dirs: &[String]) -> Option<String> {
+pub(crate) fn join_dirs(dirs: &[String]) -> Option<String> {
     dirs.iter().fold(None, |joined, dir| match joined {
         Some(base) if !dir.starts_with('/') && !dir.starts_with('~') => {
             Some(format!("{base}/{dir}"))
