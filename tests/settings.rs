@@ -215,3 +215,38 @@ fn env_cwd_is_what_cd_set() {
         .stdout("[]\n/srv/app build\n\nDone.\n")
         .run();
 }
+
+/// `env.path` and `env.shell_env` set for the run shape every remote command, as in Fabric.
+#[test]
+fn env_path_and_shell_env_shape_remote_commands() {
+    let fleet = Fleet::start(1);
+    fleet
+        .test()
+        .fabfile(
+            r#"
+            env.path = "/opt/app/bin";
+            env.shell_env = #{ STAGE: "prod" };
+            fn t() {
+                let echo = || run("echo $STAGE ${PATH%%:*} ${PATH##*:}", #{ quiet: true }).stdout;
+                print(echo.call());
+                print(settings(#{ path_behavior: "prepend" }, echo));
+            }
+            "#,
+        )
+        .args(&[
+            "-H",
+            &fleet.hosts[0].string(),
+            "--hide",
+            "everything",
+            "--show",
+            "user",
+            "t",
+        ])
+        .stdout_regex(
+            "
+            prod /[^ ]+ /opt/app/bin
+            prod /opt/app/bin /[^ ]+
+            ",
+        )
+        .run();
+}

@@ -13,6 +13,7 @@ use crate::output::lines;
 use crate::script::abort::{Unreachable, unreachable_message};
 use crate::script::api::{CommandResult, check_options, seconds};
 use crate::script::context::Context;
+use crate::script::scoped::ScopedSettings;
 use crate::ssh::command::{self, DEFAULT_SHELL, Failure, Request, Sudo};
 use crate::ssh::connection::Connection;
 use crate::ssh::quote::quote;
@@ -315,7 +316,7 @@ fn command_line(
             .map_err(|_| "`shell` must be a string")?,
         None => DEFAULT_SHELL.into(),
     };
-    let wrapped = context.settings().wrap(command);
+    let wrapped = with_env(context)?.wrap(command);
     if !sudo {
         return Ok((format!("{shell} {}", quote(&wrapped)), None));
     }
@@ -342,6 +343,31 @@ fn command_line(
         quote(&wrapped)
     );
     Ok((line, Some(prompt)))
+}
+
+/// The scoped settings, with `env.path`, `env.path_behavior` and `env.shell_env` (a map)
+/// where the fabfile set them for the whole run, as Fabric reads them.
+fn with_env(context: &Context) -> Result<ScopedSettings, Box<EvalAltResult>> {
+    let mut settings = context.settings();
+    let env = &context.runtime.env;
+    for key in ["path", "path_behavior"] {
+        if let Some(value) = env.get(key).filter(|v| !v.is_unit())
+            && !settings.overrides.contains_key(key)
+        {
+            settings.overrides.insert(key.into(), value);
+        }
+    }
+    if let Some(vars) = env.get("shell_env").filter(|v| !v.is_unit()) {
+        let vars = vars
+            .try_cast::<Map>()
+            .ok_or("`env.shell_env` must be a map of variable names to values")?;
+        let outer = vars
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()));
+        // The run's variables first: a `shell_env()` around the command wins over them.
+        settings.shell_env.splice(0..0, outer);
+    }
+    Ok(settings)
 }
 
 /// The script error for a command that could not complete.
