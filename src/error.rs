@@ -123,6 +123,31 @@ pub(crate) enum Error {
         suggestion: Option<String>,
     },
 
+    #[error("unknown function or task `{name}`{}\nhint: `:tasks` lists the tasks, `:help` the commands; `:reload` reads a changed fabfile", did_you_mean(.suggestion.as_deref()))]
+    UnknownName {
+        name: String,
+        suggestion: Option<String>,
+    },
+
+    #[error("unknown task `{name}`{}\nhint: `:tasks` lists the tasks; `:reload` reads a changed fabfile", did_you_mean(.suggestion.as_deref()))]
+    UnknownTaskAtPrompt {
+        name: String,
+        suggestion: Option<String>,
+    },
+
+    #[error(
+        "`{name}` is a task, not a function: run it on a line of its own, as `{name}` or `{name}:ARGS`"
+    )]
+    TaskInScript { name: String },
+
+    #[error("no fabfile found: looked for `fabfile.rhai` in {}\nhint: create one, point at it with `-f PATH`, or name hosts (`rfab -H HOST repl`) to open the prompt without one", searched_list(.searched))]
+    ReplWithoutFabfile { searched: Vec<PathBuf> },
+
+    #[error(
+        "no fabfile to reload: this session started without one\nhint: leave, and start `rfab repl` beside a `fabfile.rhai` or with `-f PATH`"
+    )]
+    NoFabfileToReload,
+
     #[error("{message}\nusage: {usage}")]
     MetaUsage {
         message: String,
@@ -154,6 +179,11 @@ impl Error {
             | Self::NoTask
             | Self::ReplNotLast
             | Self::UnknownMeta { .. }
+            | Self::UnknownName { .. }
+            | Self::UnknownTaskAtPrompt { .. }
+            | Self::TaskInScript { .. }
+            | Self::ReplWithoutFabfile { .. }
+            | Self::NoFabfileToReload
             | Self::MetaUsage { .. } => 2,
             Self::Interrupted => 130,
             _ => 1,

@@ -195,3 +195,54 @@ fn right_after_init_a_dry_run_plans_the_rollout() {
         ran.stdout
     );
 }
+
+/// What `rfab init` writes deploys for real: its inventory pointed at a fleet of sshd hosts
+/// behind HAProxy, `rolling:stable` rolls the latest tag out under load, one group at a
+/// time, without a failed request.
+#[test]
+fn the_fabfile_init_writes_rolls_out_to_a_real_fleet() {
+    let (fleet, load) = crate::rollout::fleet(31);
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path().to_path_buf();
+    let group = |n: usize| {
+        fleet
+            .group(n)
+            .iter()
+            .map(|node| node.name.clone())
+            .collect::<Vec<_>>()
+            .join(";")
+    };
+    let facts = format!(
+        "init:group1={},group2={},user=rfab-deploy,socket={},lb_ssh=,backend=web,deploy_to={},health_url={},repository={}",
+        group(1),
+        group(2),
+        fleet.balancer.socket.display(),
+        fleet.deploy_to,
+        fleet.health_url,
+        fleet.repo.display(),
+    );
+    Test::new().in_dir(&dir).args(&[&facts]).stdin("").run();
+    let rfab = |args: &[&str]| {
+        std::process::Command::new(crate::test::RFAB)
+            .current_dir(&dir)
+            .env("HOME", fleet.dir().join("home"))
+            .env("SSH_AUTH_SOCK", "")
+            .arg("--ssh-config-path")
+            .arg(fleet.dir().join("ssh_config"))
+            .args(["--set", "watch=1"])
+            .args(args)
+            .output()
+            .expect("rfab runs")
+    };
+    let ran = rfab(&["prod", "rolling:stable"]);
+    let stdout = String::from_utf8_lossy(&ran.stdout);
+    assert!(
+        ran.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    for node in &fleet.nodes {
+        assert_eq!(node.live_tag().as_deref(), Some("v3.0.1"), "{stdout}");
+    }
+    crate::rollout::no_failures(load);
+}

@@ -474,7 +474,7 @@ fn a_ctrl_c_that_exits_at_once_still_ends_the_stream() {
     // Regression: the Ctrl-C that exits at once (the third, while `on_abort` cleans up)
     // left the stream without its `end`.
     let fleet = Fleet::start(1);
-    let fabfile = "fn work() { on_abort(\"sleep 30.07\"); run(\"sleep 7409\"); }";
+    let fabfile = "fn work() { on_abort(\"sleep 30.13\"); run(\"sleep 7417\"); }";
     let test =
         fleet
             .test()
@@ -505,11 +505,11 @@ fn a_ctrl_c_that_exits_at_once_still_ends_the_stream() {
         })
     };
     eventually("the task's command", || {
-        crate::ssh::process_running("sleep 7409").then_some(())
+        crate::ssh::process_running("sleep 7417").then_some(())
     });
     signal(rfab.id(), "INT");
     eventually("the cleanup to start", || {
-        crate::ssh::process_running("sleep 30.07").then_some(())
+        crate::ssh::process_running("sleep 30.13").then_some(())
     });
     signal(rfab.id(), "INT");
     eventually("the second Ctrl-C to be heard", || {

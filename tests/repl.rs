@@ -144,10 +144,9 @@ fn an_error_leaves_the_prompt_working() {
     let test = local_test();
     let mut rfab = terminal(&test);
     enter(&mut rfab, PROMPT, "nosuch(1)");
-    expect(&mut rfab, "Function not found: nosuch (i64)");
-    // Not a task of this fabfile, so Rhai, in which it is no statement.
+    expect(&mut rfab, "unknown function or task `nosuch`");
     enter(&mut rfab, PROMPT, "deploy:stable");
-    expect(&mut rfab, "Expecting ';' to terminate this statement");
+    expect(&mut rfab, "unknown task `deploy`");
     enter(&mut rfab, PROMPT, ":hots");
     expect(&mut rfab, "did you mean `:hosts`?");
     enter(&mut rfab, PROMPT, "`still ${1 + 1}`");
@@ -301,11 +300,12 @@ fn a_task_that_selects_hosts_names_the_prompt() {
         .stdout(
             r#"
             rfab> prod
+            hosts: none -> web1, web2
             rfab prod [2 hosts]> :hosts
             web1
             web2
             rfab prod [2 hosts]> :hosts db1
-            db1
+            hosts: web1, web2 -> db1
             rfab [1 host]> :env hosts
             ["db1"]
             "#,
@@ -329,6 +329,7 @@ fn roles_tasks_and_quit() {
         .stdout(
             r#"
             rfab> prod
+            hosts: none -> web1, web2
             rfab prod [2 hosts]> :roles
               db: #{"hosts": ["db1"], "user": "postgres"}
             * web: ["web1", "web2"]
@@ -411,6 +412,36 @@ fn help_shows_the_commands_tasks_and_script_functions() {
     }
 }
 
+/// `:help put` printed the reference's raw Markdown: code fences, `##` headings.
+#[test]
+fn help_for_a_function_is_rendered_for_the_terminal() {
+    let ran = Test::new()
+        .fabfile(FABFILE)
+        .args(&["repl"])
+        .stdin(":help put\n")
+        .run();
+    let help = ran
+        .stdout
+        .strip_prefix("rfab> :help put\n")
+        .unwrap_or_else(|| panic!("no echo in\n{}", ran.stdout));
+    assert!(
+        help.starts_with(
+            "put\n---\n\n    put(local: string, remote: string) -> array\n\nUpload a local file"
+        ),
+        "{help}"
+    );
+    assert!(
+        help.contains("\n    put(\"dist/app.tar.gz\", \"/srv/app/releases/\");\n"),
+        "{help}"
+    );
+    assert!(
+        !help
+            .lines()
+            .any(|line| line.contains("```") || line.starts_with('#')),
+        "{help}"
+    );
+}
+
 #[test]
 fn repl_must_come_last_and_a_task_named_repl_wins() {
     Test::new()
@@ -436,14 +467,22 @@ fn an_entry_runs_on_its_hosts_in_parallel() {
     let fleet = Fleet::start(4);
     let hosts: Vec<String> = fleet.hosts.iter().map(crate::sshd::Host::string).collect();
     let long = "0".repeat(500);
+    // A rendezvous: each host's command waits (at most 20 s) until all four are inside.
+    // Run one after the other, the first would wait alone and end before the next began.
+    let inside = fleet.dir.path().join("inside");
+    std::fs::create_dir_all(&inside).expect("mkdir");
+    let entry = format!(
+        "run(\"echo began $(date +%s%N); touch {0}/$$; i=0; while [ $(ls {0} | wc -l) -lt 4 ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done; echo ended $(date +%s%N); printf '%0500d\\\\n' 0\"); env.host_string + \" slept\"\n",
+        inside.display()
+    );
     let ran = fleet
         .test()
         .fabfile(FABFILE)
         .args(&["-H", &fleet.host_list(), "repl"])
-        .stdin("run(\"echo began $(date +%s%N); sleep 1; echo ended $(date +%s%N); printf '%0500d\\\\n' 0\"); env.host_string + \" slept\"\n")
+        .stdin(&entry)
         .run();
     // Timed by the hosts' own clocks, not by a deadline on the run (which a loaded machine
-    // could miss): run one after the other, no host's sleep could overlap another's.
+    // could miss).
     let lines: Vec<&str> = ran.stdout.lines().collect();
     // Every host's sleep overlaps every other's: all began before any ended.
     let stamps = |word: &str| -> Vec<u128> {
@@ -491,8 +530,9 @@ fn an_entry_runs_on_at_most_z_hosts_at_once() {
     // The hosts share this machine's files: each counts who is inside with it.
     let inside = fleet.dir.path().join("inside");
     std::fs::create_dir_all(&inside).expect("mkdir");
+    // Each waits (at most 10 s) for a partner inside, then says how many are.
     let entry = format!(
-        "run(\"touch {0}/$$; sleep 0.5; echo together=$(ls {0} | wc -l); rm {0}/$$\"); ()\n",
+        "run(\"touch {0}/$$; i=0; while [ $(ls {0} | wc -l) -lt 2 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; echo together=$(ls {0} | wc -l); rm {0}/$$\"); ()\n",
         inside.display()
     );
     let ran = fleet
@@ -513,4 +553,217 @@ fn an_entry_runs_on_at_most_z_hosts_at_once() {
         ran.stdout
     );
     assert!(counts.contains(&"2"), "never two at once:\n{}", ran.stdout);
+}
+
+/// A typo (`statsu`) or a word that is no command here (`clear`) was run as Rhai on every
+/// host, each failing with a six-line block, after each had run the entry's first part.
+#[test]
+fn an_unknown_name_stops_the_entry_before_it_runs_anywhere() {
+    let fleet = Fleet::start(2);
+    let fabfile = "/// Show what runs.\nfn status() { run(\"uptime\"); }\nfn deploy(tag) {}\n";
+    fleet
+        .test()
+        .fabfile(fabfile)
+        .args(&["-H", &fleet.host_list(), "repl"])
+        .stdin("run(\"echo ran\"); statsu\n")
+        .status(2)
+        .stdout("rfab [2 hosts]> run(\"echo ran\"); statsu\n")
+        .stderr(
+            "error: unknown function or task `statsu`\n\
+             hint: did you mean `status`?\n\
+             hint: `:tasks` lists the tasks, `:help` the commands; `:reload` reads a changed fabfile\n",
+        )
+        .run();
+    for host in &fleet.hosts {
+        assert_eq!(host.logins(), 0, "{}", host.log());
+    }
+    for (entry, error) in [
+        (
+            "clear",
+            "error: unknown function or task `clear`\n\
+             hint: `:tasks` lists the tasks, `:help` the commands; `:reload` reads a changed fabfile\n",
+        ),
+        (
+            "deplyo:stable",
+            "error: unknown task `deplyo`\n\
+             hint: did you mean `deploy`?\n\
+             hint: `:tasks` lists the tasks; `:reload` reads a changed fabfile\n",
+        ),
+        (
+            "status()",
+            "error: `status` is a task, not a function: run it on a line of its own, as `status` or `status:ARGS`\n",
+        ),
+    ] {
+        Test::new()
+            .fabfile(fabfile)
+            .args(&["repl"])
+            .stdin(&format!("{entry}\n"))
+            .status(2)
+            .stdout(&format!("rfab> {entry}\n"))
+            .stderr(error)
+            .run();
+    }
+}
+
+/// A task added to the fabfile is unknown until `:reload`, and says so.
+#[test]
+fn a_task_not_yet_reloaded_is_unknown_with_a_hint() {
+    Test::new()
+        .fabfile(FABFILE)
+        .args(&["repl"])
+        .stdin("added\n")
+        .status(2)
+        .stdout("rfab> added\n")
+        .stderr(
+            "error: unknown function or task `added`\n\
+             hint: `:tasks` lists the tasks, `:help` the commands; `:reload` reads a changed fabfile\n",
+        )
+        .run();
+}
+
+/// A command that failed the same way on every host printed one block per host.
+#[test]
+fn the_same_failure_on_every_host_is_one_line() {
+    let fleet = Fleet::start(3);
+    let ran = fleet
+        .test()
+        .fabfile(FABFILE)
+        .args(&["-H", &fleet.host_list(), "repl"])
+        .stdin("run(\"exit 3\")\n")
+        .status(1)
+        .run();
+    assert_eq!(
+        ran.stderr,
+        "Fatal error: failed on 3/3 hosts: run() failed: `exit 3` exited with status 3\n \
+         --> <input 1>:1:1\n  |\n1 | run(\"exit 3\")\n  | ^\n\nAborting.\n"
+    );
+}
+
+/// Hosts that failed alike are named when others did not fail; different failures stay
+/// apart, each under its host.
+#[test]
+fn failures_on_some_hosts_name_them_and_different_ones_stay_apart() {
+    Test::new()
+        .fabfile(FABFILE)
+        .args(&["-H", "web1,web2,web3", "repl"])
+        .stdin("if env.host_string != \"web2\" { throw \"boom\" }\n")
+        .status(1)
+        .stdout("rfab [3 hosts]> if env.host_string != \"web2\" { throw \"boom\" }\n")
+        .stderr(
+            r#"
+            Fatal error: failed on web1, web3 (2/3 hosts): boom
+             --> <input 1>:1:32
+              |
+            1 | if env.host_string != "web2" { throw "boom" }
+              |                                ^
+
+            Aborting.
+            "#,
+        )
+        .run();
+    Test::new()
+        .fabfile(FABFILE)
+        .args(&["-H", "web1,db123", "repl"])
+        .stdin("throw env.host_string.len()\n")
+        .status(1)
+        .stdout("rfab [2 hosts]> throw env.host_string.len()\n")
+        .stderr(
+            r#"
+            [web1] Fatal error: Runtime error: 4
+             --> <input 1>:1:1
+              |
+            1 | throw env.host_string.len()
+              | ^
+
+            Aborting.
+            [db123] Fatal error: Runtime error: 5
+             --> <input 1>:1:1
+              |
+            1 | throw env.host_string.len()
+              | ^
+
+            Aborting.
+            "#,
+        )
+        .run();
+}
+
+/// `:hosts a` then `prod:group2` selected `a` and group2's hosts together, while `:env
+/// hosts` still showed `a`: an entry would have reached a host no longer meant.
+#[test]
+fn a_new_selection_replaces_the_previous_one() {
+    Test::new()
+        .fabfile(
+            r#"
+            fn prod(group) {
+                env.roledefs = #{ group1: ["web1", "web2"], group2: ["web3", "web4"] };
+                env.roles = [group];
+            }
+            "#,
+        )
+        .args(&["repl"])
+        .stdin(
+            ":hosts a\nprod:group2\nenv.host_string\n:env hosts\n:hosts web3,web4\nenv.hosts = [\"b\"];\n:env roles\n",
+        )
+        .stdout(
+            r#"
+            rfab> :hosts a
+            hosts: none -> a
+            rfab [1 host]> prod:group2
+            [a] Executing task 'prod'
+            hosts: a -> web3, web4
+            rfab prod:group2 [2 hosts]> env.host_string
+            [web3] web3
+            [web4] web4
+            rfab prod:group2 [2 hosts]> :env hosts
+            []
+            rfab prod:group2 [2 hosts]> :hosts web3,web4
+            hosts: web3, web4 (unchanged)
+            rfab prod:group2 [2 hosts]> env.hosts = ["b"];
+            hosts: web3, web4 -> b
+            rfab [1 host]> :env roles
+            []
+            "#,
+        )
+        .run();
+}
+
+/// `rfab -H HOST repl` needed a fabfile, though the prompt is useful without one.
+#[test]
+fn repl_opens_without_a_fabfile_when_hosts_are_named() {
+    let fleet = Fleet::start(1);
+    let host = fleet.hosts[0].string();
+    fleet
+        .test()
+        .args(&["-H", &host, "repl", "--", "echo before"])
+        .stdin(":tasks\nrun(\"echo at the prompt\"); ()\n:reload\n")
+        .status(2)
+        .stdout_regex(&crate::test::pattern(
+            &format!(
+                "[{host}] Executing task '<command>'\n\
+                 [{host}] run: echo before\n\
+                 [{host}] out: before\n\
+                 <ANY>\
+                 rfab [1 host]> :tasks\n\
+                 No tasks: define a function in the fabfile to make one.\n\
+                 rfab [1 host]> run(\"echo at the prompt\"); ()\n\
+                 [{host}] run: echo at the prompt\n\
+                 [{host}] out: at the prompt\n\
+                 rfab [1 host]> :reload\n\
+                 Disconnecting from <ANY>"
+            ),
+            &[("<ANY>", "(?s:.*?)")],
+        ))
+        .stderr(
+            "error: no fabfile to reload: this session started without one\n\
+             hint: leave, and start `rfab repl` beside a `fabfile.rhai` or with `-f PATH`\n",
+        )
+        .run();
+    Test::new()
+        .args(&["repl"])
+        .status(2)
+        .stderr_regex(
+            r"error: no fabfile found: looked for `fabfile.rhai` in `[^\n]*`\nhint: create one, point at it with `-f PATH`, or name hosts \(`rfab -H HOST repl`\) to open the prompt without one",
+        )
+        .run();
 }

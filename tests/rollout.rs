@@ -236,6 +236,42 @@ fn a_failed_health_check_on_a_live_host_says_its_users_were_served_it() {
 }
 
 #[test]
+fn a_release_failing_its_health_check_never_serves_and_the_live_group_serves_on() {
+    // The demo's `--fail` (issue #12), on the fleet's own unhealthy release: the deploy to
+    // the group out stops at its first host, which serves v3.0.0 again, and no request is
+    // ever answered by the release.
+    let (fleet, load) = fleet(10);
+    let unhealthy = rfab_fleet::repo::unhealthy(&fleet.repo).expect("the unhealthy release");
+    rfab(&fleet, &["prod", "proxy.group2"], 0);
+    let (_, stderr) = rfab(
+        &fleet,
+        &[
+            "--set",
+            "health_timeout=2",
+            "prod:out",
+            &format!("deploy:{unhealthy}"),
+        ],
+        1,
+    );
+    assert_match(
+        &stderr,
+        &first_line(&pattern(
+            "[web1] Fatal error: the release v3.0.2-unhealthy-<STAMP> failed its health check on web1; v3.0.0 serves again",
+            &[RELEASE_STAMP],
+        )),
+    );
+    assert_eq!(tags(&fleet), ["v3.0.0"; 4]);
+    assert_eq!(lb_state(&fleet), "web1 MAINT, web2 MAINT, web3 UP, web4 UP");
+    rfab(&fleet, &["prod", "proxy.all"], 0);
+    let tally = no_failures(load);
+    assert_eq!(
+        tally.versions.keys().collect::<Vec<_>>(),
+        ["3.0.0"],
+        "{tally}"
+    );
+}
+
+#[test]
 fn an_unreachable_lb_socket_is_a_clear_error_before_any_change() {
     let (fleet, load) = fleet(4);
     let inventory = std::fs::read_to_string(&fleet.inventory).expect("inventory");
@@ -288,7 +324,10 @@ fn a_node_lost_mid_rollout_stops_it_with_the_live_group_serving() {
     let stderr = String::from_utf8_lossy(&done.stderr);
     assert_eq!(done.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains(&format!("cannot connect to {}", fleet.nodes[3].host())),
+        stderr.contains(&format!(
+            "cannot connect to `web4` ({})",
+            fleet.nodes[3].host()
+        )),
         "{stderr}"
     );
     assert_eq!(

@@ -106,8 +106,8 @@ fn settings_refuses_what_it_cannot_change_and_checks_its_values() {
         .run();
 }
 
-/// `env.port` read 22 and the closing line said `root@web1:22` while the SSH config had
-/// sent the connection to another port.
+/// `env.port` read 22 while the SSH config had sent the connection to another port (the
+/// closing line, which said `root@web1:22`, now names the host as written).
 #[test]
 fn env_port_is_the_port_the_ssh_config_chose() {
     let fleet = Fleet::start(1);
@@ -140,7 +140,7 @@ fn env_port_is_the_port_the_ssh_config_chose() {
                 web1  ok  TIME  t
 
             Done.
-            Disconnecting from root@web1:{port}... done.
+            Disconnecting from web1... done.
             ",
             port = host.port
         ))

@@ -691,6 +691,64 @@ fn without_an_ssh_binary_rfab_reads_the_config_itself() {
         .run();
 }
 
+/// Writes `Host web` (`HostName`, `Port`, `User root`) above the fleet's config.
+fn alias_web(fleet: &Fleet, address: &str, port: u16) {
+    let config = std::fs::read_to_string(fleet.ssh_config()).expect("config");
+    std::fs::write(
+        fleet.ssh_config(),
+        format!("Host web\n  HostName {address}\n  Port {port}\n  User root\n{config}"),
+    )
+    .expect("config");
+}
+
+#[test]
+fn an_ssh_config_alias_is_the_name_every_line_shows() {
+    // Regression (issue #12): the host's name as written, not `user@address:port`; its key
+    // is checked under the address and port the config gives it, as OpenSSH does.
+    let fleet = Fleet::start(1);
+    let host = &fleet.hosts[0];
+    alias_web(&fleet, &host.address, host.port);
+    fleet
+        .test()
+        .fabfile(
+            r#"fn t() { run("echo hi"); puts(`${env.host_string} ${env.host} ${env.address}`); }"#,
+        )
+        .args(&["-H", "web", "t"])
+        .mask_times()
+        .stdout(&format!(
+            "
+            [web] Executing task 't'
+            [web] run: echo hi
+            [web] out: hi
+            [web] web web {address}
+
+            Summary:
+                web  ok  TIME  t
+
+            Done.
+            Disconnecting from web... done.
+            ",
+            address = host.address
+        ))
+        .stderr("")
+        .run();
+    // Nothing listens on the port the alias names now: the error names both.
+    let closed = TcpListener::bind((host.address.as_str(), 0)).expect("a port");
+    let port = closed.local_addr().expect("bound").port();
+    drop(closed);
+    alias_web(&fleet, &host.address, port);
+    fleet
+        .test()
+        .fabfile(r#"fn t() { run("true"); }"#)
+        .args(&["-H", "web", "t"])
+        .status(1)
+        .stderr_starts_with(&format!(
+            "[web] Fatal error: cannot connect to `web` ({}:{port}): Connection refused",
+            host.address
+        ))
+        .run();
+}
+
 #[test]
 fn hashed_known_hosts_entries_are_understood() {
     let fleet = Fleet::start(1);

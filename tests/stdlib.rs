@@ -118,3 +118,30 @@ fn host_in_a_setting_is_the_host_name_and_rfab_deploy_is_rfab_releases() {
         )
         .run();
 }
+
+#[test]
+fn address_in_a_setting_is_the_host_name_behind_an_ssh_config_alias() {
+    // Regression (issue #12): with hosts named by ssh_config aliases (`web1`), a health URL
+    // checked from the host itself had no way to name the address the alias stands for.
+    let test = Test::new().file("ssh_config", "Host web1\n  HostName 10.1.2.3\n");
+    let config = test.path().join("ssh_config").display().to_string();
+    test.fabfile(
+        r#"
+        import "rfab/releases" as releases;
+        fn t() { print(releases::deploy_to()); print(env.address); }
+        "#,
+    )
+    .args(&[
+        "--ssh-config-path",
+        &config,
+        "-H",
+        "web1,web2",
+        "--set",
+        "deploy_to=/srv/{host}-{address}",
+        "--hide",
+        "running,status",
+        "t",
+    ])
+    .stdout("/srv/web1-10.1.2.3\n10.1.2.3\n/srv/web2-web2\nweb2\n")
+    .run();
+}

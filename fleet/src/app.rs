@@ -2,7 +2,9 @@
 //! answers 200 while there is one, `GET /slow` answers like `/` after two seconds (a long
 //! request, to see a drain wait for it). It reads `current/VERSION` on every request, so a
 //! deploy's symlink switch shows at once. A release holding a `BROKEN` file passes `/health`
-//! but answers 500 on its pages, as a release with a bug only its users see.
+//! but answers 500 on its pages, as a release with a bug only its users see; one holding an
+//! `UNHEALTHY` file answers 500 on `/health` (its pages still work), as a release a health
+//! check must stop.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -81,10 +83,15 @@ fn answer(mut stream: TcpStream, name: &str, deploy_to: &std::path::Path) -> std
         std::thread::sleep(Duration::from_secs(2));
     }
     let broken = deploy_to.join("current/BROKEN").exists();
+    let unhealthy = deploy_to.join("current/UNHEALTHY").exists();
     let (status, body) = match (path.as_str(), version) {
         ("/" | "/slow", Some(version)) if broken => (
             "500 Internal Server Error",
             format!("{version} is broken\n"),
+        ),
+        ("/health", Some(version)) if unhealthy => (
+            "500 Internal Server Error",
+            format!("{version} is unhealthy\n"),
         ),
         ("/health", Some(_)) => ("200 OK", "ok\n".to_owned()),
         ("/" | "/slow", Some(version)) => ("200 OK", format!("{version}\n")),

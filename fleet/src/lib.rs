@@ -11,7 +11,9 @@ pub mod load;
 pub mod node;
 pub mod process;
 pub mod repo;
+pub mod timeline;
 pub mod user;
 
 pub use fleet::{Fleet, Options};
 pub use load::{Load, Tally};
+pub use timeline::Timeline;

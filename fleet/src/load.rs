@@ -1,6 +1,6 @@
 //! A client that keeps requesting pages through the load balancer and counts what it gets:
 //! requests sent, failed (no connection, an error status, a timeout), and the versions seen;
-//! failed answers by the node that gave them (the app's `X-Served-By`).
+//! answers and failed answers by the node that gave them (the app's `X-Served-By`).
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -17,10 +17,34 @@ pub struct Tally {
     pub failed: u64,
     /// Answers per version served.
     pub versions: BTreeMap<String, u64>,
+    /// Answers per node that served them (`X-Served-By`).
+    pub served_by: BTreeMap<String, u64>,
     /// The first few failures, as they happened.
     pub failures: Vec<String>,
     /// Failed requests per node that answered them (`X-Served-By`); `none` when no node did.
     pub failed_by: BTreeMap<String, u64>,
+}
+
+impl Tally {
+    /// What was counted after `before` (an earlier tally of the same client): the failures
+    /// listed are those after it too.
+    #[must_use]
+    pub fn since(&self, before: &Self) -> Self {
+        let minus = |now: &BTreeMap<String, u64>, then: &BTreeMap<String, u64>| {
+            now.iter()
+                .map(|(k, n)| (k.clone(), n - then.get(k).copied().unwrap_or(0)))
+                .filter(|(_, n)| *n > 0)
+                .collect()
+        };
+        Self {
+            sent: self.sent - before.sent,
+            failed: self.failed - before.failed,
+            versions: minus(&self.versions, &before.versions),
+            served_by: minus(&self.served_by, &before.served_by),
+            failures: self.failures[before.failures.len().min(self.failures.len())..].to_vec(),
+            failed_by: minus(&self.failed_by, &before.failed_by),
+        }
+    }
 }
 
 impl std::fmt::Display for Tally {
@@ -67,7 +91,12 @@ impl Load {
                         let mut tally = tally.lock().unwrap_or_else(PoisonError::into_inner);
                         tally.sent += 1;
                         match result {
-                            Ok(version) => *tally.versions.entry(version).or_default() += 1,
+                            Ok(Served { version, by }) => {
+                                *tally.versions.entry(version).or_default() += 1;
+                                if let Some(by) = by {
+                                    *tally.served_by.entry(by).or_default() += 1;
+                                }
+                            }
                             Err(Failed { why, by }) => {
                                 tally.failed += 1;
                                 *tally
@@ -133,6 +162,12 @@ struct KeepAlive {
     reader: std::io::BufReader<TcpStream>,
 }
 
+/// An answer: the version it names, and the node that gave it.
+struct Served {
+    version: String,
+    by: Option<String>,
+}
+
 /// A failed request: why, and the node that answered it, if one did.
 struct Failed {
     why: String,
@@ -147,8 +182,8 @@ impl From<String> for Failed {
 
 /// What one request on a kept connection came to.
 enum Outcome {
-    /// An answer: the version, or why it is a failure.
-    Answered(Result<String, Failed>),
+    /// An answer, or why it is a failure.
+    Answered(Result<Served, Failed>),
     /// Nothing came back: the other end had closed the connection.
     Closed(String),
 }
@@ -156,7 +191,7 @@ enum Outcome {
 /// One `GET /` on the kept connection (opened if none is). A kept connection the other end
 /// closed before answering is opened again and the request sent once more, as HTTP clients
 /// do for an idempotent request; every other failure counts.
-fn keep_alive(target: SocketAddr, kept: &mut Option<KeepAlive>) -> Result<String, Failed> {
+fn keep_alive(target: SocketAddr, kept: &mut Option<KeepAlive>) -> Result<Served, Failed> {
     let reused = kept.is_some();
     match exchange(target, kept) {
         Outcome::Answered(result) => result,
@@ -215,7 +250,7 @@ fn exchange(target: SocketAddr, kept: &mut Option<KeepAlive>) -> Outcome {
         *kept = None;
     }
     if status.starts_with("HTTP/1.1 200") {
-        Outcome::Answered(Ok(body))
+        Outcome::Answered(Ok(Served { version: body, by }))
     } else {
         Outcome::Answered(Err(Failed {
             why: status.trim().to_owned(),
@@ -258,17 +293,18 @@ fn served_by(header: &str) -> Option<String> {
 }
 
 /// One `GET /`: the version in the answer, or why it failed.
-fn request(target: SocketAddr) -> Result<String, Failed> {
+fn request(target: SocketAddr) -> Result<Served, Failed> {
     fetch(target, "/")
 }
 
 /// One `GET PATH` through `target`: the body of a 200 answer, or why it failed.
 pub fn get(target: SocketAddr, path: &str) -> Result<String, String> {
-    fetch(target, path).map_err(|f| f.why)
+    fetch(target, path).map(|s| s.version).map_err(|f| f.why)
 }
 
-/// One `GET PATH` through `target`: the body of a 200 answer, or why it failed (and who said so).
-fn fetch(target: SocketAddr, path: &str) -> Result<String, Failed> {
+/// One `GET PATH` through `target`: the body of a 200 answer and who gave it, or why it
+/// failed (and who said so).
+fn fetch(target: SocketAddr, path: &str) -> Result<Served, Failed> {
     let limit = Duration::from_secs(5);
     let mut stream =
         TcpStream::connect_timeout(&target, limit).map_err(|e| format!("connect: {e}"))?;
@@ -286,8 +322,8 @@ fn fetch(target: SocketAddr, path: &str) -> Result<String, Failed> {
         .map_err(|e| format!("read: {e}"))?;
     let answer = String::from_utf8_lossy(&answer);
     let status = answer.lines().next().unwrap_or_default();
+    let head = answer.split("\r\n\r\n").next().unwrap_or_default();
     if !status.starts_with("HTTP/1.1 200") {
-        let head = answer.split("\r\n\r\n").next().unwrap_or_default();
         return Err(Failed {
             why: if status.is_empty() {
                 "empty answer".to_owned()
@@ -298,5 +334,49 @@ fn fetch(target: SocketAddr, path: &str) -> Result<String, Failed> {
         });
     }
     let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
-    Ok(body.trim().to_owned())
+    Ok(Served {
+        version: body.trim().to_owned(),
+        by: head.lines().find_map(served_by),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Tally;
+
+    #[test]
+    fn since_counts_only_what_came_after_the_earlier_tally() {
+        let count = |pairs: &[(&str, u64)]| {
+            pairs
+                .iter()
+                .map(|(k, n)| ((*k).to_owned(), *n))
+                .collect::<std::collections::BTreeMap<_, _>>()
+        };
+        let before = Tally {
+            sent: 10,
+            failed: 1,
+            versions: count(&[("3.0.0", 9)]),
+            served_by: count(&[("web1", 5), ("web3", 4)]),
+            failures: vec!["first".into()],
+            failed_by: count(&[("none", 1)]),
+        };
+        let now = Tally {
+            sent: 25,
+            failed: 1,
+            versions: count(&[("3.0.0", 12), ("3.0.1", 12)]),
+            served_by: count(&[("web1", 5), ("web3", 19)]),
+            ..before.clone()
+        };
+        assert_eq!(
+            now.since(&before),
+            Tally {
+                sent: 15,
+                failed: 0,
+                versions: count(&[("3.0.0", 3), ("3.0.1", 12)]),
+                served_by: count(&[("web3", 15)]),
+                failures: Vec::new(),
+                failed_by: count(&[]),
+            }
+        );
+    }
 }

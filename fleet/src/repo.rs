@@ -134,6 +134,18 @@ pub fn fix_the_bug(work: &Path) -> Result<(), String> {
     .map(drop)
 }
 
+/// The fix, committed in `work` (on the hotfix branch), with a mistake that fails the
+/// release's health check: an `UNHEALTHY` file at its root, which the fleet's app obeys
+/// (`/health` answers 500). For the demo's `--fail`.
+pub fn fix_the_bug_unhealthily(work: &Path) -> Result<(), String> {
+    write(work, "UNHEALTHY", "the health check fails\n")?;
+    run(Command::new("git")
+        .arg("-C")
+        .arg(work)
+        .args(["add", "UNHEALTHY"]))?;
+    fix_the_bug(work)
+}
+
 fn write(dir: &Path, path: &str, text: &str) -> Result<(), String> {
     let path = dir.join(path);
     std::fs::create_dir_all(path.parent().unwrap_or(dir))
@@ -163,6 +175,34 @@ fn git(dir: &Path, args: &[&str]) -> Result<(), String> {
 /// branch `broken`, from `v3.0.1`, tagged `v3.0.2-broken` (a pre-release, so `stable` stays
 /// `v3.0.1`). Returns the tag.
 pub fn broken(dir: &Path) -> Result<&'static str, String> {
+    marked(
+        dir,
+        ("BROKEN", "every page answers 500\n"),
+        "v3.0.2-broken",
+        "A release that breaks every page",
+    )
+}
+
+/// Adds to the repository in `dir` a release that fails its health check (an `UNHEALTHY`
+/// file at its root: the fleet's app answers 500 on `/health`), tagged `v3.0.2-unhealthy`
+/// the same way. Returns the tag.
+pub fn unhealthy(dir: &Path) -> Result<&'static str, String> {
+    marked(
+        dir,
+        ("UNHEALTHY", "the health check fails\n"),
+        "v3.0.2-unhealthy",
+        "A release that fails its health check",
+    )
+}
+
+/// A commit from `v3.0.1` holding `marker` (a file and its text), on a branch named after
+/// `tag`'s pre-release part (`broken`), its `VERSION` the tag's version, tagged `tag`.
+fn marked(
+    dir: &Path,
+    (marker, text): (&str, &str),
+    tag: &'static str,
+    message: &str,
+) -> Result<&'static str, String> {
     let git = |args: &[&str]| {
         run(Command::new("git")
             .arg("-C")
@@ -180,12 +220,13 @@ pub fn broken(dir: &Path) -> Result<&'static str, String> {
             .arg("-C")
             .arg(dir)
             .args(["rev-parse", "--abbrev-ref", "HEAD"]))?;
-    git(&["checkout", "-q", "-b", "broken", "v3.0.1"])?;
-    write("VERSION", "3.0.2-broken\n")?;
-    write("BROKEN", "every page answers 500\n")?;
+    let branch = tag.rsplit('-').next().unwrap_or(tag);
+    git(&["checkout", "-q", "-b", branch, "v3.0.1"])?;
+    write("VERSION", &format!("{}\n", tag.trim_start_matches('v')))?;
+    write(marker, text)?;
     git(&["add", "-A"])?;
-    git(&["commit", "-q", "-m", "A release that breaks every page"])?;
-    git(&["tag", "v3.0.2-broken"])?;
+    git(&["commit", "-q", "-m", message])?;
+    git(&["tag", tag])?;
     git(&["checkout", "-q", back.trim()])?;
-    Ok("v3.0.2-broken")
+    Ok(tag)
 }

@@ -37,6 +37,11 @@ pub(crate) fn load(config: &Config, output: &Output, without_fabfile: bool) -> R
     } else {
         Some(search::find(config.fabfile.as_deref(), &config.cwd)?)
     };
+    load_from(config, output, path)
+}
+
+/// Loads the fabfile at `path`; without one, an empty fabfile.
+pub(crate) fn load_from(config: &Config, output: &Output, path: Option<PathBuf>) -> Result<Loaded> {
     let base = path
         .as_deref()
         .and_then(Path::parent)

@@ -127,7 +127,6 @@ fn builtins(fabfile: &Fabfile) -> Vec<Builtin> {
 /// `rfab TASK...`, `rfab -- COMMAND` and `rfab repl`: every task word checked against the
 /// fabfile before the first task runs, then the run or the REPL.
 fn run(config: &Config, output: &Output, invocations: &[Invocation]) -> Result<()> {
-    let adhoc_only = invocations.is_empty() && config.command.is_some();
     // `rfab init`, unless a fabfile here has a task of that name.
     if let [only] = invocations
         && only.task == init::WORD
@@ -146,7 +145,7 @@ fn run(config: &Config, output: &Output, invocations: &[Invocation]) -> Result<(
             return init::run(&config.cwd, only, output);
         }
     }
-    let loaded = setup::load(config, output, adhoc_only)?;
+    let loaded = setup::load_from(config, output, fabfile_path(config, invocations)?)?;
     // `rfab check`, unless the fabfile has a task of that name.
     if let [only] = invocations
         && only.task == check::WORD
@@ -176,7 +175,6 @@ fn run(config: &Config, output: &Output, invocations: &[Invocation]) -> Result<(
         .credentials
         .ask_up_front(config.ask_up_front.0, config.ask_up_front.1);
     if interactive {
-        let path = path.expect("`repl` is a task word, so a fabfile was loaded");
         let session = Session::new(runtime, engine, fabfile, path, sources);
         return repl::run(session, invocations, config.command.as_deref());
     }
@@ -186,6 +184,24 @@ fn run(config: &Config, output: &Output, invocations: &[Invocation]) -> Result<(
         fabfile: &fabfile,
     }
     .run_to_end(invocations, config.command.as_deref())
+}
+
+/// The fabfile a run needs: none for `rfab -H HOSTS -- COMMAND`, nor for `rfab -H HOSTS
+/// repl` where there is none (as `ansible-console` needs only an inventory); `rfab repl`
+/// with no fabfile and no hosts has nothing to work on, and says how to give it some.
+fn fabfile_path(config: &Config, invocations: &[Invocation]) -> Result<Option<PathBuf>> {
+    if invocations.is_empty() && config.command.is_some() {
+        return Ok(None);
+    }
+    let only_repl = matches!(invocations, [only] if only.word == repl::WORD);
+    match search::find(config.fabfile.as_deref(), &config.cwd) {
+        Ok(path) => Ok(Some(path)),
+        Err(Error::FabfileNotFound { .. }) if only_repl && !config.cli.hosts.is_empty() => Ok(None),
+        Err(Error::FabfileNotFound { searched }) if only_repl => {
+            Err(Error::ReplWithoutFabfile { searched })
+        }
+        Err(error) => Err(error),
+    }
 }
 
 #[cfg(test)]

@@ -43,7 +43,9 @@ pub(crate) fn classify(text: &str, is_task: impl Fn(&str) -> bool) -> Result<Lin
             .map_or(word, |(task, _)| task)
             .to_owned()
     };
-    let invocation = words.first().is_some_and(|first| is_task(&task_of(first)))
+    let invocation = words
+        .first()
+        .is_some_and(|first| is_task(&task_of(first)) || has_arguments(first))
         && words.iter().all(|w| is_task_name(&task_of(w)));
     if !invocation {
         return Ok(Line::Script(text.into()));
@@ -53,6 +55,14 @@ pub(crate) fn classify(text: &str, is_task: impl Fn(&str) -> bool) -> Result<Lin
         .map(|word| invocation::parse(word))
         .collect::<Result<_>>()
         .map(Line::Invocations)
+}
+
+/// `deplyo:stable`: a task word with arguments, which no Rhai statement starts with (a
+/// namespace, `h::expand`, has two colons). Taken as an invocation even when no task has
+/// that name, so that the error is "unknown task", not Rhai's syntax error.
+fn has_arguments(word: &str) -> bool {
+    word.split_once(':')
+        .is_some_and(|(task, rest)| is_task_name(task) && !rest.starts_with(':'))
 }
 
 /// `deploy`, `proxy.flip`: identifiers joined by dots.
@@ -125,6 +135,8 @@ mod tests {
         assert_eq!(words(&classified("deploy:'a b'")), ["deploy:a b"]);
         // The later words are checked against the fabfile when they run.
         assert_eq!(words(&classified("prod nosuch")), ["prod", "nosuch"]);
+        // So is a first word with arguments: no Rhai starts so.
+        assert_eq!(words(&classified("deplyo:stable")), ["deplyo:stable"]);
     }
 
     #[test]
@@ -139,6 +151,8 @@ mod tests {
             "proxy.flop",
             "deploy.x + 1",
             "\"unterminated",
+            "h::expand(\"web[1:2]\")",
+            "#{a: 1}",
         ] {
             assert_eq!(classified(text), Line::Script(text.into()), "{text}");
         }

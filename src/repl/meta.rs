@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use rhai::{Array, Dynamic, Map};
 
 use crate::error::{Error, Result};
+use crate::repl::markdown;
 use crate::repl::session::Session;
 use crate::script::api;
 use crate::script::listing;
@@ -150,7 +151,7 @@ fn select_hosts(session: &Session, argument: &str, command: &Command) -> Result<
         ),
     );
     env.set("roles", Dynamic::from_array(Array::new()));
-    show_hosts(session)
+    Ok(())
 }
 
 fn show_roles(session: &Session) {
@@ -222,7 +223,7 @@ fn help(session: &Session, name: &str) -> Result<()> {
         return Ok(());
     }
     let text = api::reference_of(&session.engine, name)?;
-    session.say(&text);
+    session.say(&markdown::render(&text));
     Ok(())
 }
 

@@ -12,14 +12,18 @@
 //! first failure with its exit status, as `sh -e` would.
 //!
 //! `-H` and `-R` give the first selection (they are in `env.hosts`/`env.roles` already) but
-//! do not pin it, as they would on the command line: tasks, `:hosts` and `env` change it.
+//! do not pin it, as they would on the command line: tasks, `:hosts` and `env` change it,
+//! each new selection replacing the previous one (see `Session::settle`). With `-H` the
+//! session needs no fabfile.
 
 mod completion;
 mod helper;
 mod history;
 mod input;
 mod line;
+mod markdown;
 mod meta;
+mod names;
 mod script;
 mod session;
 
@@ -37,7 +41,7 @@ use line::Line;
 use meta::Flow;
 
 /// The word that asks for the REPL.
-const WORD: &str = "repl";
+pub(crate) const WORD: &str = "repl";
 
 /// The REPL as `--list` and `-d repl` show it, beside the fabfile's tasks (unless the
 /// fabfile has a task of that name, which wins).
@@ -128,9 +132,23 @@ fn prompt(session: &mut Session, input: &mut Input) -> Result<()> {
 fn entry(session: &mut Session, text: &str) -> Result<Flow> {
     match line::classify(text, |name| session.fabfile.task(name).is_ok())? {
         Line::Empty => {}
-        Line::Meta { name, argument } => return meta::run(session, &name, &argument),
+        Line::Meta { name, argument } => {
+            let before = session.chosen();
+            let flow = meta::run(session, &name, &argument);
+            // `:hosts a,b` says what it selected even when that was selected already.
+            session.settle(
+                &before,
+                flow.is_ok() && name == "hosts" && !argument.is_empty(),
+            );
+            return flow;
+        }
         Line::Invocations(invocations) => session.run_invocations(&invocations)?,
-        Line::Script(text) => session.run_script(&text)?,
+        Line::Script(text) => {
+            let before = session.chosen();
+            let ran = session.run_script(&text);
+            session.settle(&before, false);
+            ran?;
+        }
     }
     Ok(Flow::Continue)
 }

@@ -11,7 +11,7 @@
 //! The value of a final expression is shown per host, unless it is `()` or a command's
 //! result, whose output has just been shown.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use rhai::{
@@ -19,6 +19,7 @@ use rhai::{
 };
 
 use crate::error::{Error, Result};
+use crate::repl::names::{self, Known};
 use crate::script::abort;
 use crate::script::api::CommandResult;
 use crate::script::context::Context;
@@ -47,6 +48,16 @@ pub(crate) struct Script {
     hosts: HashMap<String, Scope<'static>>,
     /// How many entries were compiled: each is a source of its own, `<input N>`.
     entries: usize,
+}
+
+/// What the session knows an entry may call, besides what was typed at the prompt.
+pub(crate) struct Names {
+    /// The engine's functions, callable without a namespace.
+    pub(crate) functions: HashSet<String>,
+    /// The engine's methods, called with a receiver.
+    pub(crate) methods: HashSet<String>,
+    /// The fabfile's tasks.
+    pub(crate) tasks: Vec<String>,
 }
 
 /// One entry, ready to run.
@@ -90,8 +101,9 @@ impl Script {
         sources: &mut Sources,
         text: &str,
         targets: Vec<Target>,
+        names: &Names,
     ) -> Result<()> {
-        let entry = self.compile(engine, sources, text)?;
+        let entry = self.compile(engine, sources, text, names)?;
         // An entry runs like the body of a task tagged `@parallel`: every host at once.
         let tags = Tags {
             parallel: true,
@@ -120,7 +132,9 @@ impl Script {
         let turns = pool.run(turns, |context, scope| {
             evaluate(engine, context, &entry.program, scope)
         });
-        let mut failure = None;
+        let total = turns.len();
+        let mut failures = Vec::new();
+        let mut interrupted = false;
         for turn in turns {
             let host = turn.target.as_deref().map(|t| t.host_string.clone());
             match &turn.target {
@@ -135,15 +149,25 @@ impl Script {
                 Ok(value) if entry.shows_value => show(engine, runtime, host.as_deref(), value),
                 Ok(_) => {}
                 Err(error) if pool.skips(&error) => {}
+                Err(error)
+                    if matches!(error.unwrap_inner(), EvalAltResult::ErrorTerminated(..)) =>
+                {
+                    interrupted = true;
+                }
                 Err(error) => {
                     let error = self.relabel(*error);
-                    let reported = report(runtime, sources, &entry, host.as_deref(), &error);
-                    failure.get_or_insert(reported);
+                    let message = abort::message(&error)
+                        .unwrap_or_else(|| sources.eval_error(&error, &entry.source));
+                    failures.push((host, message));
                 }
             }
         }
-        if let Some(error) = failure {
-            return Err(error);
+        report(runtime, &failures, total);
+        if interrupted {
+            return Err(Error::Interrupted);
+        }
+        if let Some((_, message)) = failures.into_iter().next() {
+            return Err(Error::TaskFailed(message));
         }
         self.imports.extend(entry.imports);
         Ok(())
@@ -151,13 +175,20 @@ impl Script {
 
     /// Parses `text`, keeps its functions, and builds the program: the imports so far, the
     /// entry's statements with the final expression kept in [`VALUE`], every function.
-    fn compile(&mut self, engine: &Engine, sources: &mut Sources, text: &str) -> Result<Entry> {
+    fn compile(
+        &mut self,
+        engine: &Engine,
+        sources: &mut Sources,
+        text: &str,
+        names: &Names,
+    ) -> Result<Entry> {
         self.entries += 1;
         let source = format!("<input {}>", self.entries);
         sources.add_typed(&source, text);
         let mut ast = engine.compile(text).map_err(|e| Error::Script {
             rendered: sources.parse_error(&e, &source),
         })?;
+        names::check(&ast, &self.known(names))?;
         ast.set_source(source.as_str());
         for function in ast.iter_functions() {
             self.origins
@@ -182,6 +213,26 @@ impl Script {
             imports,
             shows_value,
         })
+    }
+
+    /// What an entry may name now: `names`, the functions typed at the prompt, and the
+    /// variables kept here or on any host.
+    fn known<'a>(&'a self, names: &'a Names) -> Known<'a> {
+        let scopes = std::iter::once(&self.local).chain(self.hosts.values());
+        Known {
+            functions: names
+                .functions
+                .iter()
+                .map(String::as_str)
+                .chain(self.functions.iter_fn_def().map(|f| f.name.as_str()))
+                .collect(),
+            methods: names.methods.iter().map(String::as_str).collect(),
+            variables: scopes
+                .flat_map(|scope| scope.iter_raw().map(|(name, ..)| name))
+                .chain(["env"])
+                .collect(),
+            tasks: names.tasks.iter().map(String::as_str).collect(),
+        }
     }
 
     /// Names, in each call of a function defined at the prompt, the entry that defined it.
@@ -263,18 +314,64 @@ fn show(engine: &Engine, runtime: &Runtime, host: Option<&str>, value: Dynamic) 
     runtime.output.user(host, &text);
 }
 
-/// Prints a failure as a task's would be, and turns it into the entry's error.
-fn report(
-    runtime: &Runtime,
-    sources: &Sources,
-    entry: &Entry,
-    host: Option<&str>,
-    error: &EvalAltResult,
-) -> Error {
-    if matches!(error.unwrap_inner(), EvalAltResult::ErrorTerminated(..)) {
-        return Error::Interrupted;
+/// Prints the entry's failures: one line when every host that failed failed the same way
+/// (`failed on 3/4 hosts: ...`), else each host's, as a task's would be.
+fn report(runtime: &Runtime, failures: &[(Option<String>, String)], total: usize) {
+    let output = &runtime.output;
+    let generic: Vec<String> = failures
+        .iter()
+        .map(|(host, message)| without_host(host.as_deref(), message))
+        .collect();
+    match failures {
+        [] => {}
+        [(host, message)] => output.fatal(host.as_deref(), message),
+        _ if generic.windows(2).all(|pair| pair[0] == pair[1]) => {
+            let count = format!("{}/{total} hosts", failures.len());
+            let hosts = if failures.len() == total {
+                count
+            } else {
+                let names: Vec<&str> = failures.iter().filter_map(|(h, _)| h.as_deref()).collect();
+                format!("{} ({count})", names.join(", "))
+            };
+            output.fatal(None, &format!("failed on {hosts}: {}", generic[0]));
+        }
+        _ => {
+            for (host, message) in failures {
+                output.fatal(host.as_deref(), message);
+            }
+        }
     }
-    let message = abort::message(error).unwrap_or_else(|| sources.eval_error(error, &entry.source));
-    runtime.output.fatal(host, &message);
-    Error::TaskFailed(message)
+}
+
+/// A host's failure said for any host: messages name their host in backticks (`run()
+/// failed on `web1`: ...`), which the collapsed line names already. Only the backticked
+/// name is replaced: a host `a` must leave the rest of the message alone.
+fn without_host(host: Option<&str>, message: &str) -> String {
+    match host {
+        Some(host) => message
+            .replace(&format!(" on `{host}`"), "")
+            .replace(&format!("`{host}`"), "`HOST`"),
+        None => message.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_said_for_any_host_drops_only_the_host_s_name() {
+        assert_eq!(
+            without_host(
+                Some("a"),
+                "run() failed on `a`: `cat a` exited with status 1"
+            ),
+            "run() failed: `cat a` exited with status 1"
+        );
+        assert_eq!(
+            without_host(Some("a"), "cannot connect to `a`: refused; a hint"),
+            "cannot connect to `HOST`: refused; a hint"
+        );
+        assert_eq!(without_host(None, "boom `a`"), "boom `a`");
+    }
 }

@@ -1,19 +1,21 @@
 //! Fabric's `env`: one map shared by every task, function, module and closure of a run.
 //!
 //! Scripts see it through [`EnvView`], which adds the keys that belong to the host being
-//! worked on (`host_string`, `host`, `user`, `port`, and per-role settings). Those come from
-//! the call's [`Target`], never from the shared map, so parallel hosts cannot see each
-//! other's values.
+//! worked on (`host_string`, `host`, `address`, `user`, `port`, and per-role settings). Those
+//! come from the call's [`Target`], never from the shared map, so parallel hosts cannot see
+//! each other's values.
 
+use std::path::PathBuf;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use rhai::{Array, Dynamic, Map};
 
 use crate::error::{Error, Result};
+use crate::ssh::ssh_config::HostConfig;
 use crate::ssh::target::Target;
 
 /// The keys that describe the current host; read-only while a task runs on a host.
-pub(crate) const HOST_KEYS: [&str; 4] = ["host_string", "host", "user", "port"];
+pub(crate) const HOST_KEYS: [&str; 5] = ["host_string", "host", "address", "user", "port"];
 
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Env(Arc<RwLock<Map>>);
@@ -89,8 +91,9 @@ pub(crate) struct EnvView {
     /// The keys of the `settings(#{...}, ...)` in force, read before everything else, as
     /// Fabric's `settings()` changed `env` for its block.
     pub(crate) overrides: Map,
-    /// The SSH config that gives `env.user` and `env.port` where rfab's settings do not.
-    pub(crate) ssh_config: Option<std::path::PathBuf>,
+    /// The SSH config (`--ssh-config-path`, `env.ssh_config_path`): `env.user` and
+    /// `env.port` where rfab's settings name none, and `env.address` (the host's `HostName`).
+    pub(crate) ssh_config: Option<PathBuf>,
     /// `env.cwd` and `env.lcwd`: the directories of the `cd` and `lcd` in force, as in
     /// Fabric (`""` outside any).
     pub(crate) dirs: (String, String),
@@ -115,6 +118,14 @@ impl EnvView {
             match key {
                 "host_string" => return target.host_string.as_str().into(),
                 "host" => return target.host.name.as_str().into(),
+                // What rfab connects to: an alias's `HostName`, asked of the SSH config as a
+                // connection does, so a setting can reach the host where its name does not
+                // resolve (`health_url: "http://{address}:8080/health"`).
+                "address" => {
+                    return HostConfig::resolve(target, self.ssh_config.as_deref())
+                        .hostname
+                        .into();
+                }
                 "user" => return target.login(self.ssh_config.as_deref()).0.into(),
                 "port" => {
                     let port = target.login(self.ssh_config.as_deref()).1;
@@ -130,7 +141,7 @@ impl EnvView {
     }
 
     pub(crate) fn set(&self, key: &str, value: Dynamic) -> std::result::Result<(), HostKey> {
-        if self.target.is_some() && matches!(key, "host_string" | "host") {
+        if self.target.is_some() && matches!(key, "host_string" | "host" | "address") {
             return Err(HostKey(key.to_owned()));
         }
         self.env.set(key, value);
@@ -155,7 +166,8 @@ impl EnvView {
     }
 }
 
-/// `env.host` or `env.host_string` set inside a task: they name the host it runs on.
+/// `env.host`, `env.host_string` or `env.address` set inside a task: they name the host it
+/// runs on.
 #[derive(Debug, thiserror::Error)]
 #[error(
     "`env.{0}` names the host this task runs on and cannot be changed here; \

@@ -24,3 +24,4 @@ pub(crate) mod scratch;
 pub(crate) mod ssh_env;
 pub(crate) mod stdlib;
 pub(crate) mod task;
+pub(crate) mod template;

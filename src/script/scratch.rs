@@ -22,6 +22,8 @@ use crate::git::{self, Archive};
 pub(crate) enum Error {
     #[error("cannot make a private temporary directory: {0}")]
     PrivateDir(std::io::Error),
+    #[error("cannot write a private temporary file: {0}")]
+    PrivateFile(std::io::Error),
     #[error(transparent)]
     Git(#[from] git::Error),
 }
@@ -51,6 +53,17 @@ impl Scratch {
             .map_err(Error::PrivateDir)?;
         // Another thread may have won the race; its directory is the one kept.
         Ok(self.dir.get_or_init(|| made).path())
+    }
+
+    /// A new file in the private directory holding `bytes` (text rendered for upload,
+    /// perhaps a secret), mode 0600; removed when the handle is dropped.
+    pub(crate) fn file(&self, bytes: &[u8]) -> Result<tempfile::NamedTempFile, Error> {
+        let mut file = tempfile::Builder::new()
+            .prefix("upload-")
+            .tempfile_in(self.dir()?)
+            .map_err(Error::PrivateFile)?;
+        std::io::Write::write_all(&mut file, bytes).map_err(Error::PrivateFile)?;
+        Ok(file)
     }
 
     /// The archive of `commit` in `repo`, built by `build` into a new file in the private
@@ -115,6 +128,18 @@ mod tests {
         assert_eq!(scratch.dir().expect("same"), dir);
         drop(scratch);
         assert!(!dir.exists());
+    }
+
+    #[test]
+    fn a_staged_file_is_its_owners_only_and_goes_when_dropped() {
+        let scratch = Scratch::default();
+        let file = scratch.file(b"secret").expect("file");
+        let path = file.path().to_owned();
+        let mode = std::fs::metadata(&path).expect("made").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        assert_eq!(std::fs::read(&path).expect("read"), b"secret");
+        drop(file);
+        assert!(!path.exists());
     }
 
     #[test]

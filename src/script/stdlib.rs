@@ -53,6 +53,12 @@ pub(crate) fn is_stdlib(id: Option<&str>) -> bool {
 /// `NAME::function`, as a fabfile importing it `as NAME` calls it.
 pub(crate) fn reference(engine: &Engine) -> Vec<(String, String)> {
     let mut entries = Vec::new();
+    for (name, doc) in crate::script::api::BUILTIN_MODULES {
+        entries.push((
+            format!("{IMPORT_PREFIX}{name}"),
+            format!("\n```\nimport \"{IMPORT_PREFIX}{name}\" as {name};\n```\n\n{doc}\n"),
+        ));
+    }
     for (name, text) in MODULES {
         let module_doc: Vec<&str> = text
             .lines()
@@ -114,6 +120,9 @@ impl ModuleResolver for Stdlib {
             .iter()
             .find(|(alias, _)| *alias == name)
             .map_or(name, |(_, module)| *module);
+        if let Some(module) = crate::script::api::builtin_module(name) {
+            return Ok(module);
+        }
         let (name, text) = *MODULES
             .iter()
             .find(|(n, _)| *n == name)

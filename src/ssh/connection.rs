@@ -12,6 +12,7 @@ use crate::ssh::agent_forwarding::Forwarding;
 use crate::ssh::authentication::authenticate;
 use crate::ssh::credentials::Credentials;
 use crate::ssh::error::Error;
+use crate::ssh::host_string::Host;
 use crate::ssh::jump::{self, Heard};
 use crate::ssh::known_hosts::{self, KeyProblem};
 use crate::ssh::options::SshOptions;
@@ -52,9 +53,6 @@ pub(crate) struct Connection {
     pub(crate) added_key: Option<std::path::PathBuf>,
     /// What the user should hear about this connection (how its config was read).
     pub(crate) warnings: Vec<String>,
-    /// The user and port logged in as, after the SSH config had its say: for the closing
-    /// `Disconnecting from user@host:port` line.
-    pub(crate) login: (String, u16),
     /// `-A`: the agent channels to serve. After `session`, so it is dropped after it.
     pub(crate) forwarding: Option<Box<Forwarding>>,
     /// Seconds between keepalives; `None` (`--keepalive 0`) never gives up on a silent host.
@@ -140,7 +138,9 @@ impl Connection {
         let who = format!("{}@{host}", config.user);
         let transport = match via {
             Some((stream, heard)) => Transport::Tunnel(stream, heard),
-            None => Transport::Tcp(connect_tcp(config, options)?),
+            None => {
+                Transport::Tcp(connect_tcp(config, options).map_err(|e| named(e, host, config))?)
+            }
         };
         let mut connection = Self::handshake(config, options, None, transport)?;
         match known_hosts::verify(
@@ -227,7 +227,6 @@ impl Connection {
             transport,
             added_key: None,
             warnings: Vec::new(),
-            login: (config.user.clone(), config.port),
             forwarding: None,
             keepalive: None,
             connect_timeout: options.connect_timeout,
@@ -381,6 +380,21 @@ fn connect_tcp(config: &HostConfig, options: &SshOptions) -> Result<TcpStream, E
         None => "no address".into(),
     };
     Err(Error::Connect { place, why })
+}
+
+/// A connection error that names the host as it was written (`web1`) beside the address the
+/// SSH config gave it, which alone would not say which host of the run it is.
+fn named(error: Error, host: &str, config: &HostConfig) -> Error {
+    let name = Host::parse(host).map(|h| h.name).unwrap_or_default();
+    match error {
+        Error::Connect { place, why } if !name.is_empty() && name != config.hostname => {
+            Error::Connect {
+                place: format!("`{name}` ({place})"),
+                why,
+            }
+        }
+        other => other,
+    }
 }
 
 /// When `socket` last received data, from the kernel's TCP statistics: keepalive answers

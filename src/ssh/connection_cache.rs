@@ -11,9 +11,12 @@ use crate::ssh::error::Error;
 use crate::ssh::options::SshOptions;
 use crate::ssh::target::Target;
 
+/// The connections open, by `user@host:port`; each with the host string that opened it.
+type Open = HashMap<String, (String, Arc<Mutex<Connection>>)>;
+
 #[derive(Default)]
 pub(crate) struct Connections {
-    open: Mutex<HashMap<String, Arc<Mutex<Connection>>>>,
+    open: Mutex<Open>,
     /// Config warnings said already: each once per run, not once per host.
     warned: Mutex<HashSet<String>>,
 }
@@ -37,7 +40,7 @@ impl Connections {
         may_ask: bool,
     ) -> Result<Arc<Mutex<Connection>>, Error> {
         let key = Self::key(target);
-        if let Some(connection) = self.lock().get(&key) {
+        if let Some((_, connection)) = self.lock().get(&key) {
             return Ok(connection.clone());
         }
         // A key named outright that is not there is a mistake the login failure, if any,
@@ -62,8 +65,8 @@ impl Connections {
                 &format!("added the host key to `{}`", file.display()),
             );
         }
-        let connection = Arc::new(Mutex::new(connection));
-        Ok(self.lock().entry(key).or_insert(connection).clone())
+        let connection = (target.host_string.clone(), Arc::new(Mutex::new(connection)));
+        Ok(self.lock().entry(key).or_insert(connection).1.clone())
     }
 
     fn warn_once(&self, output: &Output, warning: &str) {
@@ -86,21 +89,17 @@ impl Connections {
         format!("{}@{}:{}", target.user, target.host.name, target.port)
     }
 
-    /// Closes every connection, Fabric's way: `Disconnecting from HOST... done.`
+    /// Closes every connection, Fabric's way: `Disconnecting from HOST... done.`, HOST as
+    /// the host's lines name it (`web1`, not the `user@address:port` an alias stands for).
     pub(crate) fn close_all(&self, output: &Output) {
-        let mut open: Vec<(String, Arc<Mutex<Connection>>)> = self.lock().drain().collect();
+        let mut open: Vec<_> = self.lock().drain().collect();
         open.sort_by(|a, b| a.0.cmp(&b.0));
-        for (key, connection) in open {
+        for (_, (name, connection)) in open {
             let connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
-            // The user and port the SSH config chose, where rfab's settings named none.
-            let host = key.split_once('@').map_or(key.as_str(), |(_, rest)| rest);
-            let host = host.rsplit_once(':').map_or(host, |(host, _)| host);
-            let (user, port) = &connection.login;
-            let key = format!("{user}@{host}:{port}");
             // Without waiting: a host that stopped answering must not hold up the exit.
             connection.session.set_blocking(false);
             let _ = connection.session.disconnect(None, "rfab is done", None);
-            output.disconnected(&key);
+            output.disconnected(&name);
         }
     }
 
@@ -108,7 +107,7 @@ impl Connections {
         self.lock().keys().cloned().collect()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Mutex<Connection>>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Open> {
         self.open.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }

@@ -24,8 +24,9 @@ pub(crate) mod env_api {
     /// `tag`, which Rhai reserves on every value: write `env["tag"]`.
     ///
     /// While a task runs on a host, `env.host_string`, `env.host`, `env.user` and `env.port`
-    /// describe that host, and the settings of the host's role (from `env.roledefs`) are
-    /// visible too.
+    /// describe that host, `env.address` is the address rfab connects to (the `HostName` the
+    /// SSH config gives an alias such as `web1`, else the host's name), and the settings of
+    /// the host's role (from `env.roledefs`) are visible too.
     ///
     /// ```rhai
     /// fn where_am_i() {

@@ -63,7 +63,7 @@ pub(crate) mod local_api {
     }
 }
 
-fn run(
+pub(super) fn run(
     ctx: &NativeCallContext,
     command: &str,
     options: &Map,

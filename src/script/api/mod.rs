@@ -5,17 +5,25 @@
 
 mod command_result;
 mod console;
+mod data;
 mod env;
 pub(crate) mod errors;
 mod execute;
+mod files;
 mod git;
 mod lb;
 mod load_balancer;
 mod local;
+mod local_fs;
+mod pattern;
+mod project;
 mod quote;
+mod reboot;
 mod reference;
 mod remote;
 mod scoped;
+pub(crate) mod text;
+mod time;
 mod transfer;
 
 use std::time::Duration;
@@ -40,8 +48,19 @@ pub(crate) fn register(engine: &mut Engine) {
         exported_module!(remote::remote_api),
         exported_module!(scoped::scoped_api),
         exported_module!(transfer::transfer_api),
+        exported_module!(text::text_api),
+        exported_module!(pattern::pattern_api),
+        exported_module!(time::time_api),
+        exported_module!(local_fs::local_fs_api),
+        exported_module!(data::data_api),
+        exported_module!(reboot::reboot_api),
     ] {
         engine.register_global_module(module.into());
+    }
+    for (name, _) in BUILTIN_MODULES {
+        if let Some(module) = builtin_module(name) {
+            engine.register_static_module(*name, module);
+        }
     }
     engine.register_static_module("git", exported_module!(git::git_api).into());
     engine.register_type_with_name::<crate::lb::LoadBalancer>("LoadBalancer");
@@ -53,6 +72,24 @@ pub(crate) fn register(engine: &mut Engine) {
     // is a bug in rfab, not in a script.
     crate::script::methods::register(engine, "lb", &lb, "LoadBalancer")
         .expect("the load balancer's methods compile");
+}
+
+/// The stdlib modules written in Rust, with their own docs: `import "rfab/files" as files;`
+/// gives the same module as the engine's `files::`.
+pub(crate) const BUILTIN_MODULES: &[(&str, &str)] =
+    &[("files", files::DOC), ("project", project::DOC)];
+
+/// A stdlib module written in Rust, by name.
+pub(crate) fn builtin_module(name: &str) -> Option<rhai::Shared<rhai::Module>> {
+    let mut module = match name {
+        "files" => exported_module!(files::files_api),
+        "project" => exported_module!(project::project_api),
+        _ => return None,
+    };
+    // Marked as the stdlib's, so that a fabfile importing it gets no task namespace.
+    module.set_id(format!("{}{name}", crate::script::stdlib::SOURCE_PREFIX));
+    module.build_index();
+    Some(module.into())
 }
 
 /// Rejects option keys a function does not know, naming the ones it does.

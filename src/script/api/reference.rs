@@ -30,6 +30,23 @@ pub(crate) fn reference(engine: &Engine, name: Option<&str>) -> Option<String> {
             );
         }
     }
+    // Rhai orders overloads by name and arity; those with the same arity (`sleep(int)`,
+    // `sleep(float)`) come in hash order. By their parameter types, the page is the same
+    // from one run to the next.
+    functions.sort_by_cached_key(|(namespace, function)| {
+        let types: Vec<&str> = function["params"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| p["type"].as_str().unwrap_or_default())
+            .collect();
+        (
+            namespace.clone(),
+            function["name"].as_str().unwrap_or_default().to_owned(),
+            types.len(),
+            types.join(","),
+        )
+    });
     for (namespace, function) in functions {
         let Some(title) = title(function).map(|t| qualified(&namespace, function, &t)) else {
             continue;

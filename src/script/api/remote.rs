@@ -304,7 +304,7 @@ fn announce(
 /// `/bin/bash -l -c '<cd, prefixes> && COMMAND'`; for `sudo`, `sudo -S -p PROMPT [-u USER]
 /// -H -- /bin/bash -l -c 'printf STARTED >&2; <cd, prefixes> && COMMAND'`, and the command's
 /// own PROMPT.
-fn command_line(
+pub(super) fn command_line(
     context: &Context,
     command: &str,
     options: &Map,

@@ -29,7 +29,8 @@ pub(crate) mod transfer_api {
     /// so nothing ever sees half a file. An upload that stops moving for `-T`, or whose host
     /// stops answering keepalives, fails. It keeps the local file's permission bits. A
     /// relative local path is taken from `lcd`, a relative remote one from `cd`; a remote
-    /// path ending in `/` is a directory to put the file into.
+    /// path ending in `/` is a directory to put the file into. To upload text or bytes
+    /// from memory (Fabric's `put(StringIO(...))`), use `put_text` or `put_blob`.
     ///
     /// ```rhai
     /// put("dist/app.tar.gz", "/srv/app/releases/");
@@ -60,6 +61,71 @@ pub(crate) mod transfer_api {
         options: Map,
     ) -> Result<Array, Box<EvalAltResult>> {
         super::put(&ctx, local, remote, &options)
+    }
+
+    /// Upload `text` as the content of a remote file, Fabric's `put(StringIO(text), remote)`;
+    /// returns the remote path. Options: `mode` (default `"644"`; never the 0600 of the
+    /// private file it is staged in) and `use_sudo`, as for `put`. The text goes through a
+    /// file only you can read, in the run's private directory, removed once uploaded.
+    ///
+    /// ```rhai
+    /// put_text(`upstream app { server ${env.host}:8080; }\n`, "/etc/nginx/conf.d/app.conf",
+    ///     #{ use_sudo: true });
+    /// put_text("secret", "/srv/app/shared/token", #{ mode: "600" });
+    /// ```
+    #[rhai_fn(name = "put_text", return_raw)]
+    pub fn put_text_with(
+        ctx: NativeCallContext,
+        text: &str,
+        remote: &str,
+        options: Map,
+    ) -> Result<Array, Box<EvalAltResult>> {
+        super::put_bytes(&ctx, "put_text", text.as_bytes(), remote, &options)
+    }
+
+    /// `put_text` with the default options (mode 0644, as the login user).
+    ///
+    /// ```rhai
+    /// put_text("v3.0.1\n", "/srv/app/VERSION");
+    /// ```
+    #[rhai_fn(name = "put_text", return_raw)]
+    pub fn put_text(
+        ctx: NativeCallContext,
+        text: &str,
+        remote: &str,
+    ) -> Result<Array, Box<EvalAltResult>> {
+        super::put_bytes(&ctx, "put_text", text.as_bytes(), remote, &Map::new())
+    }
+
+    /// Upload the bytes of a blob as the content of a remote file (binary `put_text`),
+    /// with the same options.
+    ///
+    /// ```rhai
+    /// let data = blob(4, 0xff);
+    /// put_blob(data, "/srv/app/marker.bin", #{ mode: "600" });
+    /// ```
+    #[rhai_fn(name = "put_blob", return_raw)]
+    pub fn put_blob_with(
+        ctx: NativeCallContext,
+        bytes: rhai::Blob,
+        remote: &str,
+        options: Map,
+    ) -> Result<Array, Box<EvalAltResult>> {
+        super::put_bytes(&ctx, "put_blob", &bytes, remote, &options)
+    }
+
+    /// `put_blob` with the default options.
+    ///
+    /// ```rhai
+    /// put_blob(blob(2, 0x41), "/tmp/AA");
+    /// ```
+    #[rhai_fn(name = "put_blob", return_raw)]
+    pub fn put_blob(
+        ctx: NativeCallContext,
+        bytes: rhai::Blob,
+        remote: &str,
+    ) -> Result<Array, Box<EvalAltResult>> {
+        super::put_bytes(&ctx, "put_blob", &bytes, remote, &Map::new())
     }
 
     /// Download a file from the current host; returns the local paths.
@@ -154,6 +220,112 @@ fn put(
         placed.push(destination.into());
     }
     Ok(placed)
+}
+
+/// `put_text` and `put_blob`: `bytes` staged in a private local file, uploaded to `remote`.
+fn put_bytes(
+    ctx: &NativeCallContext,
+    function: &str,
+    bytes: &[u8],
+    remote: &str,
+    options: &Map,
+) -> Result<Array, Box<EvalAltResult>> {
+    check_options(function, options, &["mode", "use_sudo"])?;
+    let context = Context::of(ctx)?;
+    let target = needs_host(&context, function)?;
+    let remote = in_remote_dir(&context.settings().cwd, remote);
+    if remote.ends_with('/') {
+        return Err(format!(
+            "{function}(): `{remote}` is a directory; give the path of the file to write"
+        )
+        .into());
+    }
+    let mode = mode_option(function, options)?.unwrap_or(0o644);
+    let shown = format!("<{} bytes>", bytes.len());
+    let staged = context.runtime.scratch.file(bytes)?;
+    let upload = Upload {
+        file: staged.path(),
+        shown: &shown,
+        destination: &remote,
+        mode,
+        use_sudo: crate::script::env::truthy(options.get("use_sudo").unwrap_or(&Dynamic::FALSE)),
+    };
+    upload_one(ctx, &context, &target, &upload)?;
+    Ok(vec![remote.into()])
+}
+
+/// One local file to upload, as `upload_one` takes it.
+pub(super) struct Upload<'a> {
+    pub(super) file: &'a Path,
+    /// How output names the local side: a template's name rather than its rendering.
+    pub(super) shown: &'a str,
+    pub(super) destination: &'a str,
+    pub(super) mode: u32,
+    pub(super) use_sudo: bool,
+}
+
+/// Uploads one file, printing `[HOST] put: SHOWN -> DESTINATION` (nothing is sent under
+/// `--dry-run`): for the functions that stage what they upload.
+pub(super) fn upload_one(
+    ctx: &NativeCallContext,
+    context: &Context,
+    target: &Arc<Target>,
+    upload: &Upload,
+) -> Result<(), Box<EvalAltResult>> {
+    if context.shows(Level::Running) {
+        context.runtime.output.command(
+            &target.host_string,
+            "put",
+            &format!("{} -> {}", upload.shown, upload.destination),
+        );
+    }
+    if context.runtime.dry_run() {
+        return Ok(());
+    }
+    let what = format!("put: {} -> {}", upload.shown, upload.destination);
+    let connection =
+        connect(context, target).inspect_err(|e| record_unreachable(context, &what, e))?;
+    let limit = context.runtime.ssh.command_timeout;
+    if upload.use_sudo {
+        return put_with_sudo(
+            ctx,
+            context,
+            &connection,
+            upload.file,
+            upload.destination,
+            upload.mode,
+            &|_| {},
+        );
+    }
+    let conn = connection.lock().unwrap_or_else(PoisonError::into_inner);
+    transfer::upload(
+        &conn,
+        upload.file,
+        upload.destination,
+        upload.mode,
+        limit,
+        &|_| {},
+    )
+    .map_err(|failed| {
+        drop(conn);
+        let done = format!("the upload of {}", upload.shown);
+        Box::new(transfer_error(
+            ctx, context, target, "put", &what, &done, failed,
+        ))
+    })
+}
+
+/// The `mode` option: permission bits as a number (`0o640`) or a string (`"640"`).
+pub(super) fn mode_option(
+    function: &str,
+    options: &Map,
+) -> Result<Option<u32>, Box<EvalAltResult>> {
+    match options.get("mode") {
+        Some(mode) => Ok(Some(parse_mode(mode).ok_or_else(|| {
+            format!("{function}(): `mode` must be like 0o644 or \"644\"")
+        })?)),
+        None => Ok(None),
+    }
 }
 
 fn get(ctx: &NativeCallContext, remote: &str, local: &str) -> Result<Array, Box<EvalAltResult>> {
@@ -265,7 +437,7 @@ fn put_with_sudo(
 }
 
 /// Runs `f` outside any `cd`, `prefix` and `shell_env`: its paths are absolute already.
-fn outside_scope<T>(context: &Context, f: impl FnOnce() -> T) -> T {
+pub(super) fn outside_scope<T>(context: &Context, f: impl FnOnce() -> T) -> T {
     let saved = context.settings();
     context.set_settings(ScopedSettings {
         cwd: Vec::new(),
@@ -278,7 +450,7 @@ fn outside_scope<T>(context: &Context, f: impl FnOnce() -> T) -> T {
     result
 }
 
-fn quiet_command(
+pub(super) fn quiet_command(
     ctx: &NativeCallContext,
     line: &str,
     sudo: bool,
@@ -342,20 +514,20 @@ fn parse_mode(value: &Dynamic) -> Option<u32> {
     .filter(|m| *m <= 0o7777)
 }
 
-fn local_mode(path: &Path) -> u32 {
+pub(super) fn local_mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).map_or(0o644, |m| m.permissions().mode() & 0o7777)
 }
 
 /// `path` relative to the `lcd` directories, when it is relative.
-fn in_dir(dirs: &[String], path: &str) -> PathBuf {
+pub(super) fn in_dir(dirs: &[String], path: &str) -> PathBuf {
     dirs.iter()
         .fold(PathBuf::new(), |base, dir| base.join(dir))
         .join(path)
 }
 
 /// `path` relative to the `cd` directories, when it is relative.
-fn in_remote_dir(dirs: &[String], path: &str) -> String {
+pub(super) fn in_remote_dir(dirs: &[String], path: &str) -> String {
     if path.starts_with('/') || path.starts_with('~') {
         return path.to_owned();
     }

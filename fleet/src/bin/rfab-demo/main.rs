@@ -5,8 +5,10 @@
 //! clone (`hotfix.start:3.0.1`, the fix committed, `hotfix.finish`: v3.0.1 tagged and
 //! pushed), then keeps a client requesting pages through HAProxy and runs the rollout with
 //! rfab: the five commands of the README's "The rolling hotfix" (or `--rolling`: `rfab prod
-//! rolling:stable`). It prints each step, the load balancer's state and the tally of
-//! requests, then tears everything down (also on Ctrl-C).
+//! rolling:stable`). It prints a timeline (`demo.rs`): each step, then a table of the fleet
+//! and the requests per version since the step before; then tears everything down (also on
+//! Ctrl-C). `--fail` rolls out a hotfix that fails its health check, `--slow` pauses between
+//! steps, `--verbose` shows all of rfab's output.
 //!
 //! `rfab-demo up [--per-group N]` starts the fleet and keeps it up until Ctrl-C, printing how
 //! to point rfab at it. `rfab-demo bench [--per-group N] [--runs N] NAME=COMMAND...` times
@@ -18,21 +20,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use rfab_fleet::{Fleet, Load, Options, repo};
+use rfab_fleet::{Fleet, Load, Options};
 
-const USAGE: &str = "usage: rfab-demo [--per-group N] [--rolling]\n       rfab-demo up [--per-group N]\n       rfab-demo bench [--per-group N] [--runs N] NAME=COMMAND...";
+mod demo;
 
-/// The watch after each switch: short, so the demo shows it without waiting 30 s for each.
-const WATCH: &str = "watch=5";
-
-/// The five commands of the README's rolling hotfix.
-const SCENARIO: [&str; 5] = [
-    "prod proxy.group2",
-    "prod:out deploy:stable",
-    "prod proxy.flip",
-    "prod:out deploy:stable",
-    "prod proxy.all",
-];
+const USAGE: &str = "usage: rfab-demo [--per-group N] [--rolling] [--fail] [--slow] [--verbose]\n       rfab-demo up [--per-group N]\n       rfab-demo bench [--per-group N] [--runs N] NAME=COMMAND...";
 
 fn main() -> ExitCode {
     let interrupted = Arc::new(AtomicBool::new(false));
@@ -48,7 +40,7 @@ fn main() -> ExitCode {
             println!("{USAGE}");
             Ok(())
         }
-        _ => demo(&args, &interrupted),
+        _ => demo::demo(&args, &interrupted),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -72,123 +64,6 @@ impl From<String> for Failure {
     fn from(message: String) -> Self {
         Self::Error(message)
     }
-}
-
-fn demo(args: &[String], interrupted: &AtomicBool) -> Result<(), Failure> {
-    let per_group = option(args, "--per-group", 2)?;
-    let rolling = args.iter().any(|a| a == "--rolling");
-    say(&format!(
-        "Starting the demo fleet: {} web nodes (each a real sshd with its own /srv, and an app serving its live VERSION), HAProxy in front, the demo app's origin repository (v3.0.0, with a bug on main), and v3.0.0 deployed everywhere...",
-        per_group * 2
-    ));
-    let started = Instant::now();
-    let fleet = start(per_group, Fleet::start_before_hotfix)?;
-    say(&format!(
-        "Fleet up in {:.1}s: HAProxy on {} ({}), nodes {}; files in {}",
-        started.elapsed().as_secs_f64(),
-        fleet.balancer.frontend,
-        fleet.balancer.describe(),
-        fleet
-            .nodes
-            .iter()
-            .map(|n| format!("{} {}", n.name, n.host()))
-            .collect::<Vec<_>>()
-            .join(", "),
-        fleet.dir().display()
-    ));
-    hotfix(&fleet, interrupted)?;
-    let load = Load::start(fleet.balancer.frontend, 2, Duration::from_millis(5));
-    load.wait_for(20, Duration::from_secs(10))?;
-    say(&format!(
-        "\nA client keeps requesting pages through HAProxy: {}",
-        load.tally()
-    ));
-    let steps: Vec<&str> = if rolling {
-        vec!["prod rolling:stable"]
-    } else {
-        SCENARIO.to_vec()
-    };
-    let rollout = Instant::now();
-    for step in steps {
-        say(&format!("\n==> rfab --set {WATCH} {step}"));
-        let args: Vec<&str> = ["--set", WATCH]
-            .into_iter()
-            .chain(step.split(' '))
-            .collect();
-        let status = fleet
-            .rfab(&args)
-            .status()
-            .map_err(|e| format!("cannot run rfab: {e}"))?;
-        if interrupted.load(Ordering::SeqCst) {
-            return Err(Failure::Interrupted);
-        }
-        say(&format!("    load balancer: {}", fleet.balancer.describe()));
-        say(&format!("    traffic: {}", load.tally()));
-        if !status.success() {
-            return Err(format!("`rfab {step}` failed ({status}); the fleet is torn down").into());
-        }
-    }
-    let took = rollout.elapsed();
-    say("\n==> rfab prod status");
-    fleet
-        .rfab(&["prod", "status"])
-        .status()
-        .map_err(|e| format!("cannot run rfab: {e}"))?;
-    let tally = load.stop();
-    let lagging: Vec<String> = fleet
-        .nodes
-        .iter()
-        .filter(|n| n.live_tag().as_deref() != Some("v3.0.1"))
-        .map(|n| format!("{} ({})", n.name, n.live_tag().unwrap_or_default()))
-        .collect();
-    say(&format!(
-        "\nRollout done in {:.1}s. Requests: {tally}.",
-        took.as_secs_f64()
-    ));
-    for failure in &tally.failures {
-        say(&format!("    failed request: {failure}"));
-    }
-    if !lagging.is_empty() {
-        return Err(format!("not every node runs v3.0.1: {}", lagging.join(", ")).into());
-    }
-    if tally.failed > 0 {
-        return Err(format!("{} requests failed during the rollout", tally.failed).into());
-    }
-    say(&format!(
-        "Every node runs v3.0.1, and not one of {} requests failed. Tearing the fleet down.",
-        tally.sent
-    ));
-    Ok(())
-}
-
-/// Cuts the hotfix as a developer would, in a clone of the app's origin: `rfab
-/// hotfix.start:3.0.1`, the fix committed, `rfab hotfix.finish` (v3.0.1 tagged and pushed).
-fn hotfix(fleet: &Fleet, interrupted: &AtomicBool) -> Result<(), Failure> {
-    let work = fleet.dir().join("work/opensky");
-    repo::working_clone(&fleet.repo, &work)?;
-    say(&format!(
-        "\nThe hotfix, in a developer's clone of the app ({}):",
-        work.display()
-    ));
-    let rfab = |step: &str| -> Result<(), Failure> {
-        say(&format!("\n==> rfab {step}"));
-        let status = fleet
-            .rfab(&[step])
-            .current_dir(&work)
-            .status()
-            .map_err(|e| format!("cannot run rfab: {e}"))?;
-        if interrupted.load(Ordering::SeqCst) {
-            return Err(Failure::Interrupted);
-        }
-        if !status.success() {
-            return Err(format!("`rfab {step}` failed ({status}); the fleet is torn down").into());
-        }
-        Ok(())
-    };
-    rfab("hotfix.start:3.0.1")?;
-    say("\n==> git commit -a -m 'Charge the right total'    (the fix, in opensky/src/cart.sh)");
-    repo::fix_the_bug(&work)?;
-    rfab("hotfix.finish")
 }
 
 /// Starts the fleet and keeps it up until Ctrl-C.
@@ -302,20 +177,21 @@ fn reset(fleet: &Fleet) -> Result<(), String> {
     fleet.balancer.wait_all_up(fleet.nodes.len())
 }
 
-/// What a benchmarked command needs to reach the fleet.
+/// What a benchmarked command needs to reach the fleet. Hosts are `user@address:port`,
+/// and `{host}` in the health URL their address: Fabric reads no `ssh_config`.
 fn variables(fleet: &Fleet) -> Vec<(String, String)> {
     let hosts = |group: usize| {
         fleet
             .group(group)
             .iter()
-            .map(|n| Fleet::host_string(n))
+            .map(|n| Fleet::address_string(n))
             .collect::<Vec<_>>()
             .join(",")
     };
     let servers: Vec<String> = fleet
         .nodes
         .iter()
-        .map(|n| format!("{}={}", Fleet::host_string(n), n.name))
+        .map(|n| format!("{}={}", Fleet::address_string(n), n.name))
         .collect();
     vec![
         ("RFAB_FLEET_DIR".into(), fleet.dir().display().to_string()),
@@ -340,7 +216,10 @@ fn variables(fleet: &Fleet) -> Vec<(String, String)> {
         ("RFAB_FLEET_SERVERS".into(), servers.join(",")),
         ("RFAB_FLEET_REPO".into(), fleet.repo.display().to_string()),
         ("RFAB_FLEET_DEPLOY_TO".into(), fleet.deploy_to.clone()),
-        ("RFAB_FLEET_HEALTH_URL".into(), fleet.health_url.clone()),
+        (
+            "RFAB_FLEET_HEALTH_URL".into(),
+            fleet.health_url.replace("{address}", "{host}"),
+        ),
         (
             "RFAB_FLEET_CHECK_INTERVAL".into(),
             fleet.options.check_interval.as_secs_f64().to_string(),
@@ -357,7 +236,10 @@ fn variables(fleet: &Fleet) -> Vec<(String, String)> {
 }
 
 /// The fleet, started by `how` (`Fleet::start`, or `Fleet::start_before_hotfix`).
-fn start(per_group: usize, how: fn(Options) -> Result<Fleet, String>) -> Result<Fleet, String> {
+pub(crate) fn start(
+    per_group: usize,
+    how: fn(Options) -> Result<Fleet, String>,
+) -> Result<Fleet, String> {
     let here = std::env::current_exe().map_err(|e| format!("where am I: {e}"))?;
     let rfab = here.with_file_name("rfab");
     if !rfab.exists() {
@@ -376,7 +258,7 @@ fn start(per_group: usize, how: fn(Options) -> Result<Fleet, String>) -> Result<
     })
 }
 
-fn option(args: &[String], name: &str, fallback: usize) -> Result<usize, String> {
+pub(crate) fn option(args: &[String], name: &str, fallback: usize) -> Result<usize, String> {
     match args.iter().position(|a| a == name) {
         None => Ok(fallback),
         Some(i) => args
@@ -387,6 +269,6 @@ fn option(args: &[String], name: &str, fallback: usize) -> Result<usize, String>
     }
 }
 
-fn say(text: &str) {
+pub(crate) fn say(text: &str) {
     println!("{text}");
 }
