@@ -185,3 +185,26 @@ fn scoped_settings_hold_for_what_execute_runs() {
         .mask_times()
         .run();
 }
+
+/// A `@runs_once` task that each host `execute()`d ran once per host: in Fabric it runs
+/// once per run, and later calls get what it returned.
+#[test]
+fn a_runs_once_task_runs_once_per_run() {
+    Test::new()
+        .fabfile(
+            r#"
+            /// @runs_once
+            fn build() { print("building"); "b1" }
+            fn deploy() { print(execute("build")); }
+            "#,
+        )
+        .args(&["-H", "a,b", "--hide", "running", "deploy"])
+        .stdout_regex(
+            r#"
+            building
+            #\{"a": "b1"\}
+            #\{"a": "b1"\}
+            .*"#,
+        )
+        .run();
+}

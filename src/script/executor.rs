@@ -118,8 +118,12 @@ impl Executor<'_> {
         own: &Selection,
         caller: Option<&Context>,
     ) -> Result<Vec<HostResult>> {
+        let once = overload.tags.runs_once;
+        if once && let Some((target, value)) = self.ran_once(&task.name) {
+            return Ok(vec![(target, Ok(value))]);
+        }
         let entry = self.entry(task, args.len());
-        self.on_hosts(
+        let results = self.on_hosts(
             task.name.as_str().into(),
             &overload.tags,
             own,
@@ -136,7 +140,26 @@ impl Executor<'_> {
                     args.clone(),
                 )
             },
-        )
+        )?;
+        if once && let Some((target, Ok(value))) = results.first() {
+            self.runtime
+                .ran_once
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .entry(task.name.clone())
+                .or_insert_with(|| (target.clone(), value.clone()));
+        }
+        Ok(results)
+    }
+
+    /// What a `@runs_once` task gave when it ran, if it has run.
+    fn ran_once(&self, task: &str) -> Option<crate::script::runtime::RanOnce> {
+        self.runtime
+            .ran_once
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(task)
+            .cloned()
     }
 
     /// Runs `work` once per host of the host list of `own`, `tags`, `-H`/`-R` and `env`

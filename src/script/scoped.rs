@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use rhai::{Dynamic, Map};
 
-use crate::script::env::Env;
+use crate::script::runtime::Runtime;
 use crate::ssh::host_string::Host;
 use crate::ssh::target::Target;
 
@@ -103,7 +103,7 @@ pub(crate) const REFUSED_KEYS: [(&str, &str); 24] = [
 pub(crate) fn target_for(
     current: Option<&Target>,
     values: &Map,
-    env: &Env,
+    runtime: &Runtime,
 ) -> Result<Option<Arc<Target>>, String> {
     if !TARGET_KEYS.iter().any(|k| values.contains_key(*k)) {
         return Ok(None);
@@ -149,8 +149,8 @@ pub(crate) fn target_for(
             .collect();
         settings.insert("key_filename".into(), keys.into());
     }
-    let mut target =
-        Target::new(&host_string, settings, |key| env.get(key)).map_err(|e| e.to_string())?;
+    let mut target = Target::new(&host_string, settings, |key| runtime.host_setting(key))
+        .map_err(|e| e.to_string())?;
     match (text("user")?, inherited) {
         (Some(user), _) => {
             target.user = user;

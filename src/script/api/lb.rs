@@ -244,7 +244,7 @@ struct LbHost {
 impl LbHost {
     fn new(ctx: &NativeCallContext, host: &str) -> Result<Self, Box<EvalAltResult>> {
         let runtime = Context::of(ctx)?.runtime.clone();
-        let target = Target::new(host, Map::new(), |key| runtime.env.get(key))?;
+        let target = Target::new(host, Map::new(), |key| runtime.host_setting(key))?;
         Ok(Self { runtime, target })
     }
 

@@ -165,7 +165,7 @@ pub(crate) mod scoped_api {
             }
         }
         let current = context.settings().target.or_else(|| context.target.clone());
-        let target = target_for(current.as_deref(), &values, &context.runtime.env)?;
+        let target = target_for(current.as_deref(), &values, &context.runtime)?;
         scoped(&ctx, &body, |s| {
             if target.is_some() {
                 s.target = target;
