@@ -187,9 +187,9 @@ fn scoped_settings_hold_for_what_execute_runs() {
 }
 
 /// A `@runs_once` task that each host `execute()`d ran once per host: in Fabric it runs
-/// once per run, and later calls get what it returned.
+/// once, and later calls get what it returned.
 #[test]
-fn a_runs_once_task_runs_once_per_run() {
+fn a_runs_once_task_executed_from_every_host_runs_once() {
     Test::new()
         .fabfile(
             r#"

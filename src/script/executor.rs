@@ -61,6 +61,14 @@ impl Executor<'_> {
     /// Runs the invocations in order; a failed task ends the run.
     pub(crate) fn run(&self, invocations: &[Invocation]) -> Result<()> {
         for invocation in invocations {
+            // Each task of the command line runs anew (`prod:out` twice in a run asks the
+            // balancer twice); within it, a `@runs_once` task `execute()`d from every host
+            // runs once.
+            self.runtime
+                .ran_once
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clear();
             let task = self.fabfile.task(&invocation.task)?;
             let (overload, args) = task.bind(invocation)?;
             let own = Selection {

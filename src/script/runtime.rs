@@ -49,8 +49,9 @@ pub(crate) struct Runtime {
     pub(crate) fabfile: RwLock<Option<Arc<Fabfile>>>,
     /// `-u` and `--port`: they win over an `env.user` or `env.port` the fabfile sets.
     pub(crate) cli_login: (Option<String>, Option<u16>),
-    /// What each `@runs_once` task gave the first time it ran, by task name: as in Fabric,
-    /// it runs once per run, and later calls get that result.
+    /// What each `@runs_once` task gave the first time it ran during the current task of
+    /// the command line, by task name: as in Fabric, `execute()` from each host runs it
+    /// once, and later calls get that result.
     pub(crate) ran_once: std::sync::Mutex<std::collections::HashMap<String, RanOnce>>,
 }
 
