@@ -71,7 +71,7 @@ pub(crate) enum Error {
     InvocationSyntax { word: String, message: String },
 
     #[error(
-        "{location}: {message}\nhint: tags are @hosts(a, b), @roles(r), @runs_once, @parallel, @parallel(pool = N), @serial"
+        "{location}: {message}\nhint: tags are @hosts(a, b), @roles(r), @runs_once, @parallel, @parallel(pool = N), @serial, @task, @name(n), @defaults(p = \"v\"), @helper"
     )]
     Tag { location: String, message: String },
 

@@ -40,8 +40,8 @@ fn t() {
 }
 /// Deploy.
 fn deploy() {}
-/// Shadows a built-in.
-fn to_upper() {}
+/// Shadows a built-in (a method name, `fn to_upper()`, is refused at load).
+fn timestamp() {}
 "#,
         )
         .file("lib.rhai", "/// Helps.\nfn helper() {}\n")
@@ -49,7 +49,7 @@ fn to_upper() {}
         .status(1)
         .stdout(
             "
-            fabfile.rhai: error: task `to_upper` has the name of Rhai's built-in function `to_upper`: calls to the built-in reach the task instead
+            fabfile.rhai: error: task `timestamp` has the name of Rhai's built-in function `timestamp`: calls to the built-in reach the task instead
               hint: rename the function
             fabfile.rhai:6:5: error: no function `rnu` exists: not rfab's, not Rhai's, not this file's
               hint: did you mean `run`?

@@ -188,3 +188,27 @@ fn env_is_a_map_to_scripts() {
         )
         .run();
 }
+
+/// `-u root` lost to an `env.user = "deploy"` at the fabfile's top level, so the Fabric port
+/// example logged in as a user that does not exist: the command line wins, as the migration
+/// guide says.
+#[test]
+fn dash_u_wins_over_env_user_set_by_the_fabfile() {
+    Test::new()
+        .fabfile(
+            r#"env.user = "deploy"; env.port = 2200; fn t() { puts(`${env.user} ${env.port}`); }"#,
+        )
+        .args(&[
+            "-u",
+            "root",
+            "--port",
+            "2222",
+            "-H",
+            "web1",
+            "--hide",
+            "running,status",
+            "t",
+        ])
+        .stdout("[web1] root 2222\n")
+        .run();
+}

@@ -47,6 +47,92 @@ fn syntax_error_in_an_imported_module_names_it() {
         .run();
 }
 
+/// A failure inside `cd(.., || ..)` was traced "in call to `anon$2d41fe…`".
+#[test]
+fn a_trace_names_the_function_a_closure_is_in() {
+    Test::new()
+        .fabfile(
+            r#"
+            fn deploy() {
+                cd("/srv", || {
+                    check(1);
+                });
+            }
+            fn check(n) { n.no_such_method(); }
+            "#,
+        )
+        .args(&["deploy"])
+        .status(1)
+        .stderr(
+            "
+            Fatal error: Function not found: no_such_method (i64)
+             --> fabfile.rhai:6:17
+              |
+            6 | fn check(n) { n.no_such_method(); }
+              |                 ^
+              = in call to `check` at fabfile.rhai:3:9
+              = in a closure in `deploy` at fabfile.rhai:2:5
+
+            Aborting.
+            ",
+        )
+        .run();
+}
+
+/// `Variable not found: ANSWER` with no hint was the top stumble: functions cannot see
+/// the fabfile's top-level variables.
+#[test]
+fn a_top_level_name_unseen_in_a_function_says_global() {
+    Test::new()
+        .fabfile(
+            r#"
+            const ANSWER = 42;
+            let stage = "prod";
+            fn a() { print(ANSWER); }
+            fn b() { print(stage); }
+            fn c() { print(global::ANSWER); }
+            "#,
+        )
+        .args(&["c", "a"])
+        .status(1)
+        .stdout("42\n")
+        .stderr(
+            "
+            Fatal error: Variable not found: ANSWER
+             --> fabfile.rhai:3:16
+              |
+            3 | fn a() { print(ANSWER); }
+              |                ^
+            hint: `ANSWER` is a constant at the top of fabfile.rhai, which functions cannot see by its bare name: write `global::ANSWER`, or pass it in
+
+            Aborting.
+            ",
+        )
+        .run();
+    Test::new()
+        .fabfile(
+            r#"
+            let stage = "prod";
+            fn b() { print(stage); }
+            "#,
+        )
+        .args(&["b"])
+        .status(1)
+        .stderr(
+            "
+            Fatal error: Variable not found: stage
+             --> fabfile.rhai:2:16
+              |
+            2 | fn b() { print(stage); }
+              |                ^
+            hint: `stage` is a `let` at the top of fabfile.rhai, which functions cannot see: make it `const stage = ...;` and write `global::stage`, or pass it in
+
+            Aborting.
+            ",
+        )
+        .run();
+}
+
 #[test]
 fn runtime_error_shows_the_call_chain() {
     Test::new()
@@ -204,7 +290,7 @@ fn unknown_tag_points_at_it() {
         .stderr(
             "
             error: fabfile.rhai:2:5: in the docs of `deploy`: unknown tag `@paralel` (did you mean `@parallel`?)
-            hint: tags are @hosts(a, b), @roles(r), @runs_once, @parallel, @parallel(pool = N), @serial
+            hint: tags are @hosts(a, b), @roles(r), @runs_once, @parallel, @parallel(pool = N), @serial, @task, @name(n), @defaults(p = \"v\"), @helper
             ",
         )
         .run();

@@ -113,3 +113,98 @@ fn unknown_task_and_wrong_arity_are_errors() {
         ran.stderr
     );
 }
+
+/// `execute()` ran only tasks; Fabric's `execute(callable)` runs any function, and a
+/// closure sees the host it runs on in `env`.
+#[test]
+fn runs_a_function_or_a_closure_on_each_host() {
+    Test::new()
+        .fabfile(
+            r#"
+            /// @task
+            fn release() {
+                print(execute(Fn("revision"), ["v1"], #{ hosts: ["a", "b"] }));
+                let tag = "v2";
+                print(execute(|| `${tag}@${env.host}`, [], #{ host: "c" }));
+            }
+            fn revision(tag) { `${tag}@${env.host}` }
+            "#,
+        )
+        .args(&["release"])
+        .stdout(
+            r#"
+            [a] Executing task 'revision'
+            [b] Executing task 'revision'
+            #{"a": "v1@a", "b": "v1@b"}
+            [c] Executing task 'closure'
+            #{"c": "v2@c"}
+
+            Summary:
+                a  ok  TIME  revision
+                b  ok  TIME  revision
+                c  ok  TIME  closure
+                3 hosts: 3 ok
+
+            Done.
+            "#,
+        )
+        .mask_times()
+        .run();
+}
+
+/// `hide("running,user", || execute("u"))` still printed the executed task's lines: in
+/// Fabric the settings around `execute()` hold for what it runs.
+#[test]
+fn scoped_settings_hold_for_what_execute_runs() {
+    Test::new()
+        .fabfile(
+            r#"
+            fn t() {
+                hide("running,user", || execute("u", [], #{ host: "w1" }));
+                env.stage = "prod";
+                settings(#{ stage: "qa" }, || execute(Fn("stage_of"), [], #{ host: "w2" }));
+            }
+            fn u() { puts("hidden"); }
+            fn stage_of() { puts(`stage ${env.stage}`); }
+            "#,
+        )
+        .args(&["t"])
+        .stdout(
+            "
+            [w2] Executing task 'stage_of'
+            [w2] stage qa
+
+            Summary:
+                w1  ok  TIME  u
+                w2  ok  TIME  stage_of
+                2 hosts: 2 ok
+
+            Done.
+            ",
+        )
+        .mask_times()
+        .run();
+}
+
+/// A `@runs_once` task that each host `execute()`d ran once per host: in Fabric it runs
+/// once, and later calls get what it returned.
+#[test]
+fn a_runs_once_task_executed_from_every_host_runs_once() {
+    Test::new()
+        .fabfile(
+            r#"
+            /// @runs_once
+            fn build() { print("building"); "b1" }
+            fn deploy() { print(execute("build")); }
+            "#,
+        )
+        .args(&["-H", "a,b", "--hide", "running", "deploy"])
+        .stdout_regex(
+            r#"
+            building
+            #\{"a": "b1"\}
+            #\{"a": "b1"\}
+            .*"#,
+        )
+        .run();
+}

@@ -37,6 +37,7 @@ mod prompts;
 mod reboot;
 mod repl;
 mod rollout;
+mod settings;
 mod signals;
 mod ssh;
 mod stalls;

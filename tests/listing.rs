@@ -278,3 +278,142 @@ fn closures_are_no_tasks() {
         )
         .run();
 }
+
+/// Importing a module of helpers listed every one of its functions as a task: once any
+/// function carries `@task`, only those that do are tasks (Fabric's new-style rule), in
+/// the fabfile and in its modules.
+#[test]
+fn with_task_tags_only_tagged_functions_are_tasks() {
+    let fabfile = || {
+        Test::new()
+            .fabfile(
+                r#"
+                import "util" as util;
+                /// Deploy.
+                /// @task
+                fn deploy() { print(util::stamp(format())); }
+                fn format() { "v1" }
+                "#,
+            )
+            .file(
+                "util.rhai",
+                r#"
+                fn stamp(s) { `[${s}]` }
+                /// Clean up.
+                /// @task
+                fn clean() {}
+                "#,
+            )
+    };
+    fabfile()
+        .args(&["--shortlist"])
+        .stdout("deploy\nutil.clean\n")
+        .run();
+    fabfile().args(&["deploy"]).stdout("[v1]\n\nDone.\n").run();
+    fabfile()
+        .args(&["format"])
+        .status(2)
+        .stderr_starts_with("error: unknown task `format`\n")
+        .run();
+}
+
+/// Fabric's `@task(name='do')`: a task whose name cannot be a Rhai function's.
+#[test]
+fn name_tag_gives_a_task_a_reserved_name() {
+    Test::new()
+        .fabfile(
+            r#"
+            /// Do it.
+            /// @name(do)
+            fn do_it(what) { print(`doing ${what}`); }
+            /// @name(db-migrate)
+            fn migrate() { execute("do", ["more"]); }
+            "#,
+        )
+        .args(&["--shortlist", "do:this", "db-migrate"])
+        .stdout("db-migrate\ndo\n")
+        .run();
+    Test::new()
+        .fabfile(
+            r#"
+            /// @name(do)
+            fn do_it(what) { print(`doing ${what}`); }
+            /// @name(db-migrate)
+            fn migrate() { execute("do", ["more"]); }
+            "#,
+        )
+        .args(&["do:this", "db-migrate"])
+        .stdout("doing this\ndoing more\n\nDone.\n")
+        .run();
+}
+
+/// Trailing parameters with `@defaults` may be left out, by position or by name, with no
+/// overload per arity; `-d` shows the defaults.
+#[test]
+fn defaults_fill_trailing_parameters() {
+    let fabfile = r#"
+        /// Deploy REF.
+        /// @defaults(site = "www", force = false)
+        fn deploy(ref, site, force) { print(`${ref} ${site} ${force}`); }
+        fn release() { execute("deploy", ["v3"]); }
+    "#;
+    Test::new()
+        .fabfile(fabfile)
+        .args(&["deploy:v1", "deploy:v2,force=yes", "release"])
+        .stdout("v1 www false\nv2 www yes\nv3 www false\n\nDone.\n")
+        .run();
+    Test::new()
+        .fabfile(fabfile)
+        .args(&["-d", "deploy"])
+        .stdout(
+            "
+            Displaying detailed information for task 'deploy':
+
+                Deploy REF.
+
+                Usage: rfab deploy:REF,[SITE],[FORCE]
+                Arguments: ref, site='www', force=false
+            ",
+        )
+        .run();
+    Test::new()
+        .fabfile(fabfile)
+        .args(&["deploy:site=x"])
+        .status(2)
+        .stderr(
+            "
+            error: bad argument for task `deploy`: `ref` is not given and has no default
+            usage: rfab deploy:REF,[SITE],[FORCE]
+            ",
+        )
+        .run();
+}
+
+#[test]
+fn defaults_must_name_trailing_parameters() {
+    Test::new()
+        .fabfile("/// @defaults(site = \"www\")\nfn deploy(site, ref) {}\n")
+        .args(&["--list"])
+        .status(2)
+        .stderr_starts_with(
+            "error: fabfile.rhai:1:5: in the docs of `deploy`: `ref` comes after `site`, which has a default, so it needs one too\n",
+        )
+        .run();
+}
+
+/// `fn len()` made every `x.len()` of its file call the task, which called itself until
+/// `Fatal error: Stack overflow`, with no place named.
+#[test]
+fn a_function_named_after_a_builtin_method_is_refused_at_load() {
+    Test::new()
+        .fabfile("fn t() {}\n\nfn to_upper() { print(\"x\".to_upper()); }\n")
+        .args(&["--list"])
+        .status(2)
+        .stderr(
+            "
+            error: fabfile.rhai:3: `fn to_upper` has the name of a built-in method, so every `x.to_upper()` in this file would call it instead (and it would call itself, without end)
+            hint: rename the function; to keep `to_upper` as the task's name, tag the renamed function with `/// @name(to_upper)`
+            ",
+        )
+        .run();
+}

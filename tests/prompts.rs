@@ -1,13 +1,48 @@
-//! `prompt()` and `confirm()` when no one can answer: clear errors, defaults, `--set`.
+//! `prompt()` and `confirm()` without a terminal: answers piped in, clear errors, defaults,
+//! `--set`.
 
 use crate::test::Test;
 
 #[test]
-fn prompt_without_a_terminal_is_a_clear_error() {
+fn prompt_without_a_terminal_or_an_answer_is_a_clear_error() {
     Test::new()
         .fabfile(r#"fn t() { prompt("Release name?"); }"#)
         .args(&["t"])
-        .status(1).stderr_starts_with("Fatal error: cannot ask \"Release name?\": stdin is not a terminal; give the prompt a `fallback`, or run rfab on a terminal\n").run();
+        .status(1)
+        .stdout("Release name? \n")
+        .stderr_starts_with("Fatal error: cannot ask \"Release name?\": stdin has no answer left; give the prompt a `fallback`, pipe the answer in, or run rfab on a terminal\n").run();
+}
+
+/// `echo y | rfab deploy` printed nothing and failed: Fabric asks, and reads the answer
+/// from the pipe.
+#[test]
+fn answers_are_read_from_a_piped_stdin() {
+    Test::new()
+        .fabfile(
+            r#"
+            fn t() {
+                print(confirm("Deploy?"));
+                print(prompt("Tag?"));
+                print(confirm("Clear cache?", true));
+                print(prompt("Name?", #{ fallback: "x" }));
+            }
+            "#,
+        )
+        .args(&["t"])
+        .stdin("n\nv3.0.1\n")
+        .stdout(
+            "
+            Deploy? [Y/n] n
+            false
+            Tag? v3.0.1
+            v3.0.1
+            Clear cache? [Y/n] \n            true
+            Name? [x] \n            x
+
+            Done.
+            ",
+        )
+        .run();
 }
 
 #[test]
@@ -15,7 +50,7 @@ fn prompt_uses_its_default() {
     Test::new()
         .fabfile(r#"fn t() { print(prompt("Tag?", #{ fallback: "stable" })); }"#)
         .args(&["t"])
-        .stdout("stable\n\nDone.\n")
+        .stdout("Tag? [stable] \nstable\n\nDone.\n")
         .run();
 }
 
@@ -47,13 +82,13 @@ fn confirm_needs_a_default_without_a_terminal() {
         .run();
     assert!(
         ran.stderr
-            .starts_with("Fatal error: cannot ask \"Go?\": stdin is not a terminal"),
+            .starts_with("Fatal error: cannot ask \"Go?\": stdin has no answer left"),
         "{}",
         ran.stderr
     );
     Test::new()
         .fabfile(r#"fn t() { print(confirm("Go?", false)); }"#)
         .args(&["t"])
-        .stdout("false\n\nDone.\n")
+        .stdout("Go? [y/N] \nfalse\n\nDone.\n")
         .run();
 }

@@ -83,6 +83,8 @@ pub(crate) fn runtime(config: &Config, output: &Output, env: Env) -> Arc<Runtime
         summary: Summary::default(),
         scratch: crate::script::scratch::Scratch::default(),
         fabfile: RwLock::new(None),
+        cli_login: (config.user.clone(), config.port),
+        ran_once: std::sync::Mutex::default(),
     })
 }
 

@@ -43,6 +43,15 @@ pub(crate) fn unreachable_message(error: &EvalAltResult) -> Option<String> {
     }
 }
 
+/// How to reach the host for its undo. Already read for the task's own connection: a bad
+/// `env` value failed it there, so the command line's options do here.
+fn undo_options(context: &Context) -> crate::ssh::options::SshOptions {
+    context
+        .runtime
+        .ssh_options()
+        .unwrap_or_else(|_| context.runtime.ssh.clone())
+}
+
 /// Runs the `on_abort` commands of a failed or interrupted task on its host, even after
 /// Ctrl-C; a command that fails is a warning. A broken connection is replaced by a fresh
 /// one once (the host may be back); what still cannot run is recorded as lost.
@@ -66,7 +75,7 @@ pub(crate) fn run_on_abort(context: &Context, target: &Target, commands: &[Undo]
         let (command, what) = (&undo.command, undo.what());
         let connection = match context.runtime.connections.get(
             target,
-            &context.runtime.ssh,
+            &undo_options(context),
             &context.runtime.credentials,
             output,
             !context.parallel,

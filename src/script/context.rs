@@ -11,7 +11,8 @@ use rhai::{Dynamic, EvalAltResult, Map, NativeCallContext};
 use crate::output::{Level, Levels};
 use crate::script::env::{EnvView, truthy};
 use crate::script::runtime::Runtime;
-use crate::script::scoped::ScopedSettings;
+use crate::script::scoped::{ScopedSettings, join_dirs};
+use crate::ssh::options::SshOptions;
 use crate::ssh::target::Target;
 
 /// The call tag: who is calling, on which host, under which scoped settings.
@@ -160,16 +161,27 @@ impl Context {
         self.option(options, key).is_some_and(|v| truthy(&v))
     }
 
+    /// How to reach hosts: the command line's options and env's connection keys.
+    pub(crate) fn ssh(&self) -> std::result::Result<SshOptions, Box<EvalAltResult>> {
+        self.runtime.ssh_options().map_err(|e| e.to_string().into())
+    }
+
     pub(crate) fn env(&self) -> EnvView {
+        let settings = self.settings();
+        let dirs = (
+            join_dirs(&settings.cwd).unwrap_or_default(),
+            join_dirs(&settings.lcwd).unwrap_or_default(),
+        );
         EnvView {
+            dirs,
             env: self.runtime.env.clone(),
             task: self.task.clone(),
-            target: self.target.clone(),
-            // Only a host's `env.address` needs it.
+            target: settings.target.or_else(|| self.target.clone()),
+            overrides: settings.overrides,
             ssh_config: self
-                .target
-                .as_ref()
-                .and_then(|_| self.runtime.ssh.ssh_config.clone()),
+                .runtime
+                .ssh_options()
+                .map_or_else(|_| self.runtime.ssh.ssh_config.clone(), |o| o.ssh_config),
         }
     }
 }

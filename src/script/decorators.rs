@@ -7,6 +7,9 @@
 //! /// @parallel  /  @parallel(pool = 5)
 //! /// @serial
 //! /// @helper                          not a task: a function other files call
+//! /// @task                            a task; once any function has it, only those are tasks
+//! /// @name(do)                        the task's name on the command line, if not the function's
+//! /// @defaults(site = "www")          values for trailing parameters left out
 //! ```
 
 /// A tag that does not parse, or tags that cannot go together.
@@ -28,6 +31,59 @@ pub(crate) enum TagError {
     ParallelAndSerial,
     #[error("a `@helper` is not a task, so `{tags}` means nothing on it: remove one")]
     HelperWithTags { tags: String },
+    #[error(
+        "`@name({name})` is not a task name: use letters, digits, `_` and `-` (namespaces come from modules)"
+    )]
+    BadName { name: String },
+    #[error(
+        "expected `@defaults(param = VALUE, ...)` with VALUE a \"string\", a whole number, true or false, found `{item}`"
+    )]
+    BadDefault { item: String },
+}
+
+/// A default from `@defaults`: the values a command-line argument or a script literal can be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Literal {
+    Str(String),
+    Int(i64),
+    Bool(bool),
+}
+
+impl Literal {
+    fn parse(text: &str) -> Option<Self> {
+        let text = text.trim();
+        if let Some(inner) = text
+            .strip_prefix('"')
+            .and_then(|t| t.strip_suffix('"'))
+            .or_else(|| text.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')))
+        {
+            return Some(Self::Str(inner.to_owned()));
+        }
+        match text {
+            "true" => Some(Self::Bool(true)),
+            "false" => Some(Self::Bool(false)),
+            _ => text.parse().ok().map(Self::Int),
+        }
+    }
+
+    pub(crate) fn value(&self) -> rhai::Dynamic {
+        match self {
+            Self::Str(s) => s.as_str().into(),
+            Self::Int(n) => (*n).into(),
+            Self::Bool(b) => (*b).into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Literal {
+    /// As Fabric shows defaults in `-d`: `site='www'`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Str(s) => write!(f, "'{s}'"),
+            Self::Int(n) => write!(f, "{n}"),
+            Self::Bool(b) => write!(f, "{b}"),
+        }
+    }
 }
 
 /// The tags of one task.
@@ -46,6 +102,12 @@ pub(crate) struct Tags {
     pub(crate) serial: bool,
     /// `@helper`: a public function for other files to call, not a task.
     pub(crate) helper: bool,
+    /// `@task`: Fabric's new-style tasks; once one function has it, only those are tasks.
+    pub(crate) task: bool,
+    /// `@name(NAME)`: the name on the command line, when it cannot be the function's.
+    pub(crate) name: Option<String>,
+    /// `@defaults(p = v, ...)`: values for parameters left out, in the order written.
+    pub(crate) defaults: Vec<(String, Literal)>,
 }
 
 impl Tags {
@@ -60,11 +122,21 @@ impl Tags {
         if tags.serial && tags.parallel {
             return Err((0, TagError::ParallelAndSerial));
         }
-        if tags.helper && !tags.describe().is_empty() {
+        let mut task_tags = tags.describe();
+        if tags.task {
+            task_tags.push("@task".into());
+        }
+        if let Some(name) = &tags.name {
+            task_tags.push(format!("@name({name})"));
+        }
+        if !tags.defaults.is_empty() {
+            task_tags.push("@defaults(...)".into());
+        }
+        if tags.helper && !task_tags.is_empty() {
             return Err((
                 0,
                 TagError::HelperWithTags {
-                    tags: tags.describe().join(" "),
+                    tags: task_tags.join(" "),
                 },
             ));
         }
@@ -137,6 +209,9 @@ impl Tags {
             "runs_once" => no_args(&mut self.runs_once)?,
             "serial" => no_args(&mut self.serial)?,
             "helper" => no_args(&mut self.helper)?,
+            "task" => no_args(&mut self.task)?,
+            "name" => self.name = Some(task_name(args.unwrap_or_default())?),
+            "defaults" => self.defaults = defaults(args.unwrap_or_default())?,
             "parallel" => {
                 self.parallel = true;
                 self.pool = args.map(pool_size).transpose()?;
@@ -163,6 +238,58 @@ fn pool_size(args: &str) -> Result<usize, TagError> {
     value.trim().parse().ok().filter(|n| *n > 0).ok_or_else(bad)
 }
 
+/// A name users can type as a task: `do`, `db-migrate`; `:`, `,`, `=` and spaces belong to
+/// the command line's grammar, dots to namespaces.
+fn task_name(args: &str) -> Result<String, TagError> {
+    let name = args.trim().trim_matches('"');
+    let ok = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-');
+    if ok {
+        Ok(name.to_owned())
+    } else {
+        Err(TagError::BadName {
+            name: args.trim().to_owned(),
+        })
+    }
+}
+
+/// `site = "www", force = false`; a comma inside a quoted value is part of it.
+fn defaults(args: &str) -> Result<Vec<(String, Literal)>, TagError> {
+    let mut items = Vec::new();
+    let mut current = String::new();
+    let mut quote = None;
+    for c in args.chars() {
+        match (c, quote) {
+            ('"' | '\'', None) => quote = Some(c),
+            (c, Some(q)) if c == q => quote = None,
+            (',', None) => {
+                items.push(std::mem::take(&mut current));
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    items.push(current);
+    let parsed: Vec<(String, Literal)> = items
+        .iter()
+        .map(|item| {
+            let bad = || TagError::BadDefault {
+                item: item.trim().to_owned(),
+            };
+            let (key, value) = item.split_once('=').ok_or_else(bad)?;
+            let key = key.trim();
+            if key.is_empty() || !key.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                return Err(bad());
+            }
+            Ok((key.to_owned(), Literal::parse(value).ok_or_else(bad)?))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(parsed)
+}
+
 fn suggest(name: &str) -> String {
     crate::suggestion::closest(
         name,
@@ -173,6 +300,9 @@ fn suggest(name: &str) -> String {
             "parallel",
             "serial",
             "helper",
+            "task",
+            "name",
+            "defaults",
         ],
     )
     .map(|s| format!(" (did you mean `@{s}`?)"))
@@ -207,7 +337,26 @@ mod tests {
                 pool: Some(5),
                 serial: false,
                 helper: false,
+                task: false,
+                name: None,
+                defaults: Vec::new(),
             })
+        );
+        let tags = parse(&[
+            "@task",
+            "@name(do)",
+            r#"@defaults(site = "a, b", force = false, n = 3)"#,
+        ])
+        .expect("valid");
+        assert!(tags.task);
+        assert_eq!(tags.name.as_deref(), Some("do"));
+        assert_eq!(
+            tags.defaults,
+            [
+                ("site".into(), Literal::Str("a, b".into())),
+                ("force".into(), Literal::Bool(false)),
+                ("n".into(), Literal::Int(3)),
+            ]
         );
         assert_eq!(parse(&["@helper"]).map(|t| t.helper), Ok(true));
         assert_eq!(
@@ -235,6 +384,19 @@ mod tests {
             ),
             ("@hosts(a", "`@hosts(a` lacks its closing `)`"),
             ("@runs_once(1)", "`@runs_once` takes no arguments"),
+            ("@task(x)", "`@task` takes no arguments"),
+            (
+                "@name(a b)",
+                "`@name(a b)` is not a task name: use letters, digits, `_` and `-` (namespaces come from modules)",
+            ),
+            (
+                "@defaults(site)",
+                "expected `@defaults(param = VALUE, ...)` with VALUE a \"string\", a whole number, true or false, found `site`",
+            ),
+            (
+                "@defaults(site = www)",
+                "expected `@defaults(param = VALUE, ...)` with VALUE a \"string\", a whole number, true or false, found `site = www`",
+            ),
             (
                 "@parallel(5)",
                 "expected `@parallel(pool = N)` with N a whole number above 0, found `@parallel(5)`",

@@ -87,6 +87,8 @@ impl Sources {
     /// A runtime error raised while running code from `source_id`, with its call chain.
     pub(crate) fn eval_error(&self, error: &EvalAltResult, source_id: &str) -> String {
         let mut chain = Vec::new();
+        // The function each frame of `chain` runs, closures resolved to theirs.
+        let mut callers: Vec<String> = Vec::new();
         let mut source = source_id.to_owned();
         let mut error = error;
         // Where a failure inside one of rfab's generated methods is reported: at the call
@@ -101,11 +103,20 @@ impl Sources {
                     error = inner;
                 }
                 EvalAltResult::ErrorInFunctionCall(name, callee_source, inner, pos) => {
-                    chain.push((
-                        format!("in call to `{}`", task_like(name)),
-                        source.clone(),
-                        *pos,
-                    ));
+                    // A closure is compiled to a function named `anon$<hash>`: it is named by
+                    // the function it was called from, whose code it almost always is.
+                    let function = if name.starts_with("anon$") {
+                        callers.last().cloned()
+                    } else {
+                        Some(task_like(name))
+                    };
+                    let what = match (name.starts_with("anon$"), &function) {
+                        (false, _) => format!("in call to `{}`", task_like(name)),
+                        (true, Some(caller)) => format!("in a closure in `{caller}`"),
+                        (true, None) => "in a closure".to_owned(),
+                    };
+                    callers.push(function.unwrap_or_default());
+                    chain.push((what, source.clone(), *pos));
                     if !callee_source.is_empty() {
                         source.clone_from(callee_source);
                     }
@@ -118,6 +129,12 @@ impl Sources {
                 }
                 root => {
                     let mut out = root_message(root);
+                    let hint = match root {
+                        EvalAltResult::ErrorVariableNotFound(name, _) => {
+                            self.top_level_hint(&source, name)
+                        }
+                        _ => String::new(),
+                    };
                     let mut position = at.unwrap_or_else(|| root.position());
                     let hidden = |source: &str| !self.internals && is_stdlib(source);
                     // An error inside the stdlib is shown at the user's call into it.
@@ -151,9 +168,31 @@ impl Sources {
                             self.location(source, *pos)
                         );
                     }
+                    out.push_str(&hint);
                     return out;
                 }
             }
+        }
+    }
+
+    /// Why a function cannot see `name` when its file defines it at the top level: Rhai
+    /// functions see no variables but their own; a top-level `const` is `global::NAME`.
+    fn top_level_hint(&self, source_id: &str, name: &str) -> String {
+        let bare = name.strip_prefix("global::").unwrap_or(name);
+        if bare.contains("::") {
+            return String::new();
+        }
+        let (file, text) = self.text(source_id);
+        match (top_level_binding(&text, bare), name.starts_with("global::")) {
+            (Some(Binding::Const), false) => format!(
+                "\nhint: `{bare}` is a constant at the top of {file}, which functions cannot \
+                 see by its bare name: write `global::{bare}`, or pass it in"
+            ),
+            (Some(Binding::Let), _) => format!(
+                "\nhint: `{bare}` is a `let` at the top of {file}, which functions cannot see: \
+                 make it `const {bare} = ...;` and write `global::{bare}`, or pass it in"
+            ),
+            _ => String::new(),
         }
     }
 
@@ -192,6 +231,42 @@ impl Sources {
         let _ = write!(out, "\n{gutter} |\n{line_no} | {line}\n{gutter} | {pad}^");
         gutter
     }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Binding {
+    Const,
+    Let,
+}
+
+/// How `text` binds `name` outside every function and block, if it does: `const NAME = ...`
+/// or `let NAME = ...` at brace depth 0.
+fn top_level_binding(text: &str, name: &str) -> Option<Binding> {
+    let mut depth = 0_usize;
+    for line in text.lines() {
+        let code = line.split("//").next().unwrap_or_default();
+        if depth == 0 {
+            let trimmed = code.trim_start();
+            for (keyword, binding) in [("const ", Binding::Const), ("let ", Binding::Let)] {
+                let binds = trimmed.strip_prefix(keyword).is_some_and(|rest| {
+                    rest.trim_start()
+                        .strip_prefix(name)
+                        .is_some_and(|after| after.trim_start().starts_with(['=', ';']))
+                });
+                if binds {
+                    return Some(binding);
+                }
+            }
+        }
+        for c in code.chars() {
+            match c {
+                '{' => depth += 1,
+                '}' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+    }
+    None
 }
 
 /// Whether `source` is one of rfab's embedded stdlib modules, not the user's code.

@@ -37,7 +37,9 @@ pub(crate) fn build(runtime: &Arc<Runtime>, base: &Path) -> Engine {
                 env: env.clone(),
                 task: None,
                 target: None,
+                overrides: rhai::Map::new(),
                 ssh_config: None,
+                dirs: (String::new(), String::new()),
             },
         };
         Ok(Some(Dynamic::from(view).into_shared()))

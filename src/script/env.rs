@@ -47,11 +47,6 @@ impl Env {
     pub(crate) fn strings(&self, key: &str) -> Result<Vec<String>> {
         strings(key, self.get(key).unwrap_or(Dynamic::UNIT))
     }
-
-    /// A flag such as `env.warn_only`: true, or a `--set` string that is not "" or "false".
-    pub(crate) fn flag(&self, key: &str) -> bool {
-        self.get(key).is_some_and(|v| truthy(&v))
-    }
 }
 
 /// Interprets a script value as a list of strings, naming `key` when it is not one.
@@ -93,14 +88,31 @@ pub(crate) struct EnvView {
     /// The running task, shown as `env.command` as in Fabric.
     pub(crate) task: Option<Arc<str>>,
     pub(crate) target: Option<Arc<Target>>,
-    /// `--ssh-config-path`, for `env.address` (the host's `HostName` there).
+    /// The keys of the `settings(#{...}, ...)` in force, read before everything else, as
+    /// Fabric's `settings()` changed `env` for its block.
+    pub(crate) overrides: Map,
+    /// The SSH config (`--ssh-config-path`, `env.ssh_config_path`): `env.user` and
+    /// `env.port` where rfab's settings name none, and `env.address` (the host's `HostName`).
     pub(crate) ssh_config: Option<PathBuf>,
+    /// `env.cwd` and `env.lcwd`: the directories of the `cd` and `lcd` in force, as in
+    /// Fabric (`""` outside any).
+    pub(crate) dirs: (String, String),
 }
 
 impl EnvView {
     pub(crate) fn get(&self, key: &str) -> Dynamic {
         if let (Some(task), "command") = (&self.task, key) {
             return task.as_ref().into();
+        }
+        if let Some(value) = self.overrides.get(key)
+            && !HOST_KEYS.contains(&key)
+        {
+            return value.clone();
+        }
+        match key {
+            "cwd" => return self.dirs.0.as_str().into(),
+            "lcwd" => return self.dirs.1.as_str().into(),
+            _ => {}
         }
         if let Some(target) = &self.target {
             match key {
@@ -114,8 +126,11 @@ impl EnvView {
                         .hostname
                         .into();
                 }
-                "user" => return target.user.as_str().into(),
-                "port" => return Dynamic::from_int(i64::from(target.port)),
+                "user" => return target.login(self.ssh_config.as_deref()).0.into(),
+                "port" => {
+                    let port = target.login(self.ssh_config.as_deref()).1;
+                    return Dynamic::from_int(i64::from(port));
+                }
                 _ => {}
             }
             if let Some(value) = target.settings.get(key) {
@@ -140,6 +155,11 @@ impl EnvView {
             map.extend(target.settings.clone());
             for key in HOST_KEYS {
                 map.insert(key.into(), self.get(key));
+            }
+        }
+        for (key, value) in &self.overrides {
+            if !HOST_KEYS.contains(&key.as_str()) {
+                map.insert(key.clone(), value.clone());
             }
         }
         map

@@ -14,12 +14,15 @@ use rhai::{CallFnOptions, Dynamic, Engine, EvalAltResult, Scope};
 use crate::error::{Error, Result};
 use crate::output::event;
 use crate::script::abort;
+use crate::script::context::Context;
+use crate::script::decorators::Tags;
 use crate::script::diagnostic::ENTRY_SOURCE;
 use crate::script::fabfile::Fabfile;
 use crate::script::host_list::{self, Selection};
 use crate::script::invocation::Invocation;
 use crate::script::pool::{self, Pool, Turn};
 use crate::script::runtime::Runtime;
+use crate::script::scoped::ScopedSettings;
 use crate::script::task::{Overload, Task};
 use crate::signals;
 use crate::ssh::target::Target;
@@ -58,6 +61,14 @@ impl Executor<'_> {
     /// Runs the invocations in order; a failed task ends the run.
     pub(crate) fn run(&self, invocations: &[Invocation]) -> Result<()> {
         for invocation in invocations {
+            // Each task of the command line runs anew (`prod:out` twice in a run asks the
+            // balancer twice); within it, a `@runs_once` task `execute()`d from every host
+            // runs once.
+            self.runtime
+                .ran_once
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clear();
             let task = self.fabfile.task(&invocation.task)?;
             let (overload, args) = task.bind(invocation)?;
             let own = Selection {
@@ -90,9 +101,11 @@ impl Executor<'_> {
         own: &Selection,
     ) -> Result<()> {
         let mut failure = None;
-        for (target, result) in self.execute(task, overload, args, own, None)? {
+        let results = self.execute(task, overload, args, own, None)?;
+        let skip_bad_hosts = self.runtime.ssh_options()?.skip_bad_hosts;
+        for (target, result) in results {
             let Err(error) = result else { continue };
-            if self.runtime.ssh.skip_bad_hosts && abort::unreachable_message(&error).is_some() {
+            if skip_bad_hosts && abort::unreachable_message(&error).is_some() {
                 continue;
             }
             let reported = self.report(task, target.as_deref(), &error);
@@ -102,51 +115,101 @@ impl Executor<'_> {
     }
 
     /// Runs `task` on its host list and returns each host's result. Serially it stops
-    /// after the first host that fails; in parallel every host runs.
+    /// after the first host that fails; in parallel every host runs. Called by `execute()`,
+    /// the hosts start with the `caller`'s scoped settings (`hide`, `settings`, `cd`, ...),
+    /// as in Fabric, where they are global.
     pub(crate) fn execute(
         &self,
         task: &Task,
         overload: &Overload,
         args: Vec<Dynamic>,
         own: &Selection,
-        caller: Option<&Arc<Target>>,
+        caller: Option<&Context>,
+    ) -> Result<Vec<HostResult>> {
+        let once = overload.tags.runs_once;
+        if once && let Some((target, value)) = self.ran_once(&task.name) {
+            return Ok(vec![(target, Ok(value))]);
+        }
+        let entry = self.entry(task, args.len());
+        let results = self.on_hosts(
+            task.name.as_str().into(),
+            &overload.tags,
+            own,
+            caller,
+            |context| {
+                let options = CallFnOptions::new()
+                    .eval_ast(false)
+                    .with_tag(context.clone());
+                self.engine.call_fn_with_options::<Dynamic>(
+                    options,
+                    &mut Scope::new(),
+                    &entry,
+                    "__entry",
+                    args.clone(),
+                )
+            },
+        )?;
+        if once && let Some((target, Ok(value))) = results.first() {
+            self.runtime
+                .ran_once
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .entry(task.name.clone())
+                .or_insert_with(|| (target.clone(), value.clone()));
+        }
+        Ok(results)
+    }
+
+    /// What a `@runs_once` task gave when it ran, if it has run.
+    fn ran_once(&self, task: &str) -> Option<crate::script::runtime::RanOnce> {
+        self.runtime
+            .ran_once
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(task)
+            .cloned()
+    }
+
+    /// Runs `work` once per host of the host list of `own`, `tags`, `-H`/`-R` and `env`
+    /// (once locally when it is empty), as the task `name`.
+    pub(crate) fn on_hosts(
+        &self,
+        name: Arc<str>,
+        tags: &Tags,
+        own: &Selection,
+        caller: Option<&Context>,
+        work: impl Fn(&Context) -> pool::Outcome + Sync,
     ) -> Result<Vec<HostResult>> {
         // A task run by `execute()` on its caller's own host is that same target, role
         // settings (user, port, ...) included.
-        let mut targets: Vec<Option<Arc<Target>>> =
-            host_list::resolve(own, &overload.tags, self.runtime)?
-                .into_iter()
-                .map(|t| match caller {
-                    Some(caller) if caller.host_string == t.host_string => Some(caller.clone()),
-                    _ => Some(Arc::new(t)),
-                })
-                .collect();
+        let caller_target = caller.and_then(|c| c.target.as_ref());
+        let mut targets: Vec<Option<Arc<Target>>> = host_list::resolve(own, tags, self.runtime)?
+            .into_iter()
+            .map(|t| match caller_target {
+                Some(caller) if caller.host_string == t.host_string => Some(caller.clone()),
+                _ => Some(Arc::new(t)),
+            })
+            .collect();
         if targets.is_empty() {
             targets.push(None);
         }
-        if overload.tags.runs_once {
+        if tags.runs_once {
             targets.truncate(1);
         }
-        let entry = self.entry(task, args.len());
         let pool = Pool {
             runtime: self.runtime,
-            task: Some(task.name.as_str().into()),
-            width: pool::width(&overload.tags, &self.runtime.ssh, targets.len()),
-            once: overload.tags.runs_once,
+            task: Some(name),
+            width: pool::width(tags, &self.runtime.ssh_options()?, targets.len()),
+            once: tags.runs_once,
         };
-        let turns = targets.into_iter().map(|t| Turn::new(t, ())).collect();
-        let turns = pool.run(turns, |context, ()| {
-            let options = CallFnOptions::new()
-                .eval_ast(false)
-                .with_tag(context.clone());
-            self.engine.call_fn_with_options::<Dynamic>(
-                options,
-                &mut Scope::new(),
-                &entry,
-                "__entry",
-                args.clone(),
-            )
+        // The hosts are `execute()`'s own: a `settings(#{ host_string })` around it does
+        // not redirect them.
+        let settings = caller.map(|c| ScopedSettings {
+            target: None,
+            ..c.settings()
         });
+        let turns = targets.into_iter().map(|t| Turn::new(t, ())).collect();
+        let turns = pool.run_with(turns, settings.as_ref(), |context, ()| work(context));
         if signals::interrupted() {
             return Err(Error::Interrupted);
         }

@@ -72,7 +72,9 @@ pub(crate) fn resolve(own: &Selection, tags: &Tags, runtime: &Runtime) -> Result
         if excluded.contains(&host) || targets.iter().any(|t| t.host_string == host) {
             continue;
         }
-        targets.push(Target::new(&host, settings, |key| env.get(key))?);
+        targets.push(Target::new(&host, settings, |key| {
+            runtime.host_setting(key)
+        })?);
     }
     Ok(targets)
 }

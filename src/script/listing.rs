@@ -139,9 +139,23 @@ pub(crate) fn display(task: &Task) -> String {
     out
 }
 
-/// The task's arguments, Fabric's way: `ref, [force]` where each overload adds arguments to
-/// the one before (the bracketed ones may be left out); else each overload's, `or` between.
+/// The task's arguments, Fabric's way: `ref, site='www'` for a parameter with a default,
+/// `ref, [force]` where each overload adds arguments to the one before (the bracketed ones
+/// may be left out); else each overload's, `or` between.
 fn arguments(task: &Task) -> Option<String> {
+    if let [only] = task.overloads.as_slice()
+        && only.required() < only.params.len()
+    {
+        let words: Vec<String> = only
+            .params
+            .iter()
+            .map(|p| match only.default(p) {
+                Some(value) => format!("{p}={value}"),
+                None => p.clone(),
+            })
+            .collect();
+        return Some(words.join(", "));
+    }
     let mut forms: Vec<&[String]> = task.overloads.iter().map(|o| o.params.as_slice()).collect();
     forms.sort_by_key(|params| params.len());
     let longest = *forms.last()?;

@@ -22,5 +22,6 @@ pub(crate) mod reference;
 pub(crate) mod runtime;
 pub(crate) mod scoped;
 pub(crate) mod scratch;
+pub(crate) mod ssh_env;
 pub(crate) mod stdlib;
 pub(crate) mod task;

@@ -21,6 +21,7 @@ use crate::script::context::Context;
 use crate::script::decorators::Tags;
 use crate::script::diagnostic::ENTRY_SOURCE;
 use crate::script::runtime::Runtime;
+use crate::script::scoped::ScopedSettings;
 use crate::signals;
 use crate::ssh::options::SshOptions;
 use crate::ssh::target::Target;
@@ -74,7 +75,18 @@ impl Pool<'_> {
     /// their outcomes. Ctrl-C starts no more hosts.
     pub(crate) fn run<S: Send>(
         &self,
+        turns: Vec<Turn<S>>,
+        work: impl Fn(&Context, &mut S) -> Outcome + Sync,
+    ) -> Vec<Turn<S>> {
+        self.run_with(turns, None, work)
+    }
+
+    /// [`Pool::run`], each host starting with `settings` in force: those where `execute()`
+    /// was called.
+    pub(crate) fn run_with<S: Send>(
+        &self,
         mut turns: Vec<Turn<S>>,
+        settings: Option<&ScopedSettings>,
         work: impl Fn(&Context, &mut S) -> Outcome + Sync,
     ) -> Vec<Turn<S>> {
         if let Some(task) = &self.task {
@@ -90,7 +102,7 @@ impl Pool<'_> {
                 if signals::interrupted() {
                     break;
                 }
-                if self.take(turn, &work, false) {
+                if self.take(turn, settings, &work, false) {
                     break;
                 }
             }
@@ -111,7 +123,7 @@ impl Pool<'_> {
                             break;
                         }
                         // Each slot is taken by one worker only: its lock is never waited on.
-                        self.take(&mut lock(slot), &work, true);
+                        self.take(&mut lock(slot), settings, &work, true);
                         if let Some(bar) = &bar {
                             bar.advance(1);
                         }
@@ -132,7 +144,12 @@ impl Pool<'_> {
     /// Under `--skip-bad-hosts`, whether `error` is a host that could not be reached, to be
     /// passed over rather than failing the run.
     pub(crate) fn skips(&self, error: &EvalAltResult) -> bool {
-        self.runtime.ssh.skip_bad_hosts && unreachable_message(error).is_some()
+        // Read for the width of this pool already: a bad value failed the task there.
+        let skip = self
+            .runtime
+            .ssh_options()
+            .map_or(self.runtime.ssh.skip_bad_hosts, |o| o.skip_bad_hosts);
+        skip && unreachable_message(error).is_some()
     }
 
     /// Runs one turn and records how it went; says whether it failed, so that hosts run one
@@ -140,6 +157,7 @@ impl Pool<'_> {
     fn take<S>(
         &self,
         turn: &mut Turn<S>,
+        settings: Option<&ScopedSettings>,
         work: &impl Fn(&Context, &mut S) -> Outcome,
         parallel: bool,
     ) -> bool {
@@ -148,7 +166,13 @@ impl Pool<'_> {
             self.task.clone(),
             turn.target.as_deref().map(|t| t.host_string.as_str()),
         );
-        let outcome = self.call(turn.target.clone(), &mut turn.state, work, parallel);
+        let outcome = self.call(
+            turn.target.clone(),
+            &mut turn.state,
+            settings,
+            work,
+            parallel,
+        );
         let failed = match (&turn.target, &outcome) {
             (Some(target), Err(error)) if self.skips(error) => {
                 let message = unreachable_message(error).unwrap_or_default();
@@ -169,11 +193,15 @@ impl Pool<'_> {
         &self,
         target: Option<Arc<Target>>,
         state: &mut S,
+        settings: Option<&ScopedSettings>,
         work: &impl Fn(&Context, &mut S) -> Outcome,
         parallel: bool,
     ) -> Outcome {
         let context = Context::new(self.runtime.clone(), self.task.clone(), target.clone())
             .in_parallel(parallel);
+        if let Some(settings) = settings {
+            context.set_settings(settings.clone());
+        }
         if let (Some(task), Some(target)) = (&self.task, &target)
             && context.shows(Level::Running)
         {

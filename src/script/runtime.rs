@@ -21,6 +21,9 @@ pub(crate) struct CliHosts {
     pub(crate) exclude_hosts: Vec<String>,
 }
 
+/// Where a `@runs_once` task ran (`None`: locally) and what it returned.
+pub(crate) type RanOnce = (Option<Arc<crate::ssh::target::Target>>, rhai::Dynamic);
+
 /// Shared by every call of one run.
 ///
 /// A run of the command line sets it up once; `rfab repl` changes a few parts of it between
@@ -44,6 +47,12 @@ pub(crate) struct Runtime {
     pub(crate) scratch: crate::script::scratch::Scratch,
     /// Set once the fabfile is loaded; `execute()` finds tasks through it.
     pub(crate) fabfile: RwLock<Option<Arc<Fabfile>>>,
+    /// `-u` and `--port`: they win over an `env.user` or `env.port` the fabfile sets.
+    pub(crate) cli_login: (Option<String>, Option<u16>),
+    /// What each `@runs_once` task gave the first time it ran during the current task of
+    /// the command line, by task name: as in Fabric, `execute()` from each host runs it
+    /// once, and later calls get that result.
+    pub(crate) ran_once: std::sync::Mutex<std::collections::HashMap<String, RanOnce>>,
 }
 
 impl Runtime {
@@ -70,6 +79,21 @@ impl Runtime {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clear();
+    }
+
+    /// How to reach hosts: the command line's options, with those it left at their default
+    /// taken from `env` (`env.gateway`, `env.forward_agent`, ...), read when they are used.
+    pub(crate) fn ssh_options(&self) -> crate::error::Result<SshOptions> {
+        crate::script::ssh_env::options(&self.ssh, &self.env)
+    }
+
+    /// A host setting of the run: `-u`/`--port` for `user`/`port`, else `env.KEY`.
+    pub(crate) fn host_setting(&self, key: &str) -> Option<rhai::Dynamic> {
+        match (key, &self.cli_login) {
+            ("user", (Some(user), _)) => Some(user.as_str().into()),
+            ("port", (_, Some(port))) => Some(rhai::Dynamic::from_int(i64::from(*port))),
+            _ => self.env.get(key),
+        }
     }
 
     /// The fabfile, once loaded.

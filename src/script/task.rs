@@ -2,12 +2,13 @@
 //!
 //! Rhai overloads functions by arity, so one task name can have several overloads
 //! (`fn prod()` and `fn prod(which)` make `prod` and `prod:out`). Binding an invocation picks
-//! the overload whose arity matches and maps `key=value` arguments onto parameter names.
+//! the overload whose arity matches and maps `key=value` arguments onto parameter names;
+//! parameters given no value take their `@defaults`.
 
 use rhai::Dynamic;
 
 use crate::error::{Error, Result};
-use crate::script::decorators::Tags;
+use crate::script::decorators::{Literal, Tags};
 use crate::script::invocation::Invocation;
 
 /// The name the fabfile's module is registered under, which every task's [`Task::call`]
@@ -81,11 +82,17 @@ impl Task {
             .join(" | ")
     }
 
-    /// The overload that takes `given` arguments, or an error showing the task's usage.
+    /// The overload that takes `given` arguments (counting those `@defaults` can fill), or
+    /// an error showing the task's usage.
     pub(crate) fn overload(&self, given: usize) -> Result<&Overload> {
         self.overloads
             .iter()
             .find(|o| o.params.len() == given)
+            .or_else(|| {
+                self.overloads
+                    .iter()
+                    .find(|o| (o.required()..o.params.len()).contains(&given))
+            })
             .ok_or_else(|| Error::Arity {
                 task: self.name.clone(),
                 expected: self.arities(),
@@ -126,23 +133,41 @@ impl Task {
             }
             values[index] = Some(value.as_str().into());
         }
-        Ok((
-            overload,
-            values
-                .into_iter()
-                .map(|v| v.expect("every parameter is filled"))
-                .collect(),
-        ))
+        let values = overload
+            .fill(values)
+            .map_err(|missing| bad(format!("`{missing}` is not given and has no default")))?;
+        Ok((overload, values))
+    }
+
+    /// Picks the overload for positional `args` (from `execute()`) and adds the defaults of
+    /// those left out.
+    pub(crate) fn bind_args(&self, args: Vec<Dynamic>) -> Result<(&Overload, Vec<Dynamic>)> {
+        let overload = self.overload(args.len())?;
+        let values = args.into_iter().map(Some).collect();
+        let values = overload
+            .fill(values)
+            .map_err(|missing| Error::TaskArgument {
+                task: self.name.clone(),
+                message: format!("`{missing}` is not given and has no default"),
+                usage: self.usage(),
+            })?;
+        Ok((overload, values))
     }
 
     /// `no arguments`, `1 argument (ref)`, `0 or 1 arguments`.
     fn arities(&self) -> String {
         match self.overloads.as_slice() {
-            [only] => match only.params.len() {
+            [only] if only.required() == only.params.len() => match only.params.len() {
                 0 => "no arguments".into(),
                 1 => format!("1 argument ({})", only.params[0]),
                 n => format!("{n} arguments ({})", only.params.join(", ")),
             },
+            [only] => format!(
+                "{} to {} arguments ({})",
+                only.required(),
+                only.params.len(),
+                only.params.join(", ")
+            ),
             many => {
                 let counts: Vec<String> = many.iter().map(|o| o.params.len().to_string()).collect();
                 format!("{} arguments", counts.join(" or "))
@@ -152,19 +177,54 @@ impl Task {
 }
 
 impl Overload {
+    /// How many arguments must be given: the parameters before the first with a default.
+    pub(crate) fn required(&self) -> usize {
+        self.params
+            .iter()
+            .position(|p| self.default(p).is_some())
+            .unwrap_or(self.params.len())
+    }
+
+    /// The `@defaults` value of parameter `param`.
+    pub(crate) fn default(&self, param: &str) -> Option<&Literal> {
+        self.tags
+            .defaults
+            .iter()
+            .find(|(name, _)| name == param)
+            .map(|(_, value)| value)
+    }
+
+    /// Every parameter's value: the one given, else its default; else the missing name.
+    fn fill(&self, mut values: Vec<Option<Dynamic>>) -> std::result::Result<Vec<Dynamic>, String> {
+        values.resize(self.params.len(), None);
+        values
+            .into_iter()
+            .zip(&self.params)
+            .map(|(value, param)| {
+                value
+                    .or_else(|| self.default(param).map(Literal::value))
+                    .ok_or_else(|| param.clone())
+            })
+            .collect()
+    }
+
     pub(crate) fn usage(&self, name: &str) -> String {
         if self.params.is_empty() {
-            format!("rfab {name}")
-        } else {
-            format!(
-                "rfab {name}:{}",
-                self.params
-                    .iter()
-                    .map(|p| p.to_uppercase())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            )
+            return format!("rfab {name}");
         }
+        let words: Vec<String> = self
+            .params
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                if i < self.required() {
+                    p.to_uppercase()
+                } else {
+                    format!("[{}]", p.to_uppercase())
+                }
+            })
+            .collect();
+        format!("rfab {name}:{}", words.join(","))
     }
 
     fn param_list(&self) -> String {

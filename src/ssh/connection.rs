@@ -77,6 +77,7 @@ impl Connection {
         may_ask: bool,
     ) -> Result<Self, Error> {
         let mut config = HostConfig::resolve(target, options.ssh_config.as_deref());
+        target.learn_login(&config.user, config.port);
         config
             .identity_files
             .splice(0..0, target.key_files.iter().cloned());

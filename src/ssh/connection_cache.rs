@@ -43,17 +43,21 @@ impl Connections {
         if let Some((_, connection)) = self.lock().get(&key) {
             return Ok(connection.clone());
         }
+        // A key named outright that is not there is a mistake the login failure, if any,
+        // would not show: the other keys are tried and may well let rfab in.
+        for key in target.key_files.iter().filter(|k| !k.exists()) {
+            self.warn_once(
+                output,
+                &format!(
+                    "key_filename `{}` does not exist; trying the other keys",
+                    key.display()
+                ),
+            );
+        }
         // Connect without holding the map: other hosts connect at the same time.
         let connection = Connection::open(target, options, credentials, may_ask)?;
         for warning in &connection.warnings {
-            if self
-                .warned
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .insert(warning.clone())
-            {
-                output.warning(None, warning);
-            }
+            self.warn_once(output, warning);
         }
         if let Some(file) = &connection.added_key {
             output.warning(
@@ -63,6 +67,17 @@ impl Connections {
         }
         let connection = (target.host_string.clone(), Arc::new(Mutex::new(connection)));
         Ok(self.lock().entry(key).or_insert(connection).1.clone())
+    }
+
+    fn warn_once(&self, output: &Output, warning: &str) {
+        if self
+            .warned
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(warning.to_owned())
+        {
+            output.warning(None, warning);
+        }
     }
 
     /// Drops the connection to `target` after it broke, so that the next use reconnects.

@@ -1,6 +1,9 @@
 //! One host a task runs on, with the user and port it will be reached as, and the keys to
 //! try: what a connection needs to know of it.
 
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
 use rhai::{Dynamic, Map};
 
 use crate::error::Result;
@@ -23,6 +26,9 @@ pub(crate) struct Target {
     /// Private keys to try first: `env.key_filename` (a path or a list of them), as in
     /// Fabric 1.x, so an inventory can name the fleet's key.
     pub(crate) key_files: Vec<std::path::PathBuf>,
+    /// The user and port the SSH config gives, where rfab's settings name none: learnt on
+    /// connecting, or asked when a script reads `env.port` first.
+    login: Arc<OnceLock<(String, u16)>>,
 }
 
 impl Target {
@@ -75,7 +81,27 @@ impl Target {
             port_given,
             settings,
             key_files,
+            login: Arc::default(),
         })
+    }
+
+    /// The user and port a connection logs in as: those rfab chose, else the SSH config's
+    /// (`config_file`, or `~/.ssh/config`), as `env.user` and `env.port` must say.
+    pub(crate) fn login(&self, config_file: Option<&Path>) -> (String, u16) {
+        if self.user_given && self.port_given {
+            return (self.user.clone(), self.port);
+        }
+        self.login
+            .get_or_init(|| {
+                let config = crate::ssh::ssh_config::HostConfig::resolve(self, config_file);
+                (config.user, config.port)
+            })
+            .clone()
+    }
+
+    /// Records the user and port a connection resolved, so `login` need not ask again.
+    pub(crate) fn learn_login(&self, user: &str, port: u16) {
+        let _ = self.login.set((user.to_owned(), port));
     }
 }
 
@@ -92,6 +118,7 @@ impl Target {
             host,
             settings: Map::new(),
             key_files: Vec::new(),
+            login: Arc::default(),
         })
     }
 }

@@ -56,8 +56,9 @@ pub(crate) mod console_api {
 
     /// Ask a question on the terminal and return the answer.
     ///
-    /// Without a terminal, or with `--abort-on-prompts`, this is an error; use the
-    /// options form to give a default or an env key that `--set` can answer.
+    /// Without a terminal the answer is read from stdin (`echo v3 | rfab release`); with
+    /// nothing left there, or with `--abort-on-prompts`, this is an error: use the options
+    /// form to give a default or an env key that `--set` can answer.
     ///
     /// ```rhai
     /// let name = prompt("Release name?");
@@ -96,7 +97,7 @@ pub(crate) mod console_api {
     }
 
     /// Ask a yes/no question with the answer for an empty line, also used when no one can
-    /// be asked (no terminal, `--abort-on-prompts`).
+    /// be asked (nothing left on a piped stdin, `--abort-on-prompts`).
     ///
     /// ```rhai
     /// if confirm("Also clear the cache?", false) { local("rm -rf .cache"); }
@@ -170,15 +171,17 @@ fn confirm(
     }
 }
 
-/// Asks on the terminal; `None` when no one can be asked.
+/// Asks on the terminal, or reads the answer from a piped stdin (`echo y | rfab deploy`)
+/// as Fabric does; `None` when no one can be asked or stdin has no line left.
 fn ask(
     context: &Context,
     text: &str,
     hint: Option<&str>,
 ) -> Result<Option<String>, Box<EvalAltResult>> {
-    if context.runtime.env.flag("abort_on_prompts") || !std::io::stdin().is_terminal() {
+    if context.flag(&Map::new(), "abort_on_prompts") {
         return Ok(None);
     }
+    let terminal = std::io::stdin().is_terminal();
     let prefix = context
         .host()
         .map(|h| format!("[{h}] "))
@@ -187,22 +190,31 @@ fn ask(
     let _ = write!(stdout, "{prefix}{text} {}", hint.unwrap_or_default());
     let _ = stdout.flush();
     let mut line = String::new();
-    std::io::stdin()
+    let read = std::io::stdin()
         .lock()
         .read_line(&mut line)
-        .map_err(|e| format!("cannot read the answer: {e}"))?;
-    Ok(Some(line.trim().to_owned()))
+        .map_err(|e| format!("cannot read the answer to \"{text}\": {e}"))?;
+    let answer = line.trim().to_owned();
+    if !terminal {
+        // Nothing echoed the piped answer: show it, so the output reads as a session.
+        let _ = writeln!(stdout, "{answer}");
+    }
+    Ok((read > 0).then_some(answer))
 }
 
 fn cannot_ask(context: &Context, text: &str, key: Option<&str>) -> String {
-    let why = if context.runtime.env.flag("abort_on_prompts") {
+    let why = if context.flag(&Map::new(), "abort_on_prompts") {
         "--abort-on-prompts is set"
+    } else if std::io::stdin().is_terminal() {
+        "the terminal closed"
     } else {
-        "stdin is not a terminal"
+        "stdin has no answer left"
     };
     let hint = match key {
         Some(key) => format!("answer it with `--set {key}=VALUE`"),
-        None => "give the prompt a `fallback`, or run rfab on a terminal".into(),
+        None => {
+            "give the prompt a `fallback`, pipe the answer in, or run rfab on a terminal".into()
+        }
     };
     format!("cannot ask \"{text}\": {why}; {hint}")
 }

@@ -4,10 +4,21 @@
 
 use rhai::plugin::*;
 
+use crate::script::context::Context;
+use crate::script::env::EnvView;
+
+/// `env` as the current call sees it. A closure captures `env` where it is made; run
+/// elsewhere (by `execute()` on another host) it must still see that host's keys, which the
+/// call's own context holds.
+fn current(ctx: &NativeCallContext, env: &EnvView) -> EnvView {
+    Context::of(ctx).map_or_else(|_| env.clone(), |context| context.env())
+}
+
 #[export_module]
 pub(crate) mod env_api {
+    use super::current;
     use crate::script::env::EnvView;
-    use rhai::{Array, Dynamic, Map};
+    use rhai::{Array, Dynamic, Map, NativeCallContext};
 
     /// Read an env key; a key never set reads as `()`. `env.KEY` does the same, except for
     /// `tag`, which Rhai reserves on every value: write `env["tag"]`.
@@ -24,8 +35,8 @@ pub(crate) mod env_api {
     /// }
     /// ```
     #[rhai_fn(index_get, pure)]
-    pub fn get(env: &mut EnvView, key: &str) -> Dynamic {
-        env.get(key)
+    pub fn get(ctx: NativeCallContext, env: &mut EnvView, key: &str) -> Dynamic {
+        current(&ctx, env).get(key)
     }
 
     /// Set an env key for the rest of the run: every later task sees it. `env.KEY = value`
@@ -40,8 +51,13 @@ pub(crate) mod env_api {
     /// }
     /// ```
     #[rhai_fn(index_set, return_raw)]
-    pub fn set(env: &mut EnvView, key: &str, value: Dynamic) -> Result<(), Box<EvalAltResult>> {
-        env.set(key, value).map_err(Into::into)
+    pub fn set(
+        ctx: NativeCallContext,
+        env: &mut EnvView,
+        key: &str,
+        value: Dynamic,
+    ) -> Result<(), Box<EvalAltResult>> {
+        current(&ctx, env).set(key, value).map_err(Into::into)
     }
 
     /// Whether `key` is set in env.
@@ -50,8 +66,8 @@ pub(crate) mod env_api {
     /// if !env.contains("stage") { env.stage = "staging"; }
     /// ```
     #[rhai_fn(pure)]
-    pub fn contains(env: &mut EnvView, key: &str) -> bool {
-        !env.get(key).is_unit()
+    pub fn contains(ctx: NativeCallContext, env: &mut EnvView, key: &str) -> bool {
+        !current(&ctx, env).get(key).is_unit()
     }
 
     /// The keys that are set, sorted.
@@ -60,8 +76,12 @@ pub(crate) mod env_api {
     /// for key in env.keys() { puts(key); }
     /// ```
     #[rhai_fn(pure)]
-    pub fn keys(env: &mut EnvView) -> Array {
-        env.to_map().keys().map(|k| k.as_str().into()).collect()
+    pub fn keys(ctx: NativeCallContext, env: &mut EnvView) -> Array {
+        current(&ctx, env)
+            .to_map()
+            .keys()
+            .map(|k| k.as_str().into())
+            .collect()
     }
 
     /// A copy of env as a plain map, with the current host's keys.
@@ -71,13 +91,13 @@ pub(crate) mod env_api {
     /// print(settings.hosts);
     /// ```
     #[rhai_fn(pure)]
-    pub fn to_map(env: &mut EnvView) -> Map {
-        env.to_map()
+    pub fn to_map(ctx: NativeCallContext, env: &mut EnvView) -> Map {
+        current(&ctx, env).to_map()
     }
 
     /// Env prints as the map it holds.
     #[rhai_fn(global, name = "to_string", name = "to_debug", pure)]
-    pub fn to_string(env: &mut EnvView) -> String {
-        format!("{:?}", env.to_map())
+    pub fn to_string(ctx: NativeCallContext, env: &mut EnvView) -> String {
+        format!("{:?}", current(&ctx, env).to_map())
     }
 }

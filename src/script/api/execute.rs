@@ -3,11 +3,12 @@
 #![allow(unreachable_pub, clippy::wildcard_imports)]
 
 use rhai::plugin::*;
-use rhai::{Array, EvalAltResult, Map, NativeCallContext};
+use rhai::{Array, EvalAltResult, FnPtr, Map, NativeCallContext};
 
 use crate::error::Error;
 use crate::script::api::check_options;
 use crate::script::context::Context;
+use crate::script::decorators::Tags;
 use crate::script::diagnostic::ENTRY_SOURCE;
 use crate::script::env::strings;
 use crate::script::executor::Executor;
@@ -18,7 +19,7 @@ const LOCAL_ONLY: &str = "<local-only>";
 
 #[export_module]
 pub(crate) mod execute_api {
-    use super::{Array, Map, NativeCallContext};
+    use super::{Array, FnPtr, Map, NativeCallContext, What};
 
     /// Run a task (by name, namespaces as dots) on its own host list and return a map from
     /// each host to what the task returned there (`"<local-only>"` when it ran on none).
@@ -32,7 +33,7 @@ pub(crate) mod execute_api {
     /// ```
     #[rhai_fn(name = "execute", return_raw)]
     pub fn execute(ctx: NativeCallContext, task: &str) -> Result<Map, Box<EvalAltResult>> {
-        super::execute(&ctx, task, Array::new(), &Map::new())
+        super::execute(&ctx, What::Task(task), Array::new(), &Map::new())
     }
 
     /// Run a task with arguments.
@@ -46,7 +47,7 @@ pub(crate) mod execute_api {
         task: &str,
         args: Array,
     ) -> Result<Map, Box<EvalAltResult>> {
-        super::execute(&ctx, task, args, &Map::new())
+        super::execute(&ctx, What::Task(task), args, &Map::new())
     }
 
     /// Run a task with arguments on the hosts or roles given in `options` (`hosts`,
@@ -64,13 +65,62 @@ pub(crate) mod execute_api {
         args: Array,
         options: Map,
     ) -> Result<Map, Box<EvalAltResult>> {
-        super::execute(&ctx, task, args, &options)
+        super::execute(&ctx, What::Task(task), args, &options)
     }
+
+    /// Run a function, not a task (Fabric's `execute(callable)`): a function pointer or
+    /// a closure, on the hosts of `env` and the command line. As with a task, each host
+    /// gets `env.host_string` and its own scoped settings.
+    ///
+    /// ```rhai
+    /// fn uptime() { run("uptime") }
+    /// fn report() { execute(Fn("uptime")); }
+    /// ```
+    #[rhai_fn(name = "execute", return_raw)]
+    pub fn execute_fn(ctx: NativeCallContext, function: FnPtr) -> Result<Map, Box<EvalAltResult>> {
+        super::execute(&ctx, What::Function(function), Array::new(), &Map::new())
+    }
+
+    /// Run a function with arguments.
+    ///
+    /// ```rhai
+    /// execute(|tag| run(`git checkout ${tag}`), ["v3.0.1"]);
+    /// ```
+    #[rhai_fn(name = "execute", return_raw)]
+    pub fn execute_fn_args(
+        ctx: NativeCallContext,
+        function: FnPtr,
+        args: Array,
+    ) -> Result<Map, Box<EvalAltResult>> {
+        super::execute(&ctx, What::Function(function), args, &Map::new())
+    }
+
+    /// Run a function with arguments on the hosts or roles given in `options`, as for a
+    /// task.
+    ///
+    /// ```rhai
+    /// execute(|| run("uptime"), [], #{ role: "db" });
+    /// ```
+    #[rhai_fn(name = "execute", return_raw)]
+    pub fn execute_fn_with(
+        ctx: NativeCallContext,
+        function: FnPtr,
+        args: Array,
+        options: Map,
+    ) -> Result<Map, Box<EvalAltResult>> {
+        super::execute(&ctx, What::Function(function), args, &options)
+    }
+}
+
+/// What `execute()` runs: a task by its name, or any function.
+pub(crate) enum What<'a> {
+    Task(&'a str),
+    Function(FnPtr),
 }
 
 fn execute(
     ctx: &NativeCallContext,
-    name: &str,
+    what: What,
     args: Array,
     options: &Map,
 ) -> Result<Map, Box<EvalAltResult>> {
@@ -97,23 +147,42 @@ fn execute(
     let fabfile = runtime
         .fabfile()
         .ok_or("execute() runs tasks, so it cannot be called while the fabfile loads")?;
-    let task = fabfile.task(name)?;
-    let overload = task.overload(args.len())?;
     let executor = Executor {
         engine: ctx.engine(),
         runtime,
         fabfile: &fabfile,
     };
-    let results = executor
-        .execute(task, overload, args, &own, context.target.as_ref())
-        .map_err(|e| -> Box<EvalAltResult> {
-            match e {
-                Error::Interrupted => {
-                    EvalAltResult::ErrorTerminated(Dynamic::UNIT, ctx.call_position()).into()
-                }
-                other => other.into(),
+    let (name, results) = match what {
+        What::Task(name) => {
+            let task = fabfile.task(name)?;
+            let (overload, args) = task.bind_args(args)?;
+            let results = executor.execute(task, overload, args, &own, Some(&context));
+            (name.to_owned(), results)
+        }
+        What::Function(function) => {
+            let name = function_name(&function);
+            // The function runs where it was defined, under each host's own context: the
+            // call tag of a copy of the caller's call state.
+            #[allow(deprecated)] // volatile, not deprecated: the one way to set the tag
+            let state = ctx.store_data();
+            let results = executor.on_hosts(
+                name.as_str().into(),
+                &Tags::default(),
+                &own,
+                Some(&context),
+                |host| call_as(&state, ctx.engine(), host, &function, args.clone()),
+            );
+            (name, results)
+        }
+    };
+    let results = results.map_err(|e| -> Box<EvalAltResult> {
+        match e {
+            Error::Interrupted => {
+                EvalAltResult::ErrorTerminated(Dynamic::UNIT, ctx.call_position()).into()
             }
-        })?;
+            other => other.into(),
+        }
+    })?;
     let mut map = Map::new();
     for (target, result) in results {
         let host = target
@@ -134,4 +203,31 @@ fn execute(
         };
     }
     Ok(map)
+}
+
+/// A function's name for `Executing task '...'` and the summary: its own, or `closure`.
+fn function_name(function: &FnPtr) -> String {
+    let name = function.fn_name();
+    if name.starts_with("anon$") {
+        "closure".to_owned()
+    } else {
+        name.to_owned()
+    }
+}
+
+/// Calls `function` with the call state of `execute()`'s caller, tagged with `host`'s
+/// context instead of the caller's.
+// `NativeCallContextStore` is volatile, not deprecated: the one way to change a call's tag.
+#[allow(deprecated)]
+fn call_as(
+    state: &rhai::NativeCallContextStore,
+    engine: &rhai::Engine,
+    host: &Context,
+    function: &FnPtr,
+    args: Array,
+) -> Result<Dynamic, Box<EvalAltResult>> {
+    let mut state = state.clone();
+    state.global.tag = Dynamic::from(host.clone());
+    let native = state.create_context(engine);
+    function.call_within_context::<Dynamic>(&native, args)
 }

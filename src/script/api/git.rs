@@ -21,7 +21,7 @@ fn access(ctx: &NativeCallContext, repo: &str) -> Result<Access, Box<EvalAltResu
     };
     let context = Context::of(ctx)?;
     let target = Target::hop(authority)?;
-    let ssh = &context.runtime.ssh;
+    let ssh = &context.ssh()?;
     let config = HostConfig::resolve(&target, ssh.ssh_config.as_deref());
     let mut keys = ssh.identities.clone();
     keys.extend(config.identity_files);

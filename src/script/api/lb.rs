@@ -244,7 +244,7 @@ struct LbHost {
 impl LbHost {
     fn new(ctx: &NativeCallContext, host: &str) -> Result<Self, Box<EvalAltResult>> {
         let runtime = Context::of(ctx)?.runtime.clone();
-        let target = Target::new(host, Map::new(), |key| runtime.env.get(key))?;
+        let target = Target::new(host, Map::new(), |key| runtime.host_setting(key))?;
         Ok(Self { runtime, target })
     }
 
@@ -254,11 +254,14 @@ impl LbHost {
         work: impl FnOnce(&Connection) -> Result<T, crate::lb::Error>,
     ) -> Result<T, crate::lb::Error> {
         let runtime = &self.runtime;
+        let ssh = runtime
+            .ssh_options()
+            .map_err(|e| crate::lb::Error::Balancer(e.to_string()))?;
         let connection = runtime
             .connections
             .get(
                 &self.target,
-                &runtime.ssh,
+                &ssh,
                 &runtime.credentials,
                 &runtime.output,
                 false,

@@ -13,6 +13,7 @@ use crate::output::lines;
 use crate::script::abort::{Unreachable, unreachable_message};
 use crate::script::api::{CommandResult, check_options, seconds};
 use crate::script::context::Context;
+use crate::script::scoped::ScopedSettings;
 use crate::ssh::command::{self, DEFAULT_SHELL, Failure, Request, Sudo};
 use crate::ssh::connection::Connection;
 use crate::ssh::quote::quote;
@@ -221,7 +222,7 @@ pub(super) fn command(
             password: &ask,
         }),
         pty: context.flag(options, "pty"),
-        forward_agent: context.runtime.ssh.forward_agent,
+        forward_agent: context.ssh()?.forward_agent,
         ignore_interrupt: false,
         output_limit,
     };
@@ -315,7 +316,7 @@ pub(super) fn command_line(
             .map_err(|_| "`shell` must be a string")?,
         None => DEFAULT_SHELL.into(),
     };
-    let wrapped = context.settings().wrap(command);
+    let wrapped = with_env(context)?.wrap(command);
     if !sudo {
         return Ok((format!("{shell} {}", quote(&wrapped)), None));
     }
@@ -342,6 +343,31 @@ pub(super) fn command_line(
         quote(&wrapped)
     );
     Ok((line, Some(prompt)))
+}
+
+/// The scoped settings, with `env.path`, `env.path_behavior` and `env.shell_env` (a map)
+/// where the fabfile set them for the whole run, as Fabric reads them.
+fn with_env(context: &Context) -> Result<ScopedSettings, Box<EvalAltResult>> {
+    let mut settings = context.settings();
+    let env = &context.runtime.env;
+    for key in ["path", "path_behavior"] {
+        if let Some(value) = env.get(key).filter(|v| !v.is_unit())
+            && !settings.overrides.contains_key(key)
+        {
+            settings.overrides.insert(key.into(), value);
+        }
+    }
+    if let Some(vars) = env.get("shell_env").filter(|v| !v.is_unit()) {
+        let vars = vars
+            .try_cast::<Map>()
+            .ok_or("`env.shell_env` must be a map of variable names to values")?;
+        let outer = vars
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()));
+        // The run's variables first: a `shell_env()` around the command wins over them.
+        settings.shell_env.splice(0..0, outer);
+    }
+    Ok(settings)
 }
 
 /// The script error for a command that could not complete.
@@ -394,7 +420,9 @@ pub(super) fn needs_host(
     context: &Context,
     function: &str,
 ) -> Result<Arc<Target>, Box<EvalAltResult>> {
-    context.target.clone().ok_or_else(|| {
+    // `settings(#{ user: .. })` sends remote work elsewhere for its closure.
+    let scoped = context.settings().target;
+    scoped.or_else(|| context.target.clone()).ok_or_else(|| {
         format!(
             "{function}() needs a host, and this task runs on none: give it hosts \
              (-H, `env.hosts`, `env.roles`, @hosts, or TASK:hosts=a;b), or use local()"
@@ -412,7 +440,7 @@ pub(super) fn connect(
         .connections
         .get(
             target,
-            &runtime.ssh,
+            &context.ssh()?,
             &runtime.credentials,
             &runtime.output,
             !context.parallel,
@@ -425,13 +453,18 @@ pub(super) fn connect(
         })
 }
 
-/// How long a command may run: its `timeout` option, `with()`, or `-T`.
+/// How long a command may run: its `timeout` option, `settings()`'s `command_timeout`, `-T`,
+/// or `env.command_timeout` (`env.timeout` is Fabric's connect timeout).
 fn command_timeout(
     context: &Context,
     options: &Map,
     name: &str,
 ) -> Result<Option<Duration>, Box<EvalAltResult>> {
-    match context.option(options, "timeout") {
+    let given = options
+        .get("timeout")
+        .cloned()
+        .or_else(|| context.settings().get("command_timeout"));
+    match given {
         Some(t) => match seconds(&format!("{name}(): `timeout`"), &t)? {
             // A command given no time at all would only ever time out.
             Duration::ZERO => {
@@ -439,7 +472,7 @@ fn command_timeout(
             }
             limit => Ok(Some(limit)),
         },
-        None => Ok(context.runtime.ssh.command_timeout),
+        None => Ok(context.ssh()?.command_timeout),
     }
 }
 

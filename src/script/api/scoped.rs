@@ -8,7 +8,7 @@ use rhai::plugin::*;
 use rhai::{EvalAltResult, FnPtr, Map, NativeCallContext};
 
 use crate::script::context::Context;
-use crate::script::scoped::ScopedSettings;
+use crate::script::scoped::{REFUSED_KEYS, SCOPED_KEYS, ScopedSettings, TARGET_KEYS, target_for};
 
 /// Runs `body` with the scoped settings changed by `change`, then puts them back.
 fn scoped(
@@ -36,7 +36,10 @@ fn levels_of(ctx: &NativeCallContext, settings: &ScopedSettings) -> crate::outpu
 
 #[export_module]
 pub(crate) mod scoped_api {
-    use super::{FnPtr, Map, NativeCallContext, levels_of, scoped};
+    use super::{
+        Context, FnPtr, Map, NativeCallContext, REFUSED_KEYS, SCOPED_KEYS, TARGET_KEYS, levels_of,
+        scoped, target_for,
+    };
 
     /// Run the closure with remote commands (and relative `put`/`get` paths) in `path`;
     /// nested `cd`s join up, an absolute path starts over. Returns what the closure returns.
@@ -115,13 +118,19 @@ pub(crate) mod scoped_api {
         })
     }
 
-    /// Fabric's `settings`: run the closure with these keys read before `env`
-    /// (`warn_only`, `shell`, `sudo_user`, any key scripts read with `env`... through options).
+    /// Fabric's `settings`: run the closure with these keys in `env`, read before it by
+    /// every option (`warn_only`, `shell`, `sudo_user`, `command_timeout`, `pty`,
+    /// `abort_on_prompts`, `path` with `path_behavior`, and keys the fabfile put in `env`;
+    /// any other key is an error, as it would change nothing). `user`, `host_string`, `port` and
+    /// `key_filename` send remote work to that user and host, over a connection of its
+    /// own that later uses share. Keys that hold for a whole run or connection (`hosts`,
+    /// `gateway`, `timeout`, ...) are refused, with what to do instead.
     ///
     /// ```rhai
     /// settings(#{ warn_only: true }, || {
     ///     run("systemctl stop old-worker");
     /// });
+    /// settings(#{ user: "deploy" }, || run("whoami"));   // deploy, on the same host
     /// ```
     #[rhai_fn(return_raw)]
     pub fn settings(
@@ -129,8 +138,43 @@ pub(crate) mod scoped_api {
         values: Map,
         body: FnPtr,
     ) -> Result<Dynamic, Box<EvalAltResult>> {
+        let context = Context::of(&ctx)?;
+        for key in values.keys() {
+            if let Some((_, instead)) = REFUSED_KEYS.iter().find(|(k, _)| *k == key.as_str()) {
+                return Err(format!(
+                    "settings(): `{key}` cannot change for part of a task: {instead}"
+                )
+                .into());
+            }
+            let known = TARGET_KEYS.contains(&key.as_str())
+                || SCOPED_KEYS.contains(&key.as_str())
+                || context.runtime.env.get(key).is_some();
+            if !known {
+                return Err(format!(
+                    "settings(): rfab does not know `{key}`, so it would change nothing; \
+                     it knows {}, and the keys already in `env` (set `env.{key}` first to \
+                     give it a value for the run)",
+                    TARGET_KEYS
+                        .iter()
+                        .chain(SCOPED_KEYS.iter())
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+                .into());
+            }
+        }
+        let current = context.settings().target.or_else(|| context.target.clone());
+        let target = target_for(current.as_deref(), &values, &context.runtime)?;
         scoped(&ctx, &body, |s| {
-            s.overrides.extend(values);
+            if target.is_some() {
+                s.target = target;
+            }
+            s.overrides.extend(
+                values
+                    .into_iter()
+                    .filter(|(k, _)| !TARGET_KEYS.contains(&k.as_str())),
+            );
             Ok(())
         })
     }

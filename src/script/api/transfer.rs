@@ -169,7 +169,7 @@ fn put(
     };
     let use_sudo = context.flag(options, "use_sudo");
     let mut placed = Array::new();
-    let limit = context.runtime.ssh.command_timeout;
+    let limit = context.ssh()?.command_timeout;
     let connection = if context.runtime.dry_run() {
         None
     } else {
@@ -354,7 +354,7 @@ fn get(ctx: &NativeCallContext, remote: &str, local: &str) -> Result<Array, Box<
         let connection =
             connect(&context, &target).inspect_err(|e| record_unreachable(&context, &what, e))?;
         let conn = connection.lock().unwrap_or_else(PoisonError::into_inner);
-        let limit = context.runtime.ssh.command_timeout;
+        let limit = context.ssh()?.command_timeout;
         transfer::download(&conn, &remote, &local, limit, &|_| {}).map_err(|failed| {
             drop(conn);
             let done = format!("the download of `{remote}`");
@@ -403,7 +403,7 @@ fn put_with_sudo(
     };
     let staged = format!("{staging_dir}/upload");
     let conn = connection.lock().unwrap_or_else(PoisonError::into_inner);
-    let limit = context.runtime.ssh.command_timeout;
+    let limit = context.ssh()?.command_timeout;
     if let Err(failed) = transfer::upload(&conn, file, &staged, 0o600, limit, sent) {
         drop(conn);
         let broken = matches!(failed, transfer::Failed::Connection(_));
