@@ -155,7 +155,8 @@ fn collect(
             continue;
         }
         let params: Vec<String> = def.params.iter().map(ToString::to_string).collect();
-        check_defaults(&tags, &params).map_err(|message| tag_error("@defaults", message))?;
+        check_defaults(&tags, &params)
+            .map_err(|error| tag_error("@defaults", error.to_string()))?;
         let doc = lines
             .into_iter()
             .filter(|l| !l.trim_start().starts_with('@'))
@@ -184,29 +185,38 @@ fn collect(
     Ok(())
 }
 
+/// Why a function's `@defaults` cannot hold.
+#[derive(Debug, thiserror::Error)]
+enum BadDefaults {
+    #[error("`{key}` is not a parameter of the function (parameters: {params})")]
+    NotAParameter { key: String, params: String },
+    #[error("`{bare}` comes after `{after}`, which has a default, so it needs one too")]
+    NotTrailing { bare: String, after: String },
+}
+
 /// `@defaults` names parameters of the function, and only trailing ones: a parameter
 /// without a default cannot follow one with a default.
-fn check_defaults(tags: &Tags, params: &[String]) -> std::result::Result<(), String> {
+fn check_defaults(tags: &Tags, params: &[String]) -> std::result::Result<(), BadDefaults> {
     for (key, _) in &tags.defaults {
         if !params.contains(key) {
-            return Err(format!(
-                "`{key}` is not a parameter of the function (parameters: {})",
-                if params.is_empty() {
+            return Err(BadDefaults::NotAParameter {
+                key: key.clone(),
+                params: if params.is_empty() {
                     "none".to_owned()
                 } else {
                     params.join(", ")
-                }
-            ));
+                },
+            });
         }
     }
     let defaulted = |p: &String| tags.defaults.iter().any(|(k, _)| k == p);
     if let Some(first) = params.iter().position(defaulted)
         && let Some(bare) = params[first..].iter().find(|p| !defaulted(p))
     {
-        return Err(format!(
-            "`{bare}` comes after `{}`, which has a default, so it needs one too",
-            params[first]
-        ));
+        return Err(BadDefaults::NotTrailing {
+            bare: bare.clone(),
+            after: params[first].clone(),
+        });
     }
     Ok(())
 }

@@ -39,6 +39,22 @@ struct Answers {
     warnings: Vec<String>,
 }
 
+impl Target {
+    /// The user and port a connection logs in as: those rfab chose, else the SSH config's
+    /// (`config_file`, or `~/.ssh/config`), as `env.user` and `env.port` must say.
+    pub(crate) fn login(&self, config_file: Option<&Path>) -> (String, u16) {
+        if self.user_given && self.port_given {
+            return (self.user.clone(), self.port);
+        }
+        self.login
+            .get_or_init(|| {
+                let config = HostConfig::resolve(self, config_file);
+                (config.user, config.port)
+            })
+            .clone()
+    }
+}
+
 impl HostConfig {
     /// Resolves `target`; what the host string or rfab's settings name wins over the config.
     pub(crate) fn resolve(target: &Target, config_file: Option<&Path>) -> Self {

@@ -1,7 +1,6 @@
 //! One host a task runs on, with the user and port it will be reached as, and the keys to
 //! try: what a connection needs to know of it.
 
-use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use rhai::{Dynamic, Map};
@@ -28,7 +27,7 @@ pub(crate) struct Target {
     pub(crate) key_files: Vec<std::path::PathBuf>,
     /// The user and port the SSH config gives, where rfab's settings name none: learnt on
     /// connecting, or asked when a script reads `env.port` first.
-    login: Arc<OnceLock<(String, u16)>>,
+    pub(crate) login: Arc<OnceLock<(String, u16)>>,
 }
 
 impl Target {
@@ -83,20 +82,6 @@ impl Target {
             key_files,
             login: Arc::default(),
         })
-    }
-
-    /// The user and port a connection logs in as: those rfab chose, else the SSH config's
-    /// (`config_file`, or `~/.ssh/config`), as `env.user` and `env.port` must say.
-    pub(crate) fn login(&self, config_file: Option<&Path>) -> (String, u16) {
-        if self.user_given && self.port_given {
-            return (self.user.clone(), self.port);
-        }
-        self.login
-            .get_or_init(|| {
-                let config = crate::ssh::ssh_config::HostConfig::resolve(self, config_file);
-                (config.user, config.port)
-            })
-            .clone()
     }
 
     /// Records the user and port a connection resolved, so `login` need not ask again.
