@@ -143,7 +143,6 @@ fn port_of_a_python2_fabfile_runs_the_same_commands_on_sshd_hosts() {
 }
 
 #[test]
-#[ignore = "needs the @task, @name, @defaults tags (the habits branch)"]
 fn port_converts_a_python3_new_style_fabfile_with_contrib_and_helpers() {
     // expected/list.txt is written by the first run after the merge (RFAB_BLESS=1).
     let ran = port("newstyle_py3", ".", 0);
@@ -312,13 +311,11 @@ fn port_stays_a_task_word_when_its_argument_is_no_fabfile() {
 }
 
 #[test]
-#[ignore = "needs the @task, @defaults tags (the habits branch)"]
 fn port_converts_a_python2_new_style_rails_fabfile() {
     port("rails_py2", "fabfile.py", 0);
 }
 
 #[test]
-#[ignore = "needs the @defaults tag (the habits branch)"]
 fn port_converts_a_python3_classic_ops_fabfile() {
     port("ops_py3", "fabfile.py", 0);
 }
