@@ -114,12 +114,22 @@ fn findings_as_json_for_editors_and_ci() {
     );
 }
 
-/// A fabfile's own task named `check` wins over the built-in.
+/// A fabfile's own task named `check` wins over the built-in, which `+check` still reaches.
 #[test]
-fn a_task_named_check_wins() {
+fn a_task_named_check_wins_and_plus_check_is_rfabs() {
+    let fabfile = "/// Mine.\nfn check() { print(\"the fabfile's check\"); }\n";
     Test::new()
-        .fabfile("/// Mine.\nfn check() { print(\"the fabfile's check\"); }\n")
+        .fabfile(fabfile)
         .args(&["check"])
         .stdout("the fabfile's check\n\nDone.\n")
+        .run();
+    Test::new()
+        .fabfile(fabfile)
+        .args(&["+check"])
+        .stdout_regex(
+            r"
+            .*fabfile\.rhai: no findings
+            ",
+        )
         .run();
 }

@@ -146,13 +146,25 @@ fn init_refuses_an_unknown_argument() {
         .run();
 }
 
-/// A fabfile's own task named `init` wins over the built-in.
+/// A fabfile's own task named `init` wins over the built-in, which `+init` still reaches.
 #[test]
-fn a_task_named_init_wins() {
+fn a_task_named_init_wins_and_plus_init_is_rfabs() {
     Test::new()
         .fabfile("/// Mine.\nfn init() { print(\"the fabfile's init\"); }\n")
         .args(&["init"])
         .stdout("the fabfile's init\n\nDone.\n")
+        .run();
+    Test::new()
+        .fabfile("/// Mine.\nfn init() {}\n")
+        .args(&["+init"])
+        .stdin("")
+        .status(2)
+        .stderr_regex(
+            r"
+            error: rfab init would overwrite `.*/fabfile\.rhai`
+            hint: .*
+            ",
+        )
         .run();
 }
 

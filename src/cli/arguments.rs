@@ -20,7 +20,9 @@ use crate::ssh::options::KnownHostsPolicy;
     after_help = "Tasks take arguments as TASK:ARG,KEY=VALUE (`\\,` and `\\=` escape);\n\
                   host=, hosts=a;b, role=, roles=, exclude_hosts= choose that task's hosts.\n\
                   Example: rfab prod:out deploy:stable\n\
-                  rfab port fabfile.py [-o OUT] [--force] [--check]: port a Fabric fabfile to Rhai"
+                  rfab port fabfile.py [-o OUT] [--force] [--check]: port a Fabric fabfile to Rhai\n\
+                  rfab's own commands, repl, check and init, give way to a fabfile's task of\n\
+                  that name; +repl, +check and +init are always rfab's."
 )]
 pub(crate) struct Arguments {
     /// Tasks to run, in order, as TASK[:ARGS]; `repl` last opens a prompt after them;

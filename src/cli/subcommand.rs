@@ -186,11 +186,12 @@ fn port(output: &Output, path: &Path, out: Option<&Path>, force: bool, check: bo
 /// `rfab TASK...`, `rfab -- COMMAND` and `rfab repl`: every task word checked against the
 /// fabfile before the first task runs, then the run or the REPL.
 fn run(config: &Config, output: &Output, invocations: &[Invocation]) -> Result<()> {
-    // `rfab init`, unless a fabfile here has a task of that name.
+    // `rfab init`, unless a fabfile here has a task of that name; `rfab +init` regardless.
     if let [only] = invocations
-        && only.task == init::WORD
+        && (only.task == init::WORD || only.task == format!("+{}", init::WORD))
     {
-        let own = search::find(config.fabfile.as_deref(), &config.cwd).is_ok()
+        let own = only.task == init::WORD
+            && search::find(config.fabfile.as_deref(), &config.cwd).is_ok()
             && setup::load(config, output, false)
                 .is_ok_and(|loaded| loaded.fabfile.task(init::WORD).is_ok());
         if !own {
@@ -205,11 +206,11 @@ fn run(config: &Config, output: &Output, invocations: &[Invocation]) -> Result<(
         }
     }
     let loaded = setup::load_from(config, output, fabfile_path(config, invocations)?)?;
-    // `rfab check`, unless the fabfile has a task of that name.
+    // `rfab check`, unless the fabfile has a task of that name; `rfab +check` regardless.
     if let [only] = invocations
-        && only.task == check::WORD
         && only.args.is_empty()
-        && loaded.fabfile.task(check::WORD).is_err()
+        && (only.task == format!("+{}", check::WORD)
+            || (only.task == check::WORD && loaded.fabfile.task(check::WORD).is_err()))
     {
         return check::run(&loaded, output, config.json);
     }
@@ -252,7 +253,7 @@ fn fabfile_path(config: &Config, invocations: &[Invocation]) -> Result<Option<Pa
     if invocations.is_empty() && config.command.is_some() {
         return Ok(None);
     }
-    let only_repl = matches!(invocations, [only] if only.word == repl::WORD);
+    let only_repl = matches!(invocations, [only] if only.word == repl::WORD || only.word == format!("+{}", repl::WORD));
     match search::find(config.fabfile.as_deref(), &config.cwd) {
         Ok(path) => Ok(Some(path)),
         Err(Error::FabfileNotFound { .. }) if only_repl && !config.cli.hosts.is_empty() => Ok(None),

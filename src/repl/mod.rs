@@ -61,15 +61,15 @@ pub(crate) fn builtin(fabfile: &Fabfile) -> Option<Builtin> {
 }
 
 /// Whether the command line asks for the REPL (`rfab prod repl`): its last word is `repl`
-/// and the fabfile has no task of that name. Gives the tasks to run first.
+/// and the fabfile has no task of that name, or `+repl` whatever the fabfile has. Gives the
+/// tasks to run first.
 pub(crate) fn requested<'a>(
     invocations: &'a [Invocation],
     fabfile: &Fabfile,
 ) -> Result<(&'a [Invocation], bool)> {
-    if fabfile.task(WORD).is_ok() {
-        return Ok((invocations, false));
-    }
-    match invocations.iter().position(|i| i.word == WORD) {
+    let forced = format!("+{WORD}");
+    let asks = |i: &Invocation| i.word == forced || (i.word == WORD && fabfile.task(WORD).is_err());
+    match invocations.iter().position(asks) {
         None => Ok((invocations, false)),
         Some(last) if last + 1 == invocations.len() => Ok((&invocations[..last], true)),
         Some(_) => Err(Error::ReplNotLast),
