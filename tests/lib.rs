@@ -38,6 +38,7 @@ mod reboot;
 mod repl;
 mod rollout;
 mod settings;
+mod shell;
 mod signals;
 mod ssh;
 mod stalls;

@@ -21,6 +21,7 @@ mod quote;
 mod reboot;
 mod remote;
 mod scoped;
+mod shell;
 mod template;
 pub(crate) mod text;
 mod time;
@@ -53,6 +54,7 @@ pub(crate) fn register(engine: &mut Engine) {
         exported_module!(local_fs::local_fs_api),
         exported_module!(data::data_api),
         exported_module!(reboot::reboot_api),
+        exported_module!(shell::shell_api),
     ] {
         engine.register_global_module(module.into());
     }
