@@ -10,27 +10,8 @@ use crate::process::run;
 
 /// Creates the repository in `dir`.
 pub fn scenario(dir: &Path) -> Result<(), String> {
-    let write = |path: &str, text: &str| {
-        let path = dir.join(path);
-        std::fs::create_dir_all(path.parent().unwrap_or(dir))
-            .and_then(|()| std::fs::write(&path, text))
-            .map_err(|e| format!("{}: {e}", path.display()))
-    };
-    let git = |args: &[&str]| {
-        run(Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(["-c", "user.name=rfab", "-c", "user.email=rfab@localhost"])
-            .args([
-                "-c",
-                "init.defaultBranch=main",
-                "-c",
-                "commit.gpgsign=false",
-            ])
-            .args(["-c", "tag.gpgsign=false"])
-            .args(args))
-        .map(drop)
-    };
+    let write = |path: &str, text: &str| write(dir, path, text);
+    let git = |args: &[&str]| git(dir, args);
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     git(&["init", "-q"])?;
     write(
@@ -203,18 +184,8 @@ fn marked(
     tag: &'static str,
     message: &str,
 ) -> Result<&'static str, String> {
-    let git = |args: &[&str]| {
-        run(Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(["-c", "user.name=rfab", "-c", "user.email=rfab@localhost"])
-            .args(["-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"])
-            .args(args))
-        .map(drop)
-    };
-    let write = |path: &str, text: &str| {
-        std::fs::write(dir.join(path), text).map_err(|e| format!("{path}: {e}"))
-    };
+    let write = |path: &str, text: &str| write(dir, path, text);
+    let git = |args: &[&str]| git(dir, args);
     let back =
         run(Command::new("git")
             .arg("-C")

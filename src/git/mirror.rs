@@ -5,10 +5,10 @@ use std::fmt::Write as _;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use git2::{AutotagOption, FetchOptions, FetchPrune, Repository};
+use git2::{FetchPrune, Repository};
 use sha2::{Digest, Sha256};
 
-use super::remote::{callbacks, redacted};
+use super::remote::{fetch_options, redacted};
 use super::{Access, Error};
 
 /// Brings the bare mirror of the repository at `url`, kept under `cache`, up to date with
@@ -44,14 +44,8 @@ pub(crate) fn mirror(url: &str, access: &Access, cache: &Path) -> Result<PathBuf
         Repository::init_bare(&path).map_err(cannot)?
     };
     let problem = RefCell::new(None);
-    let mut callbacks = callbacks(access, &problem);
-    // Ctrl-C stops a long fetch.
-    callbacks.transfer_progress(|_| !crate::signals::interrupted());
-    let mut options = FetchOptions::new();
-    options
-        .remote_callbacks(callbacks)
-        .prune(FetchPrune::On)
-        .download_tags(AutotagOption::All);
+    let mut options = fetch_options(access, &problem);
+    options.prune(FetchPrune::On);
     let mut remote = repository.remote_anonymous(url).map_err(cannot)?;
     remote
         .fetch(

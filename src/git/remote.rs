@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use std::sync::Once;
 use std::time::Duration;
 
-use git2::{CertificateCheckStatus, Cred, CredentialType, Direction, Remote, RemoteCallbacks};
+use git2::{
+    AutotagOption, CertificateCheckStatus, Cred, CredentialType, Direction, FetchOptions, Remote,
+    RemoteCallbacks,
+};
 
 use super::{Access, Error, Tag};
 use crate::ssh::known_hosts::{self, HostKey, KeyProblem, fingerprint_of};
@@ -60,6 +63,21 @@ pub(super) fn redacted(url: &str) -> String {
         }
         _ => url.to_owned(),
     }
+}
+
+/// A fetch's options: rfab's logins and host-key checks, every tag, and Ctrl-C stopping a
+/// long transfer.
+pub(super) fn fetch_options<'a>(
+    access: &'a Access,
+    problem: &'a RefCell<Option<String>>,
+) -> FetchOptions<'a> {
+    let mut callbacks = callbacks(access, problem);
+    callbacks.transfer_progress(|_| !crate::signals::interrupted());
+    let mut options = FetchOptions::new();
+    options
+        .remote_callbacks(callbacks)
+        .download_tags(AutotagOption::All);
+    options
 }
 
 /// Login and host-key checks for libgit2's SSH transport. libgit2 asks for credentials

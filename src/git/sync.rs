@@ -3,9 +3,9 @@
 
 use std::cell::RefCell;
 
-use git2::{AutotagOption, FetchOptions, PushOptions, Remote, Repository};
+use git2::{PushOptions, Remote, Repository};
 
-use super::remote::{callbacks, redacted};
+use super::remote::{callbacks, fetch_options, redacted};
 use super::{Access, Error};
 
 /// The URL of `remote` in `repo`, as configured (`remote.origin.url`).
@@ -29,12 +29,7 @@ pub(super) fn fetch(
 ) -> Result<(), Error> {
     let mut remote = find(repo, name, shown)?;
     let problem = RefCell::new(None);
-    let mut callbacks = callbacks(access, &problem);
-    callbacks.transfer_progress(|_| !crate::signals::interrupted());
-    let mut options = FetchOptions::new();
-    options
-        .remote_callbacks(callbacks)
-        .download_tags(AutotagOption::All);
+    let mut options = fetch_options(access, &problem);
     let no_refspecs: &[&str] = &[];
     remote
         .fetch(no_refspecs, Some(&mut options), None)

@@ -338,7 +338,8 @@ fn upload_project(ctx: &NativeCallContext, options: &Map) -> Result<String, Box<
     )?;
     let staging_dir = match staging.stdout.lines().last().map(str::trim) {
         Some(dir) if staging.ok() && dir.starts_with('/') => dir.to_owned(),
-        _ if staging.dry => "/tmp/rfab-project.XXXXXXXXXX".to_owned(),
+        // A dry run made no directory: its commands name the one `mktemp -d` would make.
+        _ if staging.dry => "<the staging directory of mktemp -d>".to_owned(),
         _ => {
             return Err(format!(
                 "upload_project(): cannot make a staging directory on `{}` with `mktemp -d`: {}; \

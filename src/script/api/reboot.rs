@@ -10,7 +10,7 @@ use rhai::plugin::*;
 use rhai::{EvalAltResult, Map, NativeCallContext};
 
 use crate::output::Level;
-use crate::script::api::remote::{command_line, connect, needs_host};
+use crate::script::api::remote::{command_line, connect, needs_host, sudo_password};
 use crate::script::api::time::pause;
 use crate::script::api::{check_options, seconds};
 use crate::script::context::Context;
@@ -80,13 +80,7 @@ fn reboot(ctx: &NativeCallContext, options: &Map) -> Result<(), Box<EvalAltResul
     {
         let connection = connect(&context, &target)?;
         let connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
-        let who = format!("{}@{}", target.user, target.host.name);
-        let ask = || {
-            context
-                .runtime
-                .credentials
-                .sudo_password(&who, !context.parallel)
-        };
+        let ask = sudo_password(&context, &target);
         let request = Request {
             command: line,
             timeout: Some(wait),

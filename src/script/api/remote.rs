@@ -207,13 +207,7 @@ pub(super) fn command(
     let connection = connect(&context, &target)
         .inspect_err(|e| record_unreachable(&context, &format!("{name}: {command}"), e))?;
     let connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
-    let who = format!("{}@{}", target.user, target.host.name);
-    let ask = || {
-        context
-            .runtime
-            .credentials
-            .sudo_password(&who, !context.parallel)
-    };
+    let ask = sudo_password(&context, &target);
     let request = Request {
         command: line,
         timeout,
@@ -414,6 +408,21 @@ fn failed(
         }
     };
     EvalAltResult::ErrorRuntime(message.into(), ctx.call_position())
+}
+
+/// Gives `target`'s sudo password the run's way, when sudo asks: remembered, or asked once
+/// on the terminal when no other host runs at the same time.
+pub(super) fn sudo_password<'a>(
+    context: &'a Context,
+    target: &Target,
+) -> impl Fn() -> Option<String> + 'a {
+    let who = format!("{}@{}", target.user, target.host.name);
+    move || {
+        context
+            .runtime
+            .credentials
+            .sudo_password(&who, !context.parallel)
+    }
 }
 
 pub(super) fn needs_host(

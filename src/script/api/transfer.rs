@@ -117,7 +117,7 @@ pub(crate) mod transfer_api {
     /// `put_blob` with the default options.
     ///
     /// ```rhai
-    /// put_blob(blob(2, 0x41), "/tmp/AA");
+    /// put_blob(blob(2, 0x41), "/srv/app/AA");
     /// ```
     #[rhai_fn(name = "put_blob", return_raw)]
     pub fn put_blob(
